@@ -1,0 +1,63 @@
+# The two commands: `make run` and `make test`. Everything is installed into
+# the project (.venv, node_modules), nothing system-wide.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_SCALE ?= 0.02
+DEMO_SEED ?= 2020
+WORKERS ?= 3
+
+.PHONY: run test install assets lint check-migrations pytest serve clean
+
+$(BIN)/fangyi: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(BIN)/fangyi
+
+install: $(BIN)/fangyi assets
+
+# Front-end libraries come from the npm registry at set-up and are served from
+# fangyi/static/vendor; pages never load anything from a CDN.
+fangyi/static/vendor/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p fangyi/static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js fangyi/static/vendor/
+	touch $@
+
+assets: fangyi/static/vendor/.stamp
+
+run: install
+	$(BIN)/fangyi migrate --noinput
+	$(BIN)/fangyi demo --scale $(DEMO_SCALE) --seed $(DEMO_SEED) --if-empty
+	$(BIN)/fangyi demo --print-logins
+	@echo "fangyi is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(BIN)/gunicorn fangyi.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --error-logfile -
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-migrations: install
+	FANGYI_DATABASE_URL= $(BIN)/fangyi makemigrations --check --dry-run
+
+# The whole suite on SQLite, then on PostgreSQL when FANGYI_TEST_DATABASE_URL is set.
+pytest: install
+	FANGYI_DATABASE_URL= $(BIN)/pytest
+	@if [ -n "$$FANGYI_TEST_DATABASE_URL" ]; then \
+		echo "== the suite again on PostgreSQL =="; \
+		FANGYI_DATABASE_URL="$$FANGYI_TEST_DATABASE_URL" $(BIN)/pytest; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "FANGYI_TEST_DATABASE_URL is not set: under CI the PostgreSQL run is required."; exit 1; \
+	else \
+		echo "SKIPPED: the PostgreSQL run (set FANGYI_TEST_DATABASE_URL=postgres://user:pass@host:port/db)."; \
+	fi
+
+test: lint check-migrations pytest
+
+clean:
+	rm -rf $(VENV) node_modules fangyi/static/vendor var/static

@@ -1,0 +1,34 @@
+"""The JSON API under /api/, with its schema at /api/openapi.json."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+from ninja.security import HttpBearer, django_auth
+
+from fangyi.core import api_errors
+from fangyi.duty.services import api_token_user
+
+
+class BearerToken(HttpBearer):
+    """Staff authenticate with `Authorization: Bearer <token>` (see `fangyi token`)."""
+
+    def authenticate(self, request, token):
+        user = api_token_user(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="fangyi API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerToken(), django_auth],
+)
+api_errors.install(api)
+
+from fangyi.people.api import router as people_router  # noqa: E402
+from fangyi.places.api import router as places_router  # noqa: E402
+
+api.add_router("/places", places_router)
+api.add_router("/people", people_router)

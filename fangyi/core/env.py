@@ -1,0 +1,87 @@
+"""Typed helpers that read settings from the environment and fail loudly.
+
+Each helper names the variable in its error, so a bad deployment stops at
+start with a message an operator can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}"
+    )
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list of host names")
+    return items
+
+
+def env_database(name: str, default_sqlite: Path) -> dict:
+    """Parse a database URL; SQLite gets WAL mode and immediate transactions."""
+    import dj_database_url
+
+    raw = os.environ.get(name, "").strip()
+    url = raw or f"sqlite:///{default_sqlite}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60)
+    except Exception as exc:  # dj-database-url raises several types
+        raise ImproperlyConfigured(f"{name} is not a usable database URL ({exc}): {raw!r}") from exc
+    engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name} names no SQLite file: {raw!r}")
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            # WAL lets readers go on while one writer writes; IMMEDIATE avoids
+            # "database is locked" upgrades in the middle of a transaction.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+        }
+    elif engine not in ("django.db.backends.postgresql",):
+        raise ImproperlyConfigured(
+            f"{name} must be a sqlite:/// or postgres:// URL; got engine {engine or 'unknown'}"
+        )
+    return config
+
+
+def env_secret_key(name: str, key_file: Path) -> str:
+    """The secret key from the environment, else from a file made once under var/."""
+    raw = os.environ.get(name)
+    if raw is not None:
+        if len(raw) < 32:
+            raise ImproperlyConfigured(f"{name} must be at least 32 characters long")
+        return raw
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

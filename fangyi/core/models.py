@@ -1,0 +1,1 @@
+"""core has no tables of its own yet; policy values will live here."""

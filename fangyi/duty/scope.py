@@ -1,0 +1,111 @@
+"""What a user may see: the one place every people and places query goes through.
+
+A staff member sees the subtree of each place they are assigned to; an
+operator (superuser) sees everything; anybody else sees nothing. Views turn
+"not in scope" into 404, so an outsider cannot even learn that a file exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from fangyi.places.choices import LEVELS
+
+# For each place model, the levels (own and ancestors) it has an id column for.
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "district": ("district",),
+    "street": ("district", "street"),
+    "community": ("district", "street", "community"),
+    "zone": ("district", "street", "community", "zone"),
+    "building": ("district", "street", "community", "zone", "building"),
+    # Person rows carry all five ids.
+    "person": ("district", "street", "community", "zone", "building"),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The place nodes a user is assigned to, per level; `everything` for operators."""
+
+    everything: bool = False
+    ids: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.everything and not any(self.ids.values())
+
+    def _q(self, columns: tuple[str, ...], own_level: str) -> Q:
+        if self.everything:
+            return Q()
+        q = Q(pk__in=[])
+        for level in columns:
+            ids = self.ids.get(level)
+            if ids:
+                column = "pk" if level == own_level else f"{level}_id"
+                q |= Q(**{f"{column}__in": sorted(ids)})
+        return q
+
+    def place_q(self, level: str) -> Q:
+        """Filter for a place model at `level` (district … building)."""
+        return self._q(_COLUMNS[level], level)
+
+    def person_q(self) -> Q:
+        """Filter for Person rows."""
+        return self._q(_COLUMNS["person"], "person")
+
+    def dwelling_q(self) -> Q:
+        """Filter for Dwelling rows (which carry building and zone ids)."""
+        if self.everything:
+            return Q()
+        q = Q(pk__in=[])
+        for level, column in (
+            ("building", "building_id"),
+            ("zone", "zone_id"),
+            ("community", "zone__community_id"),
+            ("street", "zone__street_id"),
+            ("district", "zone__district_id"),
+        ):
+            ids = self.ids.get(level)
+            if ids:
+                q |= Q(**{f"{column}__in": sorted(ids)})
+        return q
+
+    def covers(self, level: str, obj) -> bool:
+        """Whether a place object (or person) lies inside the scope, without a query."""
+        if self.everything:
+            return True
+        for column_level in _COLUMNS[level]:
+            value = obj.pk if column_level == level else getattr(obj, f"{column_level}_id", None)
+            if value is not None and value in self.ids.get(column_level, ()):
+                return True
+        return False
+
+
+NOTHING = Scope()
+
+
+def scope_for(user) -> Scope:
+    """The scope of a user, computed once per request (cached on the user object)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    cached = getattr(user, "_fangyi_scope", None)
+    if cached is not None:
+        return cached
+    if user.is_superuser:
+        scope = Scope(everything=True)
+    else:
+        from fangyi.duty.models import Assignment
+
+        ids: dict[str, set[int]] = {level: set() for level in LEVELS}
+        rows = Assignment.objects.filter(staff__user=user, staff__active=True).values_list(
+            *(f"{level}_id" for level in LEVELS)
+        )
+        for row in rows:
+            for level, value in zip(LEVELS, row, strict=True):
+                if value is not None:
+                    ids[level].add(value)
+        scope = Scope(ids={level: frozenset(v) for level, v in ids.items()})
+    user._fangyi_scope = scope
+    return scope

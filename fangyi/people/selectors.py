@@ -1,0 +1,78 @@
+"""Reads of person files, always through the user's scope."""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from fangyi.duty.models import Assignment
+from fangyi.duty.scope import scope_for
+from fangyi.people.identity import normalise
+from fangyi.people.models import Person
+
+SEARCH_LIMIT = 50
+
+
+def people_for(user) -> QuerySet[Person]:
+    """All person files the user may see."""
+    return Person.objects.filter(scope_for(user).person_q())
+
+
+def person_get(user, pk: int) -> Person:
+    """One person file in scope, or 404."""
+    person = (
+        people_for(user)
+        .select_related("dwelling", "building", "zone", "community", "street", "district")
+        .filter(pk=pk)
+        .first()
+    )
+    if person is None:
+        raise Http404
+    return person
+
+
+def person_search(user, query: str) -> QuerySet[Person]:
+    """Search by name (part), full ID number, or phone (full or last four digits)."""
+    query = (query or "").strip()
+    if not query:
+        return Person.objects.none()
+    people = people_for(user).select_related("zone", "building", "dwelling")
+    compact = normalise(query)
+    condition = Q(name__contains=query)
+    if compact.isdigit() and len(compact) == 11:
+        condition |= Q(phone=compact)
+    elif compact.isdigit() and len(compact) == 4:
+        condition |= Q(phone__endswith=compact)
+    if len(compact) >= 5 and compact[:-1].isalnum():
+        if len(compact) == 15 and compact.isdigit():
+            from fangyi.people.identity import IdentityError, parse_id_number
+
+            with contextlib.suppress(IdentityError):
+                compact = parse_id_number(compact).number
+        condition |= Q(doc_number=compact)
+    return people.filter(condition).order_by("name", "id")
+
+
+def duty_chain(person: Person) -> list[Assignment]:
+    """Who is responsible for this person, from their building up to the district."""
+    levels = [
+        ("building", person.building_id),
+        ("zone", person.zone_id),
+        ("community", person.community_id),
+        ("street", person.street_id),
+        ("district", person.district_id),
+    ]
+    condition = Q(pk__in=[])
+    for level, pk in levels:
+        if pk is not None:
+            condition |= Q(**{f"{level}_id": pk})
+    rank = {level: i for i, (level, _pk) in enumerate(levels)}
+    rows = list(
+        Assignment.objects.filter(condition, staff__active=True).select_related(
+            "staff", "building", "zone", "community", "street", "district"
+        )
+    )
+    rows.sort(key=lambda a: (rank[a.level], a.staff.role, a.staff.name))
+    return rows

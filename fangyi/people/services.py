@@ -1,0 +1,200 @@
+"""Writes to person files. Every change records a PersonEvent (who, when, old → new)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fangyi.duty.scope import scope_for
+from fangyi.people.choices import DocType, HealthStatus, TravelStatus
+from fangyi.people.identity import IdentityError, parse_document, parse_phone
+from fangyi.people.models import Person, PersonEvent
+from fangyi.places.models import Dwelling, Household
+
+ERR_DUPLICATE_IN_SCOPE = gettext_lazy("A file with this document number already exists: {name}.")
+ERR_DUPLICATE_ELSEWHERE = gettext_lazy(
+    "A file with this document number already exists outside your area; "
+    "ask the district office to move it."
+)
+ERR_RETURN_DATE = gettext_lazy("Enter the return date for a person who left and returned.")
+ERR_RETURN_FUTURE = gettext_lazy("The return date cannot be in the future.")
+ERR_NAME = gettext_lazy("Enter the name.")
+
+# Fields a form or the API may change; everything else is derived.
+EDITABLE = (
+    "name",
+    "doc_type",
+    "doc_number",
+    "phone",
+    "origin",
+    "travel_status",
+    "return_date",
+    "health_status",
+    "verified",
+    "elderly_alone",
+    "disabled",
+    "pregnant",
+    "chronic_illness",
+    "notes",
+)
+SENSITIVE = frozenset({"doc_number", "phone"})
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _clean(values: dict[str, Any], *, existing: Person | None, user) -> dict[str, Any]:
+    """Validate and normalise; raise ValidationError naming every bad field at once."""
+    errors: dict[str, list] = {}
+    cleaned = dict(values)
+    name = (cleaned.get("name") or "").strip()
+    if "name" in cleaned or existing is None:
+        if not name:
+            errors["name"] = [ERR_NAME]
+        cleaned["name"] = name
+
+    doc_type = cleaned.get("doc_type") or (existing.doc_type if existing else DocType.ID_CARD)
+    if doc_type not in DocType.values:
+        errors["doc_type"] = [_("Choose a document type from the list.")]
+    elif "doc_number" in cleaned or "doc_type" in cleaned or existing is None:
+        raw_number = cleaned.get("doc_number", existing.doc_number if existing else "")
+        try:
+            info = parse_document(doc_type, raw_number, today=timezone.localdate())
+        except IdentityError as exc:
+            errors["doc_number"] = [exc.message]
+        else:
+            cleaned["doc_type"] = doc_type
+            cleaned["doc_number"] = info.number
+            if info.birth_date is not None:
+                cleaned["birth_date"] = info.birth_date
+                cleaned["sex"] = info.sex
+            duplicate = (
+                Person.objects.filter(doc_type=doc_type, doc_number=info.number)
+                .exclude(pk=existing.pk if existing else None)
+                .first()
+            )
+            if duplicate is not None:
+                if scope_for(user).covers("person", duplicate):
+                    message = ERR_DUPLICATE_IN_SCOPE.format(name=duplicate.name)
+                    errors["doc_number"] = [ValidationError(message, params={"id": duplicate.pk})]
+                else:
+                    errors["doc_number"] = [ERR_DUPLICATE_ELSEWHERE]
+
+    if cleaned.get("phone"):
+        try:
+            cleaned["phone"] = parse_phone(cleaned["phone"])
+        except IdentityError as exc:
+            errors["phone"] = [exc.message]
+    elif "phone" in cleaned:
+        cleaned["phone"] = ""
+
+    travel = cleaned.get("travel_status", existing.travel_status if existing else None)
+    if travel is not None and travel not in TravelStatus.values:
+        errors["travel_status"] = [_("Choose a travel status from the list.")]
+    return_date = cleaned.get("return_date", existing.return_date if existing else None)
+    if travel == TravelStatus.RETURNED and not return_date:
+        errors["return_date"] = [ERR_RETURN_DATE]
+    elif return_date and return_date > timezone.localdate():
+        errors["return_date"] = [ERR_RETURN_FUTURE]
+    health = cleaned.get("health_status")
+    if health is not None and health not in HealthStatus.values:
+        errors["health_status"] = [_("Choose a health status from the list.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _place_ids(dwelling: Dwelling) -> dict[str, Any]:
+    building = dwelling.building
+    return {
+        "dwelling": dwelling,
+        "building_id": building.pk,
+        "zone_id": building.zone_id,
+        "community_id": building.community_id,
+        "street_id": building.street_id,
+        "district_id": building.district_id,
+    }
+
+
+@transaction.atomic
+def person_create(
+    *,
+    user,
+    dwelling: Dwelling | None,
+    values: dict[str, Any],
+    source: str = "web",
+    household: Household | None = None,
+) -> Person:
+    """Create a person file (in a dwelling, if given) and its 'created' event."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
+    cleaned = _clean(values, existing=None, user=user)
+    person = Person(**cleaned)
+    if dwelling is not None:
+        for key, value in _place_ids(dwelling).items():
+            setattr(person, key, value)
+        if household is None:
+            household = dwelling.households.order_by("id").first() or Household.objects.create(
+                dwelling=dwelling
+            )
+        person.household = household
+    person.full_clean(validate_unique=False, validate_constraints=False)
+    person.save()
+    changes = {
+        name: [None, _json_value(getattr(person, name))]
+        for name in (*EDITABLE, "birth_date", "sex")
+        if getattr(person, name) not in (None, "", False)
+    }
+    if dwelling is not None:
+        changes["dwelling"] = [None, str(dwelling)]
+    PersonEvent.objects.create(
+        person=person,
+        by=_user_or_none(user),
+        source=source,
+        action=PersonEvent.Action.CREATED,
+        changes=changes,
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(*, user, person: Person, values: dict[str, Any], source: str = "web") -> Person:
+    """Change fields of a person file; record old → new of each field that changed."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
+    # Lock the row so two concurrent edits cannot lose one another's history.
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    cleaned = _clean(values, existing=person, user=user)
+    changes: dict[str, list] = {}
+    for name, new in cleaned.items():
+        old = getattr(person, name)
+        if old != new:
+            changes[name] = [_json_value(old), _json_value(new)]
+            setattr(person, name, new)
+    if not changes:
+        return person
+    person.full_clean(validate_unique=False, validate_constraints=False)
+    person.save()
+    PersonEvent.objects.create(
+        person=person,
+        by=_user_or_none(user),
+        source=source,
+        action=PersonEvent.Action.UPDATED,
+        changes=changes,
+    )
+    return person
+
+
+def _user_or_none(user):
+    return user if user is not None and user.is_authenticated else None

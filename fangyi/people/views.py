@@ -1,0 +1,121 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fangyi.audit.services import REVEALABLE, reveal_field
+from fangyi.people import selectors, services
+from fangyi.people.choices import VULNERABILITY_FLAGS
+from fangyi.people.forms import PersonForm
+from fangyi.people.identity import mask_document, mask_phone
+from fangyi.places.selectors import dwelling_get
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _timeline(person):
+    events = []
+    for event in person.events.select_related("by"):
+        rows = []
+        for field, (old, new) in event.changes.items():
+            if field == "doc_number":
+                old, new = mask_document(old or ""), mask_document(new or "")
+            elif field == "phone":
+                old, new = mask_phone(old or ""), mask_phone(new or "")
+            try:
+                label = person._meta.get_field(field).verbose_name
+            except FieldDoesNotExist:
+                label = field
+            rows.append((label, old, new))
+        events.append((event, rows))
+    return events
+
+
+def _person_page(request, person, revealed=None):
+    context = {
+        "person": person,
+        "masked_doc": mask_document(person.doc_number),
+        "masked_phone": mask_phone(person.phone),
+        "revealed": revealed or {},
+        "flags": [label for name, label in VULNERABILITY_FLAGS if getattr(person, name)],
+        "timeline": _timeline(person),
+        "duty": selectors.duty_chain(person),
+    }
+    return render(request, "people/person_detail.html", context)
+
+
+@login_required
+def person_detail(request, pk: int):
+    return _person_page(request, selectors.person_get(request.user, pk))
+
+
+@login_required
+@require_POST
+def person_reveal(request, pk: int, field: str):
+    if field not in REVEALABLE:
+        raise Http404
+    person = selectors.person_get(request.user, pk)
+    value = reveal_field(user=request.user, person=person, field=field, ip=client_ip(request))
+    if request.headers.get("HX-Request"):
+        return render(request, "people/_revealed.html", {"value": value, "field": field})
+    return _person_page(request, person, revealed={field: value})
+
+
+@login_required
+def person_edit(request, pk: int):
+    person = selectors.person_get(request.user, pk)
+    if request.method == "POST":
+        form = PersonForm(request.POST, editing=True)
+        if form.is_valid():
+            try:
+                services.person_update(user=request.user, person=person, values=form.values())
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                return redirect("person", pk=person.pk)
+    else:
+        initial = {name: getattr(person, name) for name in services.EDITABLE}
+        initial.pop("doc_number"), initial.pop("phone")
+        form = PersonForm(initial=initial, editing=True)
+    return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+def person_create(request, dwelling_pk: int):
+    dwelling = dwelling_get(request.user, dwelling_pk)
+    if request.method == "POST":
+        form = PersonForm(request.POST)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    person = services.person_create(
+                        user=request.user, dwelling=dwelling, values=form.values()
+                    )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                return redirect("person", pk=person.pk)
+    else:
+        form = PersonForm()
+    return render(request, "people/person_form.html", {"form": form, "dwelling": dwelling})
+
+
+@login_required
+def search(request):
+    query = request.GET.get("q", "")
+    results = list(selectors.person_search(request.user, query)[: selectors.SEARCH_LIMIT])
+    rows = [(p, mask_document(p.doc_number), mask_phone(p.phone)) for p in results]
+    return render(
+        request,
+        "people/search.html",
+        {"query": query, "rows": rows, "limit": selectors.SEARCH_LIMIT},
+    )

@@ -1,0 +1,100 @@
+"""Reads of the place tree, always through the user's scope."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.db.models import Count, Model, QuerySet
+from django.http import Http404
+
+from fangyi.duty.scope import scope_for
+from fangyi.places.choices import LEVELS
+from fangyi.places.models import Building, Community, District, Dwelling, Street, Zone
+
+MODELS: dict[str, type[Model]] = {
+    "district": District,
+    "street": Street,
+    "community": Community,
+    "zone": Zone,
+    "building": Building,
+}
+CHILD_LEVEL: dict[str, str] = dict(itertools.pairwise(LEVELS))
+PARENT_LEVEL: dict[str, str] = {child: parent for parent, child in CHILD_LEVEL.items()}
+
+
+def places_for(user, level: str) -> QuerySet:
+    """The places at `level` the user may see."""
+    return MODELS[level].objects.filter(scope_for(user).place_q(level))
+
+
+def place_get(user, level: str, pk: int):
+    """One place in scope, or 404 (also for places that do not exist)."""
+    if level not in MODELS:
+        raise Http404
+    place = places_for(user, level).filter(pk=pk).first()
+    if place is None:
+        raise Http404
+    return place
+
+
+def dwelling_get(user, pk: int) -> Dwelling:
+    dwelling = (
+        Dwelling.objects.filter(scope_for(user).dwelling_q())
+        .select_related("building", "zone")
+        .filter(pk=pk)
+        .first()
+    )
+    if dwelling is None:
+        raise Http404
+    return dwelling
+
+
+def top_places(user) -> list[tuple[str, Model]]:
+    """The places a user is assigned to (their entry points), highest level first."""
+    scope = scope_for(user)
+    if scope.everything:
+        return [("district", d) for d in District.objects.all()]
+    result: list[tuple[str, Model]] = []
+    for level in LEVELS:
+        ids = scope.ids.get(level)
+        if ids:
+            result.extend((level, p) for p in MODELS[level].objects.filter(pk__in=sorted(ids)))
+    return result
+
+
+def people_counts(level: str, place, group_by: str) -> dict[int, int]:
+    """Number of people per `group_by` id (child level or dwelling) inside `place`."""
+    from fangyi.people.models import Person
+
+    rows = (
+        Person.objects.filter(**{f"{level}_id": place.pk})
+        .values_list(f"{group_by}_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {key: n for key, n in rows if key is not None}
+
+
+def children_with_counts(user, level: str, place) -> list[tuple[Model, int]]:
+    """The children of a place (all in scope, since the place is), with people counts."""
+    if level == "building":
+        children = list(Dwelling.objects.filter(building=place).order_by("floor", "room"))
+        counts = people_counts(level, place, "dwelling")
+    else:
+        child = CHILD_LEVEL[level]
+        children = list(MODELS[child].objects.filter(**{f"{level}_id": place.pk}))
+        counts = people_counts(level, place, child)
+    return [(c, counts.get(c.pk, 0)) for c in children]
+
+
+def ancestors(level: str, place) -> list[tuple[str, Model]]:
+    """The chain of places above `place`, top first (names only; links are checked by views)."""
+    chain: list[tuple[str, Model]] = []
+    current_level, current = level, place
+    while current_level in PARENT_LEVEL:
+        parent_level = PARENT_LEVEL[current_level]
+        current = getattr(current, parent_level)
+        current_level = parent_level
+        chain.append((current_level, current))
+    chain.reverse()
+    return chain

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from fangyi.api import api
+from fangyi.people import views as people_views
+from fangyi.places import views as places_views
+
+urlpatterns = [
+    path("", places_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("places/<str:level>/<int:pk>/", places_views.place_detail, name="place"),
+    path("dwellings/<int:pk>/", places_views.dwelling_detail, name="dwelling"),
+    path(
+        "dwellings/<int:dwelling_pk>/people/new/", people_views.person_create, name="person_create"
+    ),
+    path("people/<int:pk>/", people_views.person_detail, name="person"),
+    path("people/<int:pk>/edit/", people_views.person_edit, name="person_edit"),
+    path("people/<int:pk>/reveal/<str:field>/", people_views.person_reveal, name="person_reveal"),
+    path("search/", people_views.search, name="search"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
