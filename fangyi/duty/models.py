@@ -113,7 +113,6 @@ class Assignment(models.Model):
         return getattr(self, self.level)
 
 
-
 class ApiToken(models.Model):
     """A bearer token for the API; only its SHA-256 is stored."""
 

@@ -1,6 +1,6 @@
 from django.db.models import Q
 from django.http import Http404
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from fangyi.audit.services import REVEALABLE, reveal_field
 from fangyi.people import selectors, services
@@ -146,7 +146,7 @@ def person_create(request, payload: PersonIn):
     person = services.person_create(
         user=request.user, dwelling=dwelling, values=values, source="api"
     )
-    return 201, _detail(selectors.person_get(request.user, person.pk))
+    return Status(201, _detail(selectors.person_get(request.user, person.pk)))
 
 
 @router.patch("/{person_id}", response=PersonOut)

@@ -19,7 +19,6 @@ MODELS: dict[str, type[Model]] = {
     "building": Building,
 }
 CHILD_LEVEL: dict[str, str] = dict(itertools.pairwise(LEVELS))
-PARENT_LEVEL: dict[str, str] = {child: parent for parent, child in CHILD_LEVEL.items()}
 
 
 def places_for(user, level: str) -> QuerySet:
@@ -31,7 +30,9 @@ def place_get(user, level: str, pk: int):
     """One place in scope, or 404 (also for places that do not exist)."""
     if level not in MODELS:
         raise Http404
-    place = places_for(user, level).filter(pk=pk).first()
+    # Ancestors come in the same query: breadcrumbs need their names.
+    related = LEVELS[: LEVELS.index(level)]
+    place = places_for(user, level).select_related(*related).filter(pk=pk).first()
     if place is None:
         raise Http404
     return place
@@ -88,13 +89,6 @@ def children_with_counts(user, level: str, place) -> list[tuple[Model, int]]:
 
 
 def ancestors(level: str, place) -> list[tuple[str, Model]]:
-    """The chain of places above `place`, top first (names only; links are checked by views)."""
-    chain: list[tuple[str, Model]] = []
-    current_level, current = level, place
-    while current_level in PARENT_LEVEL:
-        parent_level = PARENT_LEVEL[current_level]
-        current = getattr(current, parent_level)
-        current_level = parent_level
-        chain.append((current_level, current))
-    chain.reverse()
-    return chain
+    """The chain of places above `place`, top first. Every place row carries the ids of
+    all its ancestors, so this reads `place.<level>` for each level above it."""
+    return [(lvl, getattr(place, lvl)) for lvl in LEVELS[: LEVELS.index(level)]]
