@@ -17,9 +17,14 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def _add_errors(form, exc: ValidationError) -> None:
+def _add_errors(form, exc: ValidationError) -> int | None:
+    """Put the service's errors on the form; return the id of a duplicate file, if any."""
+    duplicate = None
+    for error in getattr(exc, "error_dict", {}).get("doc_number", ()):
+        duplicate = (error.params or {}).get("id", duplicate)
     for field, errors in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, errors)
+    return duplicate
 
 
 def _timeline(person):
@@ -73,25 +78,31 @@ def person_reveal(request, pk: int, field: str):
 @login_required
 def person_edit(request, pk: int):
     person = selectors.person_get(request.user, pk)
+    duplicate = None
     if request.method == "POST":
         form = PersonForm(request.POST, editing=True)
         if form.is_valid():
             try:
                 services.person_update(user=request.user, person=person, values=form.values())
             except ValidationError as exc:
-                _add_errors(form, exc)
+                duplicate = _add_errors(form, exc)
             else:
                 return redirect("person", pk=person.pk)
     else:
         initial = {name: getattr(person, name) for name in services.EDITABLE}
         initial.pop("doc_number"), initial.pop("phone")
         form = PersonForm(initial=initial, editing=True)
-    return render(request, "people/person_form.html", {"form": form, "person": person})
+    return render(
+        request,
+        "people/person_form.html",
+        {"form": form, "person": person, "duplicate": duplicate},
+    )
 
 
 @login_required
 def person_create(request, dwelling_pk: int):
     dwelling = dwelling_get(request.user, dwelling_pk)
+    duplicate = None
     if request.method == "POST":
         form = PersonForm(request.POST)
         if form.is_valid():
@@ -101,12 +112,16 @@ def person_create(request, dwelling_pk: int):
                         user=request.user, dwelling=dwelling, values=form.values()
                     )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                duplicate = _add_errors(form, exc)
             else:
                 return redirect("person", pk=person.pk)
     else:
         form = PersonForm()
-    return render(request, "people/person_form.html", {"form": form, "dwelling": dwelling})
+    return render(
+        request,
+        "people/person_form.html",
+        {"form": form, "dwelling": dwelling, "duplicate": duplicate},
+    )
 
 
 @login_required

@@ -85,7 +85,11 @@ def test_create_duplicate_shows_error(grid, tree):
             "health_status": "normal",
         },
     )
-    assert 'data-testid="error-doc_number"' in response.content.decode()
+    page = response.content.decode()
+    assert 'data-testid="error-doc_number"' in page
+    assert (
+        f'href="{reverse("person", args=[tree.people[0].pk])}" data-testid="duplicate-link"' in page
+    )
     assert Person.objects.filter(name="重复").count() == 0
 
 

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from fangyi.duty.models import ApiToken, Assignment, Staff
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    extra = 0
+    raw_id_fields = ("district", "street", "community", "zone", "building")
+
+
+@admin.register(Staff)
+class StaffAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "user", "active")
+    list_filter = ("role", "active")
+    search_fields = ("name", "user__username")
+    raw_id_fields = ("user",)
+    inlines = [AssignmentInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("user", "label", "created_at", "last_used_at")
+    readonly_fields = ("user", "digest", "created_at", "last_used_at")
+
+    def has_add_permission(self, request):
+        # Tokens are made with `fangyi token USERNAME`, which shows the token once.
+        return False
