@@ -1,0 +1,36 @@
+"""Language choice: Simplified Chinese unless the user picked English.
+
+Django's LocaleMiddleware would follow the browser's Accept-Language, so a phone or
+PC set to English would get English pages unasked. fangyi is Chinese first: pages
+use the language cookie set by the switch on every page, else zh-hans. The API
+also honours Accept-Language, for other systems that ask for English.
+"""
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+
+class LanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def language_for(self, request) -> str:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen in self.supported:
+            return chosen
+        if request.path.startswith("/api/"):
+            asked = translation.get_language_from_request(request)
+            if asked in self.supported:
+                return asked
+        return settings.LANGUAGE_CODE
+
+    def __call__(self, request):
+        language = self.language_for(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
+        response.headers.setdefault("Content-Language", language)
+        return response
