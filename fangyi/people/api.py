@@ -1,5 +1,6 @@
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import Query, Router, Schema, Status
 
 from fangyi.audit.services import REVEALABLE, reveal_field
@@ -73,7 +74,9 @@ def people_list(request, filters: Query[PeopleFilter]):
         people = selectors.people_for(request.user).order_by("id")
     if filters.level or filters.place_id is not None:
         if filters.level not in (*LEVELS, "dwelling") or filters.place_id is None:
-            raise _invalid("level", "Give level (district … building, dwelling) and place_id.")
+            raise _invalid(
+                "level", gettext("Give level (district … building, dwelling) and place_id.")
+            )
         people = people.filter(Q(**{f"{filters.level}_id": filters.place_id}))
     limit = max(1, min(filters.limit, MAX_LIMIT))
     offset = max(0, filters.offset)
@@ -121,7 +124,7 @@ def person_history(request, person_id: int):
 def person_reveal(request, person_id: int, payload: RevealIn):
     """Unmask the ID number or phone of one person; the reveal is logged."""
     if payload.field not in REVEALABLE:
-        raise _invalid("field", f"Only {', '.join(REVEALABLE)} can be revealed.")
+        raise _invalid("field", gettext("Only doc_number and phone can be revealed."))
     person = selectors.person_get(request.user, person_id)
     value = reveal_field(
         user=request.user,
@@ -140,9 +143,9 @@ def person_create(request, payload: PersonIn):
     try:
         dwelling = dwelling_get(request.user, dwelling_id) if dwelling_id else None
     except Http404:
-        raise _invalid("dwelling_id", "No such dwelling in your area.") from None
+        raise _invalid("dwelling_id", gettext("No such dwelling in your area.")) from None
     if dwelling is None and not request.user.is_superuser:
-        raise _invalid("dwelling_id", "Give the dwelling the person lives in.")
+        raise _invalid("dwelling_id", gettext("Give the dwelling the person lives in."))
     person = services.person_create(
         user=request.user, dwelling=dwelling, values=values, source="api"
     )

@@ -37,3 +37,12 @@ VULNERABILITY_FLAGS = (
     ("pregnant", _("pregnant")),
     ("chronic_illness", _("chronic illness")),
 )
+
+
+# Where a change to a file came from (PersonEvent.source); other values are shown as stored.
+SOURCE_LABELS = {
+    "web": _("web page"),
+    "api": _("API"),
+    "import": _("import"),
+    "demo": _("demo data"),
+}

@@ -3,6 +3,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fangyi.audit.services import REVEALABLE, reveal_field
@@ -27,20 +28,35 @@ def _add_errors(form, exc: ValidationError) -> int | None:
     return duplicate
 
 
+def _display(person, field: str, value):
+    """A stored history value as a person reads it: choice labels, yes/no, masked numbers."""
+    if value is None or value == "":
+        return None
+    if field == "doc_number":
+        return mask_document(value)
+    if field == "phone":
+        return mask_phone(value)
+    try:
+        model_field = person._meta.get_field(field)
+    except FieldDoesNotExist:
+        return value
+    if model_field.choices:
+        return dict(model_field.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    return value
+
+
 def _timeline(person):
     events = []
-    for event in person.events.select_related("by"):
+    for event in person.events.select_related("by", "by__staff"):
         rows = []
         for field, (old, new) in event.changes.items():
-            if field == "doc_number":
-                old, new = mask_document(old or ""), mask_document(new or "")
-            elif field == "phone":
-                old, new = mask_phone(old or ""), mask_phone(new or "")
             try:
                 label = person._meta.get_field(field).verbose_name
             except FieldDoesNotExist:
                 label = field
-            rows.append((label, old, new))
+            rows.append((label, _display(person, field, old), _display(person, field, new)))
         events.append((event, rows))
     return events
 

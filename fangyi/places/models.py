@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangyi.places.choices import ZoneKind
 
@@ -17,7 +18,7 @@ from fangyi.places.choices import ZoneKind
 class District(models.Model):
     """A district (区), the top of a deployment's place tree."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
     code = models.CharField(_("code"), max_length=20, unique=True)
 
     class Meta:
@@ -33,7 +34,7 @@ class Street(models.Model):
     """A street (街道), part of a district."""
 
     district = models.ForeignKey(District, models.PROTECT, related_name="streets")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
     code = models.CharField(_("code"), max_length=20, unique=True)
 
     class Meta:
@@ -50,7 +51,7 @@ class Community(models.Model):
 
     street = models.ForeignKey(Street, models.PROTECT, related_name="communities")
     district = models.ForeignKey(District, models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
     code = models.CharField(_("code"), max_length=20, unique=True)
 
     class Meta:
@@ -68,7 +69,7 @@ class Zone(models.Model):
     community = models.ForeignKey(Community, models.PROTECT, related_name="zones")
     street = models.ForeignKey(Street, models.PROTECT, related_name="+")
     district = models.ForeignKey(District, models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
     code = models.CharField(_("code"), max_length=20, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=ZoneKind.choices)
     address = models.CharField(_("address"), max_length=200, blank=True)
@@ -88,7 +89,7 @@ class Gate(models.Model):
     """An entrance of a zone (出入口/卡口)."""
 
     zone = models.ForeignKey(Zone, models.CASCADE, related_name="gates")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
 
     class Meta:
         ordering = ["zone", "name"]
@@ -113,7 +114,7 @@ class Building(models.Model):
     community = models.ForeignKey(Community, models.PROTECT, related_name="+")
     street = models.ForeignKey(Street, models.PROTECT, related_name="+")
     district = models.ForeignKey(District, models.PROTECT, related_name="+")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("place", "name"), max_length=100)
     floors = models.PositiveSmallIntegerField(_("floors"))
     polygon = models.JSONField(_("polygon"), default=list, blank=True)
 

@@ -1,6 +1,7 @@
 """Template filters used across the site (registered as builtins in settings)."""
 
 from django import template
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.places.choices import Level
@@ -25,3 +26,23 @@ def verbose_level(_place, level: str) -> str:
 @register.filter
 def level_plural(level: str) -> str:
     return PLURALS.get(level, level)
+
+
+@register.filter
+def enumeration(items) -> str:
+    """Join items as the language does: 甲、乙、丙 in Chinese, "a, b, c" in English."""
+    separator = "、" if (get_language() or "").startswith("zh") else ", "
+    return separator.join(str(item) for item in items)
+
+
+@register.filter
+def names(items) -> list[str]:
+    return [item.name for item in items]
+
+
+@register.filter
+def source_label(source: str) -> str:
+    """How a change came in (people.choices.SOURCE_LABELS), or the stored text."""
+    from fangyi.people.choices import SOURCE_LABELS
+
+    return SOURCE_LABELS.get(source, source)

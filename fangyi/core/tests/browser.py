@@ -1,0 +1,126 @@
+"""Launching Debian's Chromium through Playwright for the browser journeys.
+
+Import the fixtures into a test module (`from fangyi.core.tests.browser import ...`).
+Playwright's own browser download is never used: this runs on closed networks, so
+the system's Chromium (`apt-get install chromium`) is driven instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+INSTALL_HINT = "install it with `apt-get install chromium` or point FANGYI_CHROMIUM at it"
+
+# Without outside network, Chromium's background fetches (updates, sync, QUIC probes)
+# only add time-outs; the sandbox needs privileges that containers and CI lack.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Short enough that a missing element fails the test in seconds, not half a minute.
+TIMEOUT_MS = 5_000
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable: FANGYI_CHROMIUM, else Debian's, else the one on PATH."""
+    configured = os.environ.get("FANGYI_CHROMIUM")
+    if configured:
+        # An explicit setting is obeyed even when wrong, so it can be used to test the skip.
+        return configured if _is_executable(configured) else None
+    if _is_executable(DEFAULT_CHROMIUM):
+        return DEFAULT_CHROMIUM
+    return shutil.which("chromium")
+
+
+def _is_executable(path: str) -> bool:
+    return Path(path).is_file() and os.access(path, os.X_OK)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The path of Chromium; skips the test without it, but fails under CI."""
+    path = find_chromium()
+    if path is None:
+        wanted = os.environ.get("FANGYI_CHROMIUM") or f"{DEFAULT_CHROMIUM} or `chromium` on PATH"
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"Chromium is required under CI (CI=true) and was not found at {wanted}: "
+                f"{INSTALL_HINT}.",
+                pytrace=False,
+            )
+        pytest.skip(f"browser journey needs Chromium, not found at {wanted}: {INSTALL_HINT}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_executable: str) -> Iterator:
+    """One headless Chromium per test module; each test opens its own context."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop on this thread, and Django refuses ORM
+    # calls (test data, assertions, flushing the test database) next to a running loop.
+    # The ORM is used synchronously here, so the check is switched off while the browser
+    # lives and restored afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield chromium
+            finally:
+                chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def new_page(browser, live_server) -> Iterator[Callable]:
+    """A factory of pages on the live server, each in a fresh context (own cookies).
+
+    `locale` sets the browser's Accept-Language. Pages ignore it (fangyi is Chinese
+    first); an English locale also sets the language cookie, as the switch on every
+    page would, so text assertions can be written in English.
+    """
+    contexts = []
+
+    def make(locale: str = "zh-CN"):
+        context = browser.new_context(base_url=live_server.url, locale=locale)
+        if locale.startswith("en"):
+            context.add_cookies(
+                [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+            )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Log in through the login form, as a person would."""
+    page.goto("/login/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
