@@ -41,6 +41,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 check-migrations: install
 	FANGYI_DATABASE_URL= $(BIN)/fangyi makemigrations --check --dry-run

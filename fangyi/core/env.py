@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -40,14 +41,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
-def env_database(name: str, default_sqlite: Path) -> dict:
+def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
     """Parse a database URL; SQLite gets WAL mode and immediate transactions."""
     import dj_database_url
 
     raw = os.environ.get(name, "").strip()
     url = raw or f"sqlite:///{default_sqlite}"
     try:
-        config = dj_database_url.parse(url, conn_max_age=60)
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     except Exception as exc:  # dj-database-url raises several types
         raise ImproperlyConfigured(f"{name} is not a usable database URL ({exc}): {raw!r}") from exc
     engine = config.get("ENGINE", "")

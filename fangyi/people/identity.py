@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -147,7 +148,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdInfo:
     return IdInfo(number=number, birth_date=born, sex=sex, converted_from_15=converted)
 
 
-_OTHER_RULES = {
+_OTHER_RULES: dict[str, tuple[re.Pattern[str], Any]] = {
     DocType.HK_MACAU: (re.compile(r"[HM]\d{8}(\d{2})?"), ERR_HK_MACAU),
     DocType.TAIWAN: (re.compile(r"\d{8}(\d{2})?"), ERR_TAIWAN),
     DocType.PASSPORT: (re.compile(r"[A-Z0-9]{5,17}"), ERR_PASSPORT),

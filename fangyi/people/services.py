@@ -77,11 +77,10 @@ def _clean(values: dict[str, Any], *, existing: Person | None, user) -> dict[str
             if info.birth_date is not None:
                 cleaned["birth_date"] = info.birth_date
                 cleaned["sex"] = info.sex
-            duplicate = (
-                Person.objects.filter(doc_type=doc_type, doc_number=info.number)
-                .exclude(pk=existing.pk if existing else None)
-                .first()
-            )
+            same_number = Person.objects.filter(doc_type=doc_type, doc_number=info.number)
+            if existing is not None:
+                same_number = same_number.exclude(pk=existing.pk)
+            duplicate = same_number.first()
             if duplicate is not None:
                 if scope_for(user).covers("person", duplicate):
                     message = ERR_DUPLICATE_IN_SCOPE.format(name=duplicate.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from django.db.models import Count, Model, QuerySet
 from django.http import Http404
@@ -11,7 +12,7 @@ from fangyi.duty.scope import scope_for
 from fangyi.places.choices import LEVELS
 from fangyi.places.models import Building, Community, District, Dwelling, Street, Zone
 
-MODELS: dict[str, type[Model]] = {
+MODELS: dict[str, Any] = {
     "district": District,
     "street": Street,
     "community": Community,
