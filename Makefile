@@ -12,10 +12,12 @@ WORKERS ?= 3
 
 .PHONY: run test install assets lint check-migrations pytest serve clean
 
-$(BIN)/fangyi: pyproject.toml
+# constraints.txt pins the exact versions the suite was last run with (pyproject.toml
+# gives the ranges); refresh it with `$(BIN)/pip freeze --exclude-editable`.
+$(BIN)/fangyi: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(BIN)/fangyi
 
 install: $(BIN)/fangyi assets
