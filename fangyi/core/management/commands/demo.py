@@ -1,0 +1,117 @@
+"""`fangyi demo`: fill an empty database with the deterministic demo district."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fangyi.core.demo.generate import DemoDistrict
+from fangyi.core.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, demo_logins
+from fangyi.core.demo.write import next_ids, write_with_django
+from fangyi.duty.models import Staff
+from fangyi.people.models import Person
+from fangyi.places.models import District
+
+ERR_NOT_EMPTY = (
+    "The database already holds {what}; the demo only fills an empty database. "
+    "Pass --if-empty to skip quietly, or empty it first (`fangyi flush`)."
+)
+MSG_SKIPPED = "Demo data not generated: the database already holds {what}."
+ERR_SCALE = "--scale must be greater than 0 (1.0 is the whole district, ~551,000 people)."
+
+
+def existing_data() -> str | None:
+    """What makes the database non-empty for the demo, or None."""
+    for model in (District, Person, Staff):
+        if model.objects.exists():
+            return f"{model._meta.verbose_name_plural} ({model._meta.label})"
+    return None
+
+
+def demo_password_hash(seed: int) -> str:
+    """The demo password hashed once, with a salt from the seed so the rows are reproducible."""
+    return make_password(DEMO_PASSWORD, salt=f"fangyidemo{abs(seed)}")
+
+
+def build_demo(scale: float, seed: int) -> DemoDistrict:
+    """Plan the demo district for the current database (ids after any existing rows)."""
+    usernames = [username for username, _role, _place in DEMO_LOGINS]
+    existing = get_user_model().objects.filter(username__in=usernames)
+    return DemoDistrict(
+        scale,
+        seed,
+        first_ids=next_ids(),
+        skip_usernames=sorted(existing.values_list("username", flat=True)),
+        password_hash=demo_password_hash(seed),
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a Pingshan-shaped demo district (6 streets, 23 communities, 233 zones and "
+        "~551,000 residents at --scale 1.0), its staff and one login per role "
+        f"(password {DEMO_PASSWORD!r}). The same --scale and --seed give the same data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale", type=float, default=0.02,
+            help="fraction of the real district (default 0.02, ~11,000 residents)",
+        )  # fmt: skip
+        parser.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
+        parser.add_argument(
+            "--if-empty", action="store_true",
+            help="do nothing (instead of failing) when the database already has data",
+        )  # fmt: skip
+        parser.add_argument(
+            "--print-logins", action="store_true",
+            help="only print the demo logins present in the database",
+        )  # fmt: skip
+        parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    def handle(self, *args, scale: float, seed: int, if_empty: bool, **options) -> None:
+        if options["print_logins"]:
+            self.print_logins()
+            return
+        if not scale > 0:
+            raise CommandError(ERR_SCALE)
+        what = existing_data()
+        if what is not None:
+            if if_empty:
+                self.stdout.write(MSG_SKIPPED.format(what=what))
+                return
+            raise CommandError(ERR_NOT_EMPTY.format(what=what))
+
+        started = time.monotonic()
+        demo = build_demo(scale, seed)
+        for username in sorted(demo.skip_usernames):
+            self.stdout.write(f"Login {username!r} exists already; left as it is.")
+        counts = write_with_django(
+            demo.batches(), total=demo.total_rows, progress=not options["no_progress"]
+        )
+        seconds = time.monotonic() - started
+        if options["verbosity"] >= 1:
+            for model, rows in counts.items():
+                self.stdout.write(f"{model._meta.label:<22} {rows:>10,}")
+            total = sum(counts.values())
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo district (scale {scale}, seed {seed}): {total:,} rows "
+                    f"in {seconds:.1f} s ({total / max(seconds, 1e-9):,.0f} rows/s)."
+                )
+            )
+            self.print_logins()
+
+    def print_logins(self) -> None:
+        """A table of the demo logins present, with their password and place."""
+        logins = demo_logins()
+        if not logins:
+            self.stdout.write("No demo logins in this database (run `fangyi demo`).")
+            return
+        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
+        width = max(len(login.role) for login in logins)
+        for login in logins:
+            self.stdout.write(f"  {login.username:<10} {login.role:<{width}}  {login.place}")
