@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-DEMO_SCALE ?= 0.02
+DEMO_SCALE ?= 0.05
 DEMO_SEED ?= 2020
 WORKERS ?= 3
 
