@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "fangyi.people",
     "fangyi.duty",
     "fangyi.audit",
+    "fangyi.quarantine",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,76 @@
+"""Policy values: one typed place for every number the rules use.
+
+Numbers live in `Policy.values` (JSON) and are read through `PolicyValues`, whose
+defaults are Pingshan's in February 2020. Views and templates never hold them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+from fangyi.core.models import Policy
+
+DEFAULT_POLICY_CODE = "pingshan-2020"
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyValues:
+    """Typed policy values with Pingshan's numbers as defaults."""
+
+    # A temperature at or above this is a fever (°C).
+    fever_threshold: Decimal = Decimal("37.3")
+    # Days of quarantine counted from the arrival day (day 1); release on arrival + this.
+    quarantine_days: int = 14
+    # Days at a health station (温馨驿站) before going home, arrival day being day 1.
+    station_days_min: int = 3
+    station_days_max: int = 5
+    # A normal release needs a negative nucleic acid test sampled within this many days.
+    release_requires_negative_test: bool = True
+    release_test_max_age_days: int = 7
+    # Health check slots: (name, local end time); a check belongs to the first slot
+    # whose end is after it, and a slot with no check by its end is missed.
+    check_slots: tuple[tuple[str, str], ...] = (("am", "12:00"), ("pm", "20:00"))
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PolicyValues:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(raw) - fields
+        if unknown:
+            raise ImproperlyConfigured(f"Unknown policy values: {', '.join(sorted(unknown))}")
+        values = dict(raw)
+        if "fever_threshold" in values:
+            values["fever_threshold"] = Decimal(str(values["fever_threshold"]))
+        if "check_slots" in values:
+            values["check_slots"] = tuple(tuple(slot) for slot in values["check_slots"])
+        result = cls(**values)
+        if not result.station_days_min <= result.station_days_max <= result.quarantine_days:
+            raise ImproperlyConfigured("Policy station days must be min ≤ max ≤ quarantine days.")
+        return result
+
+    def slot_ends(self) -> list[tuple[str, dt.time]]:
+        return [(name, dt.time.fromisoformat(end)) for name, end in self.check_slots]
+
+
+def values_of(policy: Policy | None) -> PolicyValues:
+    return PolicyValues.from_json(policy.values if policy is not None else {})
+
+
+def policy_in_force(on: dt.date) -> Policy:
+    """The policy version in force on a date: the latest one effective on or before it."""
+    policy = (
+        Policy.objects.filter(effective_from__lte=on).order_by("-effective_from", "-id").first()
+    )
+    if policy is None:
+        policy = Policy.objects.order_by("effective_from", "id").first()
+    if policy is None:
+        # A database without the seeded versions (the migration adds them).
+        policy, _ = Policy.objects.get_or_create(
+            code=DEFAULT_POLICY_CODE,
+            defaults={"name": "坪山 2020", "effective_from": dt.date(2020, 1, 1), "values": {}},
+        )
+    return policy

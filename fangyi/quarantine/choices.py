@@ -1,0 +1,77 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FacilityKind(models.TextChoices):
+    STATION = "station", _("health station")
+    OBSERVATION = "observation", _("observation point")
+    HOTEL = "hotel", _("quarantine hotel")
+    HOSPITAL = "hospital", _("hospital")
+
+
+class CaseReason(models.TextChoices):
+    RETURNED = "returned", _("returned from elsewhere")
+    CLOSE_CONTACT = "close_contact", _("close contact")
+    FEVER = "fever", _("fever")
+    OTHER = "other", _("other")
+
+
+class CaseState(models.TextChoices):
+    """Where a case is now. The first four are active (the person is under quarantine)."""
+
+    STATION = "station", _("at a health station")
+    HOME = "home", _("home quarantine")
+    OBSERVATION = "observation", _("at an observation point")
+    HOSPITAL = "hospital", _("in hospital")
+    RELEASED = "released", _("released")
+    TRANSFERRED = "transferred", _("transferred out")
+
+
+ACTIVE_STATES = (CaseState.STATION, CaseState.HOME, CaseState.OBSERVATION, CaseState.HOSPITAL)
+CLOSED_STATES = (CaseState.RELEASED, CaseState.TRANSFERRED)
+
+
+class StageKind(models.TextChoices):
+    STATION = "station", _("health station")
+    HOME = "home", _("home")
+    OBSERVATION = "observation", _("observation point")
+    HOSPITAL = "hospital", _("hospital")
+
+
+class ReleaseKind(models.TextChoices):
+    NORMAL = "normal", _("normal release")
+    EARLY = "early", _("early release")
+
+
+class TestResult(models.TextChoices):
+    PENDING = "pending", _("pending")
+    NEGATIVE = "negative", _("negative")
+    POSITIVE = "positive", _("positive")
+
+
+class CheckChannel(models.TextChoices):
+    SELF = "self", _("self check-in")
+    STAFF = "staff", _("staff")
+
+
+class AlertKind(models.TextChoices):
+    FEVER = "fever", _("fever")
+    SYMPTOM = "symptom", _("symptoms")
+    POSITIVE_TEST = "positive_test", _("positive test")
+    MISSED_CHECK = "missed_check", _("missed check-in")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    CLOSED = "closed", _("closed")
+
+
+SYMPTOMS = (
+    ("cough", _("cough")),
+    ("fatigue", _("fatigue")),
+    ("sore_throat", _("sore throat")),
+    ("short_breath", _("shortness of breath")),
+    ("diarrhoea", _("diarrhoea")),
+    ("loss_of_smell", _("loss of smell or taste")),
+)

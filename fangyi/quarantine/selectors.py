@@ -1,0 +1,204 @@
+"""Reads of quarantine data, scoped: a user sees the cases of the people they may see,
+plus the cases currently at a facility where they are on duty (a station doctor sees
+everyone at the station, whichever zone they live in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from fangyi.core.policy import values_of
+from fangyi.duty.scope import scope_for
+from fangyi.quarantine import rules
+from fangyi.quarantine.choices import ACTIVE_STATES, AlertStatus, CaseState, TestResult
+from fangyi.quarantine.models import Alert, Facility, NucleicTest, QuarantineCase, Stage
+
+
+def _facility_ids(user) -> list[int]:
+    staff = getattr(user, "staff", None) if user.is_authenticated else None
+    if staff is None:
+        return []
+    return list(staff.facilities.values_list("pk", flat=True))
+
+
+def _person_scope_q(user, prefix: str) -> Q:
+    """The user's people scope applied through a relation (`person__` …)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    inner = scope.person_q()
+    return Q(**{f"{prefix}id__in": _person_ids_subquery(inner)})
+
+
+def _person_ids_subquery(person_q: Q):
+    from fangyi.people.models import Person
+
+    return Person.objects.filter(person_q).values("id")
+
+
+def cases_for(user) -> QuerySet[QuarantineCase]:
+    """Cases of people in the user's scope, and open cases at the user's facilities."""
+    if not user.is_authenticated:
+        return QuarantineCase.objects.none()
+    scope = scope_for(user)
+    if scope.everything:
+        return QuarantineCase.objects.all()
+    condition = _person_scope_q(user, "person__")
+    facilities = _facility_ids(user)
+    if facilities:
+        condition |= Q(
+            pk__in=Stage.objects.filter(facility_id__in=facilities, ended_at__isnull=True).values(
+                "case_id"
+            )
+        )
+    return QuarantineCase.objects.filter(condition)
+
+
+def case_get(user, pk: int) -> QuarantineCase:
+    case = (
+        cases_for(user)
+        .select_related("person", "person__zone", "person__building", "person__dwelling", "policy")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def alerts_for(user) -> QuerySet[Alert]:
+    return Alert.objects.filter(case__in=cases_for(user).values("pk"))
+
+
+def facilities_visible(user) -> QuerySet[Facility]:
+    """Facilities are not personal data: any staff member may see the capacity board."""
+    if not user.is_authenticated:
+        return Facility.objects.none()
+    return Facility.objects.filter(active=True)
+
+
+@dataclass(frozen=True)
+class CaseDays:
+    """What the case page says about dates today."""
+
+    today: dt.date
+    day: int
+    total: int
+    release_date: dt.date
+    in_quarantine: bool
+    due_for_release: bool
+    station_day: int | None
+    station_days_left: int | None
+    earliest_home: dt.date | None
+
+
+def case_days(case: QuarantineCase, today: dt.date | None = None) -> CaseDays:
+    today = today or timezone.localdate()
+    values = values_of(case.policy)
+    release = rules.release_date(case.start_date, values, case.extension_days)
+    active = case.state in ACTIVE_STATES
+    at_station = case.state == CaseState.STATION
+    window = rules.station_window(case.start_date, values)
+    return CaseDays(
+        today=today,
+        day=rules.day_number(case.start_date, today),
+        total=rules.total_days(values, case.extension_days),
+        release_date=release,
+        in_quarantine=active and case.start_date <= today,
+        due_for_release=active and today >= release,
+        station_day=rules.day_number(case.start_date, today) if at_station else None,
+        station_days_left=rules.station_days_left(case.start_date, today, values)
+        if at_station
+        else None,
+        earliest_home=window.earliest_home if at_station else None,
+    )
+
+
+def open_case_of(person) -> QuarantineCase | None:
+    return (
+        QuarantineCase.objects.filter(person=person, state__in=ACTIVE_STATES)
+        .select_related("policy")
+        .first()
+    )
+
+
+def in_quarantine_counts(level: str, place_id: int, group_by: str) -> dict[int, int]:
+    """People under quarantine today per `group_by` (building, zone, …) inside a place.
+
+    Counted from open cases whose day 1 has come, grouped by the person's current place.
+    """
+    today = timezone.localdate()
+    rows = (
+        QuarantineCase.objects.filter(
+            state__in=ACTIVE_STATES,
+            start_date__lte=today,
+            **{f"person__{level}_id": place_id},
+        )
+        .values_list(f"person__{group_by}_id")
+        .annotate(n=Count("person_id", distinct=True))
+        .order_by()
+    )
+    return {key: n for key, n in rows if key is not None}
+
+
+def facility_occupancy() -> dict[int, int]:
+    rows = (
+        Stage.objects.filter(ended_at__isnull=True, facility__isnull=False)
+        .values_list("facility_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+# Worklists: each returns a queryset of cases or alerts already scoped to the user.
+
+
+def worklist_due_release(user, today: dt.date) -> list[QuarantineCase]:
+    """Open cases whose release date is today or past (needs the derived date, so in Python
+    over the open cases of the scope; a district has thousands of open cases, not millions)."""
+    cases = (
+        cases_for(user)
+        .filter(state__in=(CaseState.STATION, CaseState.HOME, CaseState.OBSERVATION))
+        .select_related("person", "person__zone", "policy")
+    )
+    due = []
+    for case in cases:
+        values = values_of(case.policy)
+        if today >= rules.release_date(case.start_date, values, case.extension_days):
+            due.append(case)
+    due.sort(key=lambda c: (c.start_date, c.pk))
+    return due
+
+
+def worklist_alerts(user, kind: str) -> QuerySet[Alert]:
+    return (
+        alerts_for(user)
+        .filter(kind=kind, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED))
+        .select_related("case", "case__person", "case__person__zone", "facility")
+        .order_by("date", "slot", "id")
+    )
+
+
+def worklist_tests_pending(user) -> QuerySet[NucleicTest]:
+    return (
+        NucleicTest.objects.filter(result=TestResult.PENDING, case__in=cases_for(user).values("pk"))
+        .select_related("case", "case__person", "case__person__zone")
+        .order_by("sampled_on", "id")
+    )
+
+
+def worklist_station_arrivals(user, today: dt.date) -> QuerySet[QuarantineCase]:
+    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    end = start + dt.timedelta(days=1)
+    return (
+        cases_for(user)
+        .filter(stages__kind="station", stages__started_at__gte=start, stages__started_at__lt=end)
+        .select_related("person", "person__zone")
+        .distinct()
+        .order_by("arrived_at")
+    )
