@@ -20,7 +20,8 @@ def travel(moment):
 
 @pytest.fixture
 def intake(tree, facilities):
-    def make(person=None, when=at(2020, 2, 18, 9, 0), state=CaseState.STATION, facility="station"):
+    def make(person=None, when=None, state=CaseState.STATION, facility="station"):
+        when = when or at(2020, 2, 18, 9, 0)
         with travel(when):
             return services.case_intake(
                 by=tree.users["zone"],
