@@ -10,7 +10,7 @@ DEMO_SCALE ?= 0.05
 DEMO_SEED ?= 2020
 WORKERS ?= 3
 
-.PHONY: run test install assets lint check-migrations pytest serve clean
+.PHONY: run test install assets fonts lint check-migrations pytest serve clean
 
 # constraints.txt pins the exact versions the suite was last run with (pyproject.toml
 # gives the ranges); refresh it with `$(BIN)/pip freeze --exclude-editable`.
@@ -20,7 +20,16 @@ $(BIN)/fangyi: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(BIN)/fangyi
 
-install: $(BIN)/fangyi assets
+install: $(BIN)/fangyi assets fonts
+
+# PDFs (notices, certificates, labels, posters) embed a CJK TrueType font from
+# Debian's fonts-wqy-zenhei; installed here when we may, else we say how.
+fonts:
+	@[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || [ -n "$$FANGYI_CJK_FONT" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq fonts-wqy-zenhei >/dev/null 2>&1 || \
+	    { apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }; \
+	  else echo "PDFs need a CJK TrueType font: sudo apt-get install fonts-wqy-zenhei (or set FANGYI_CJK_FONT=/path/font.ttf)"; fi; }
 
 # Front-end libraries come from the npm registry at set-up and are served from
 # fangyi/static/vendor; pages never load anything from a CDN.

@@ -5,6 +5,7 @@ from django.urls import include, path
 from fangyi.api import api
 from fangyi.people import views as people_views
 from fangyi.places import views as places_views
+from fangyi.quarantine import views as quarantine_views
 
 urlpatterns = [
     path("", places_views.home, name="home"),
@@ -19,6 +20,8 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people_views.person_edit, name="person_edit"),
     path("people/<int:pk>/reveal/<str:field>/", people_views.person_reveal, name="person_reveal"),
     path("search/", people_views.search, name="search"),
+    path("quarantine/", include("fangyi.quarantine.urls")),
+    path("c/<str:token>/", quarantine_views.checkin_page, name="checkin"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

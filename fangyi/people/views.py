@@ -12,6 +12,7 @@ from fangyi.people.choices import VULNERABILITY_FLAGS
 from fangyi.people.forms import PersonForm
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.places.selectors import dwelling_get
+from fangyi.quarantine.selectors import person_cases
 
 
 def client_ip(request) -> str | None:
@@ -70,6 +71,7 @@ def _person_page(request, person, revealed=None):
         "flags": [label for name, label in VULNERABILITY_FLAGS if getattr(person, name)],
         "timeline": _timeline(person),
         "duty": selectors.duty_chain(person),
+        "quarantine_cases": person_cases(person),
     }
     return render(request, "people/person_detail.html", context)
 

@@ -75,3 +75,20 @@ SYMPTOMS = (
     ("diarrhoea", _("diarrhoea")),
     ("loss_of_smell", _("loss of smell or taste")),
 )
+
+
+# CaseEvent.action → what the history shows.
+CASE_ACTIONS = {
+    "intake": _("intake"),
+    "move_home": _("moved to home quarantine"),
+    "send_to_observation": _("sent to an observation point"),
+    "transfer_to_hospital": _("transferred to hospital"),
+    "release_normal": _("released"),
+    "release_early": _("released early"),
+    "transfer_out": _("transferred out"),
+    "extend": _("quarantine extended"),
+    "reapply_policy": _("policy re-applied"),
+    "test_sampled": _("test sampled"),
+    "test_negative": _("test negative"),
+    "test_positive": _("test positive"),
+}

@@ -202,3 +202,10 @@ def worklist_station_arrivals(user, today: dt.date) -> QuerySet[QuarantineCase]:
         .distinct()
         .order_by("arrived_at")
     )
+
+
+def person_cases(person) -> list[tuple[QuarantineCase, CaseDays]]:
+    """A person's quarantine cases, newest first, with today's derived dates."""
+    today = timezone.localdate()
+    cases = QuarantineCase.objects.filter(person=person).select_related("policy")
+    return [(case, case_days(case, today)) for case in cases]

@@ -70,12 +70,12 @@ ERR_RESULT = _("The result is already recorded.")
 ERR_SAMPLE_DATE = _("The sample date must be between day 1 and today.")
 ERR_CASE_CLOSED = _("The case is closed.")
 
-FIRST_STAGES = {
+FIRST_STAGES: dict[str, str] = {
     CaseState.STATION: StageKind.STATION,
     CaseState.HOME: StageKind.HOME,
     CaseState.OBSERVATION: StageKind.OBSERVATION,
 }
-STAGE_FACILITY_KIND = {
+STAGE_FACILITY_KIND: dict[str, tuple[FacilityKind, ...]] = {
     StageKind.STATION: (FacilityKind.STATION,),
     StageKind.OBSERVATION: (FacilityKind.OBSERVATION, FacilityKind.HOTEL),
     StageKind.HOSPITAL: (FacilityKind.HOSPITAL,),

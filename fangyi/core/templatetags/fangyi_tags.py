@@ -46,3 +46,18 @@ def source_label(source: str) -> str:
     from fangyi.people.choices import SOURCE_LABELS
 
     return SOURCE_LABELS.get(source, source)
+
+
+@register.filter
+def symptom_labels(codes) -> list[str]:
+    from fangyi.quarantine.choices import SYMPTOMS
+
+    labels = dict(SYMPTOMS)
+    return [str(labels.get(code, code)) for code in codes or ()]
+
+
+@register.filter
+def case_action_label(action: str) -> str:
+    from fangyi.quarantine.choices import CASE_ACTIONS
+
+    return CASE_ACTIONS.get(action, action)

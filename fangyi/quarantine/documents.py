@@ -1,0 +1,97 @@
+"""The quarantine notice and the release certificate, as PDF (Chinese text embedded)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangyi.core.documents import pdf_document, pdf_response
+from fangyi.people.identity import mask_document
+from fangyi.quarantine.models import QuarantineCase
+from fangyi.quarantine.selectors import case_days
+
+
+def _date(value) -> str:
+    return value.strftime("%Y-%m-%d") if value else "—"
+
+
+def _person_rows(case: QuarantineCase) -> list[tuple[str, object]]:
+    person = case.person
+    place = " ".join(
+        part
+        for part in (
+            person.zone.name if person.zone_id else "",
+            person.building.name if person.building_id else "",
+            person.dwelling.room if person.dwelling_id else "",
+        )
+        if part
+    )
+    return [
+        (_("case number"), case.case_no),
+        (_("name"), person.name),
+        (_("document number"), mask_document(person.doc_number)),
+        (_("address"), place or "—"),
+    ]
+
+
+def notice_pdf(case: QuarantineCase) -> bytes:
+    days = case_days(case)
+    doc = pdf_document(title=f"{_('Quarantine notice')} {case.case_no}")
+    doc.heading(_("Quarantine notice"))
+    doc.key_values(
+        [
+            *_person_rows(case),
+            (_("reason"), case.get_reason_display()),
+            (_("coming from"), case.origin or "—"),
+            (_("day 1"), _date(case.start_date)),
+            (_("quarantine days"), str(days.total)),
+            (_("release date"), _date(days.release_date)),
+            (_("policy"), case.policy.name),
+        ]
+    )
+    doc.spacer(6)
+    doc.paragraph(
+        _(
+            "Under the epidemic prevention rules in force, you are placed under quarantine "
+            "observation from %(start)s. Day 1 is the day of arrival; quarantine ends on "
+            "%(release)s, provided the health checks are normal and the required nucleic acid "
+            "test is negative. Take your temperature twice a day and report it through your "
+            "personal check-in link. Do not go out; your community will bring what you need."
+        )
+        % {"start": _date(case.start_date), "release": _date(days.release_date)}
+    )
+    doc.spacer(10)
+    doc.paragraph(_("Issued on %(date)s") % {"date": _date(timezone.localdate())}, align="right")
+    return doc.render()
+
+
+def certificate_pdf(case: QuarantineCase) -> bytes:
+    doc = pdf_document(title=f"{_('Release certificate')} {case.case_no}")
+    doc.heading(_("Release certificate"))
+    doc.key_values(
+        [
+            *_person_rows(case),
+            (_("day 1"), _date(case.start_date)),
+            (_("released on"), _date(case.released_on)),
+            (_("release kind"), case.get_release_kind_display()),
+        ]
+    )
+    doc.spacer(6)
+    doc.paragraph(
+        _(
+            "This is to certify that the person above completed quarantine observation from "
+            "%(start)s to %(end)s and was released on %(end)s."
+        )
+        % {"start": _date(case.start_date), "end": _date(case.released_on)}
+    )
+    doc.spacer(10)
+    doc.paragraph(_("Issued on %(date)s") % {"date": _date(timezone.localdate())}, align="right")
+    return doc.render()
+
+
+def notice_response(case: QuarantineCase):
+    return pdf_response(f"{_('Quarantine notice')}-{case.case_no}.pdf", notice_pdf(case))
+
+
+def certificate_response(case: QuarantineCase):
+    return pdf_response(f"{_('Release certificate')}-{case.case_no}.pdf", certificate_pdf(case))

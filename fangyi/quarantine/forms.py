@@ -1,0 +1,86 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.people.choices import DocType
+from fangyi.quarantine.choices import SYMPTOMS, CaseReason, FacilityKind, ReleaseKind
+from fangyi.quarantine.models import Facility
+
+
+class IntakeForm(forms.Form):
+    """Intake of a returnee: an existing file (by document number) or a new one on the spot."""
+
+    doc_type = forms.ChoiceField(label=_("document type"), choices=DocType.choices)
+    doc_number = forms.CharField(label=_("document number"), max_length=40)
+    name = forms.CharField(
+        label=_("name"),
+        max_length=50,
+        required=False,
+        help_text=_("Only for a person not yet in the files: a new file is made, not verified."),
+    )
+    phone = forms.CharField(label=_("mobile phone"), max_length=20, required=False)
+    reason = forms.ChoiceField(label=_("reason"), choices=CaseReason.choices)
+    origin = forms.CharField(label=_("coming from"), max_length=100, required=False)
+    arrived_at = forms.DateTimeField(
+        label=_("arrival time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    first_state = forms.ChoiceField(
+        label=_("first stage"),
+        choices=[
+            ("station", _("health station")),
+            ("home", _("home quarantine")),
+            ("observation", _("observation point")),
+        ],
+    )
+    facility = forms.ModelChoiceField(
+        label=_("facility"), queryset=Facility.objects.none(), required=False
+    )
+    note = forms.CharField(
+        label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = Facility.objects.filter(
+            active=True,
+            kind__in=(FacilityKind.STATION, FacilityKind.OBSERVATION, FacilityKind.HOTEL),
+        )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class FacilityMoveForm(NoteForm):
+    facility = forms.ModelChoiceField(label=_("facility"), queryset=Facility.objects.none())
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facility"].queryset = Facility.objects.filter(active=True, kind__in=kinds)
+
+
+class ReleaseForm(NoteForm):
+    kind = forms.ChoiceField(label=_("release kind"), choices=ReleaseKind.choices)
+
+
+class ExtendForm(NoteForm):
+    days = forms.IntegerField(label=_("days"), min_value=1, max_value=28)
+
+
+class TestForm(forms.Form):
+    sampled_on = forms.DateField(
+        label=_("sample date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    lab = forms.CharField(label=_("lab"), max_length=100, required=False)
+
+
+class CheckForm(forms.Form):
+    temperature = forms.CharField(
+        label=_("temperature (°C)"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    symptoms = forms.MultipleChoiceField(
+        label=_("symptoms"), choices=SYMPTOMS, required=False, widget=forms.CheckboxSelectMultiple
+    )

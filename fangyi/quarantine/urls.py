@@ -1,0 +1,15 @@
+from django.urls import path
+
+from fangyi.quarantine import views
+
+app_name = "quarantine"
+urlpatterns = [
+    path("", views.worklists, name="worklists"),
+    path("facilities/", views.facility_board, name="facilities"),
+    path("intake/", views.intake, name="intake"),
+    path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("cases/<int:pk>/do/<str:action>/", views.case_action, name="action"),
+    path("cases/<int:pk>/tests/<int:test_pk>/result/", views.test_result, name="test_result"),
+    path("cases/<int:pk>/<str:document>.pdf", views.case_document, name="document"),
+    path("alerts/<int:pk>/<str:action>/", views.alert_action, name="alert"),
+]

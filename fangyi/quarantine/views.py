@@ -1,0 +1,375 @@
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from fangyi.duty.scope import scope_for
+from fangyi.people.identity import IdentityError, mask_document, mask_phone, parse_document
+from fangyi.people.models import Person
+from fangyi.people.services import person_create
+from fangyi.quarantine import checkin, selectors, services
+from fangyi.quarantine.choices import (
+    ACTIVE_STATES,
+    AlertKind,
+    CaseState,
+    CheckChannel,
+    FacilityKind,
+)
+from fangyi.quarantine.forms import (
+    CheckForm,
+    ExtendForm,
+    FacilityMoveForm,
+    IntakeForm,
+    NoteForm,
+    ReleaseForm,
+    TestForm,
+)
+from fangyi.quarantine.models import NucleicTest
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# Worklists: name → (title, kind of rows)
+WORKLISTS = {
+    "due_release": gettext_lazy("due for release"),
+    "missed": gettext_lazy("missed check-in"),
+    "fever": gettext_lazy("fever"),
+    "symptoms": gettext_lazy("symptoms"),
+    "positive": gettext_lazy("positive test"),
+    "tests_pending": gettext_lazy("tests pending result"),
+    "arrivals": gettext_lazy("station arrivals today"),
+}
+ALERT_WORKLISTS = {
+    "missed": AlertKind.MISSED_CHECK,
+    "fever": AlertKind.FEVER,
+    "symptoms": AlertKind.SYMPTOM,
+    "positive": AlertKind.POSITIVE_TEST,
+}
+
+
+def worklist_rows(user, name: str, today: dt.date):
+    """(kind, rows) of one worklist; kind says which template columns apply."""
+    if name == "due_release":
+        return "cases", selectors.worklist_due_release(user, today)
+    if name in ALERT_WORKLISTS:
+        services.alerts_sync_missed(cases=selectors.cases_for(user).filter(state__in=ACTIVE_STATES))
+        return "alerts", list(selectors.worklist_alerts(user, ALERT_WORKLISTS[name]))
+    if name == "tests_pending":
+        return "tests", list(selectors.worklist_tests_pending(user))
+    if name == "arrivals":
+        return "cases", list(selectors.worklist_station_arrivals(user, today))
+    raise Http404
+
+
+@login_required
+def worklists(request):
+    today = timezone.localdate()
+    name = request.GET.get("list", "due_release")
+    if name not in WORKLISTS:
+        raise Http404
+    kind, rows = worklist_rows(request.user, name, today)
+    if request.GET.get("format") == "xlsx":
+        from fangyi.quarantine.exports import worklist_xlsx
+
+        return worklist_xlsx(name, str(WORKLISTS[name]), kind, rows, today)
+    return render(
+        request,
+        "quarantine/worklists.html",
+        {
+            "lists": list(WORKLISTS.items()),
+            "current": name,
+            "title": WORKLISTS[name],
+            "kind": kind,
+            "rows": rows,
+            "today": today,
+            "can_intake": not scope_for(request.user).is_empty
+            or selectors._facility_ids(request.user),
+        },
+    )
+
+
+@login_required
+def facility_board(request):
+    facilities = list(selectors.facilities_visible(request.user).select_related("community"))
+    occupancy = selectors.facility_occupancy()
+    rows = []
+    totals = {}
+    for f in facilities:
+        used = occupancy.get(f.pk, 0)
+        rows.append((f, used, max(0, f.capacity - used), list(f.staff.all())))
+        t = totals.setdefault(f.kind, [f.get_kind_display(), 0, 0])
+        t[1] += f.capacity
+        t[2] += used
+    return render(
+        request, "quarantine/facilities.html", {"rows": rows, "totals": list(totals.values())}
+    )
+
+
+@login_required
+def intake(request):
+    form = IntakeForm(
+        request.POST or None,
+        initial={"arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                person = _intake_person(request.user, data)
+                case = services.case_intake(
+                    by=request.user,
+                    person=person,
+                    reason=data["reason"],
+                    arrived_at=data["arrived_at"],
+                    first_state=data["first_state"],
+                    facility=data["facility"],
+                    origin=data["origin"],
+                    note=data["note"],
+                )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Case %(no)s opened.") % {"no": case.case_no})
+            return redirect("quarantine:case", pk=case.pk)
+    return render(request, "quarantine/intake.html", {"form": form})
+
+
+def _intake_person(user, data) -> Person:
+    try:
+        info = parse_document(data["doc_type"], data["doc_number"], today=timezone.localdate())
+    except IdentityError as exc:
+        raise ValidationError({"doc_number": [exc.message]}) from None
+    person = Person.objects.filter(doc_type=data["doc_type"], doc_number=info.number).first()
+    if person is not None:
+        facility = data.get("facility")
+        on_duty = facility is not None and facility.pk in selectors._facility_ids(user)
+        if not (scope_for(user).covers("person", person) or on_duty):
+            raise ValidationError({"doc_number": [_("This person's file is outside your area.")]})
+        return person
+    if not (data.get("name") or "").strip():
+        raise ValidationError(
+            {"name": [_("Not in the files yet: enter the name to register the person now.")]}
+        )
+    person = person_create(
+        user=user,
+        dwelling=None,
+        source="quarantine",
+        values={
+            "name": data["name"],
+            "doc_type": data["doc_type"],
+            "doc_number": data["doc_number"],
+            "phone": data.get("phone") or "",
+            "origin": data.get("origin") or "",
+            "travel_status": "new_arrival",
+            "verified": False,
+        },
+    )
+    # A file without a dwelling belongs to the district until a grid worker places it.
+    district_id = data["facility"].district_id if data.get("facility") else None
+    if district_id is None:
+        from fangyi.places.models import District
+
+        district_id = District.objects.values_list("pk", flat=True).first()
+    Person.objects.filter(pk=person.pk).update(district_id=district_id)
+    return person
+
+
+def _case_context(request, case, forms=None):
+    days = selectors.case_days(case)
+    forms = forms or {}
+    token = checkin.checkin_token(case) if case.state in ACTIVE_STATES else None
+    return {
+        "case": case,
+        "person": case.person,
+        "masked_doc": mask_document(case.person.doc_number),
+        "masked_phone": mask_phone(case.person.phone),
+        "days": days,
+        "stages": case.stages.select_related("facility", "decided_by__staff"),
+        "tests": case.tests.all(),
+        "checks": case.checks.order_by("-at")[:20],
+        "alerts": case.alerts.exclude(status="closed"),
+        "events": case.events.select_related("by", "by__staff"),
+        "active": case.state in ACTIVE_STATES,
+        "checkin_url": request.build_absolute_uri(reverse("checkin", args=[token]))
+        if token
+        else None,
+        "move_home_form": forms.get("move_home", NoteForm()),
+        "observation_form": forms.get(
+            "observation", FacilityMoveForm(kinds=(FacilityKind.OBSERVATION, FacilityKind.HOTEL))
+        ),
+        "hospital_form": forms.get("hospital", FacilityMoveForm(kinds=(FacilityKind.HOSPITAL,))),
+        "release_form": forms.get("release", ReleaseForm()),
+        "extend_form": forms.get("extend", ExtendForm()),
+        "transfer_form": forms.get("transfer", NoteForm()),
+        "test_form": forms.get("test", TestForm(initial={"sampled_on": timezone.localdate()})),
+        "check_form": forms.get("check", CheckForm()),
+        "state": CaseState,
+    }
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = selectors.case_get(request.user, pk)
+    return render(request, "quarantine/case_detail.html", _case_context(request, case))
+
+
+ACTIONS = {
+    "move_home": (NoteForm, {}),
+    "observation": (FacilityMoveForm, {"kinds": (FacilityKind.OBSERVATION, FacilityKind.HOTEL)}),
+    "hospital": (FacilityMoveForm, {"kinds": (FacilityKind.HOSPITAL,)}),
+    "release": (ReleaseForm, {}),
+    "extend": (ExtendForm, {}),
+    "transfer": (NoteForm, {}),
+    "test": (TestForm, {}),
+    "check": (CheckForm, {}),
+}
+
+
+def _run_action(user, case, action: str, data: dict):
+    if action == "move_home":
+        return services.case_move_home(by=user, case=case, note=data["note"])
+    if action == "observation":
+        return services.case_send_to_observation(
+            by=user, case=case, facility=data["facility"], note=data["note"]
+        )
+    if action == "hospital":
+        return services.case_transfer_to_hospital(
+            by=user, case=case, facility=data["facility"], note=data["note"]
+        )
+    if action == "release":
+        return services.case_release(by=user, case=case, kind=data["kind"], note=data["note"])
+    if action == "extend":
+        return services.case_extend(by=user, case=case, days=data["days"], note=data["note"])
+    if action == "transfer":
+        return services.case_transfer_out(by=user, case=case, note=data["note"])
+    if action == "test":
+        return services.test_record(
+            by=user, case=case, sampled_on=data["sampled_on"], lab=data["lab"]
+        )
+    if action == "check":
+        return services.health_check_record(
+            case=case,
+            temperature=data["temperature"],
+            symptoms=data["symptoms"],
+            channel=CheckChannel.STAFF,
+            by=user,
+        )
+    raise Http404
+
+
+@login_required
+@require_POST
+def case_action(request, pk: int, action: str):
+    case = selectors.case_get(request.user, pk)
+    if action not in ACTIONS:
+        raise Http404
+    form_class, kwargs = ACTIONS[action]
+    form = form_class(request.POST, **kwargs)
+    if form.is_valid():
+        try:
+            _run_action(request.user, case, action, form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("quarantine:case", pk=case.pk)
+    case.refresh_from_db()
+    context = _case_context(request, case, forms={action: form})
+    context["failed_action"] = action
+    return render(request, "quarantine/case_detail.html", context, status=422)
+
+
+@login_required
+@require_POST
+def test_result(request, pk: int, test_pk: int):
+    case = selectors.case_get(request.user, pk)
+    test = get_object_or_404(NucleicTest, pk=test_pk, case=case)
+    try:
+        services.test_set_result(by=request.user, test=test, result=request.POST.get("result", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("quarantine:case", pk=case.pk)
+
+
+@login_required
+@require_POST
+def alert_action(request, pk: int, action: str):
+    alert = selectors.alerts_for(request.user).filter(pk=pk).first()
+    if alert is None or action not in ("acknowledge", "close"):
+        raise Http404
+    try:
+        if action == "acknowledge":
+            services.alert_acknowledge(by=request.user, alert=alert)
+        else:
+            services.alert_close(by=request.user, alert=alert, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(request.POST.get("next") or reverse("quarantine:case", args=[alert.case_id]))
+
+
+@login_required
+def case_document(request, pk: int, document: str):
+    case = selectors.case_get(request.user, pk)
+    from fangyi.quarantine import documents
+
+    if document == "notice":
+        return documents.notice_response(case)
+    if document == "certificate":
+        if case.state != CaseState.RELEASED:
+            raise Http404
+        return documents.certificate_response(case)
+    raise Http404
+
+
+# The public self check-in page (no login): everything is keyed by the signed token.
+
+
+def checkin_page(request, token: str):
+    try:
+        case = checkin.case_for_token(token)
+    except checkin.CheckinLinkError as exc:
+        return render(
+            request, "quarantine/checkin_refused.html", {"reason": exc.message}, status=404
+        )
+    form = CheckForm(request.POST or None)
+    done = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = services.health_check_record(
+                case=case,
+                temperature=form.cleaned_data["temperature"],
+                symptoms=form.cleaned_data["symptoms"],
+                channel=CheckChannel.SELF,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            form = CheckForm()
+    days = selectors.case_days(case)
+    recent = case.checks.order_by("-at")[:6]
+    return render(
+        request,
+        "quarantine/checkin.html",
+        {
+            "case": case,
+            "days": days,
+            "form": form,
+            "done": done,
+            "recent": recent,
+            "name": case.person.name[:1] + "*" * (len(case.person.name) - 1),
+        },
+    )
