@@ -29,6 +29,8 @@ api_errors.install(api)
 
 from fangyi.people.api import router as people_router  # noqa: E402
 from fangyi.places.api import router as places_router  # noqa: E402
+from fangyi.quarantine.api import router as quarantine_router  # noqa: E402
 
 api.add_router("/places", places_router)
 api.add_router("/people", people_router)
+api.add_router("/quarantine", quarantine_router)

@@ -36,10 +36,15 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DjangoValidationError)
     def invalid(request, exc):
-        fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-        return api.create_response(
-            request, error_body("invalid", _("Some fields are not valid."), fields), status=422
-        )
+        if hasattr(exc, "error_dict"):
+            fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+            message = _("Some fields are not valid.")
+        else:
+            # A refusal that is about the request as a whole (an illegal transition).
+            fields = {"__all__": [str(m) for m in exc.messages]}
+            message = " ".join(fields["__all__"])
+        code = getattr(exc, "code", None) or "invalid"
+        return api.create_response(request, error_body(code, message, fields), status=422)
 
     @api.exception_handler(NinjaValidationError)
     def invalid_schema(request, exc):
