@@ -92,3 +92,6 @@ CASE_ACTIONS = {
     "test_negative": _("test negative"),
     "test_positive": _("test positive"),
 }
+
+# Health check slots named in the policy (core.policy.PolicyValues.check_slots).
+SLOT_LABELS = {"am": _("morning"), "pm": _("evening")}

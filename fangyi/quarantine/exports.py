@@ -7,6 +7,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from fangyi.core.spreadsheets import Sheet, xlsx_response
+from fangyi.core.templatetags.fangyi_tags import alert_detail, slot_label
 from fangyi.people.identity import mask_document
 from fangyi.quarantine.selectors import case_days
 
@@ -49,8 +50,8 @@ def worklist_xlsx(name: str, title: str, kind: str, rows, today: dt.date):
                 *_person_cells(a.case.person),
                 a.get_kind_display(),
                 a.date,
-                a.slot,
-                a.detail,
+                slot_label(a.slot),
+                alert_detail(a),
                 a.get_status_display(),
             ]
             for a in rows

@@ -62,7 +62,6 @@ ERR_RELEASE_TOO_EARLY = _(
 )
 ERR_REASON_REQUIRED = _("Write the reason.")
 ERR_ARRIVAL_FUTURE = _("The arrival time cannot be in the future.")
-ERR_ARRIVAL_BEFORE = _("The arrival time cannot be before day 1 of the case.")
 ERR_TEMPERATURE = _("Enter a temperature between 34.0 and 43.0 °C.")
 ERR_SYMPTOM = _("Unknown symptom: {name}.")
 ERR_DAYS = _("Enter a number of days between 1 and 28.")
@@ -485,7 +484,7 @@ def test_set_result(*, by, test: NucleicTest, result: str, now: dt.datetime | No
             kind=AlertKind.POSITIVE_TEST,
             date=timezone.localdate(now),
             test=test,
-            detail=str(_("positive test sampled {date}").format(date=test.sampled_on)),
+            detail=test.sampled_on.isoformat(),
         )
     return test
 
@@ -541,14 +540,13 @@ def health_check_record(
             detail=f"{value} °C",
         )
     if check.symptoms:
-        labels = dict(SYMPTOMS)
         _raise_alert(
             case,
             kind=AlertKind.SYMPTOM,
             date=date,
             slot=slot,
             health_check=check,
-            detail="、".join(str(labels[s]) for s in check.symptoms),
+            detail=",".join(check.symptoms),
         )
     return check
 

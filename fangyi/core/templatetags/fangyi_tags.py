@@ -61,3 +61,18 @@ def case_action_label(action: str) -> str:
     from fangyi.quarantine.choices import CASE_ACTIONS
 
     return CASE_ACTIONS.get(action, action)
+
+
+@register.filter
+def slot_label(slot: str) -> str:
+    from fangyi.quarantine.choices import SLOT_LABELS
+
+    return SLOT_LABELS.get(slot, slot)
+
+
+@register.filter
+def alert_detail(alert) -> str:
+    """An alert's detail in the reader's language: symptoms are stored as codes."""
+    if alert.kind == "symptom":
+        return enumeration(symptom_labels(alert.detail.split(",")))
+    return alert.detail

@@ -71,6 +71,12 @@ class Command(BaseCommand):
             help="only print the demo logins present in the database",
         )  # fmt: skip
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--no-quarantine",
+            dest="quarantine",
+            action="store_false",
+            help="no facilities and quarantine cases (these are placed around today)",
+        )
 
     def handle(self, *args, scale: float, seed: int, if_empty: bool, **options) -> None:
         if options["print_logins"]:
@@ -92,6 +98,17 @@ class Command(BaseCommand):
         counts = write_with_django(
             demo.batches(), total=demo.total_rows, progress=not options["no_progress"]
         )
+        if options.get("quarantine", True):
+            from fangyi.quarantine.demo import seed_quarantine_demo
+
+            made = seed_quarantine_demo(seed=seed)
+            if options["verbosity"] >= 1:
+                self.stdout.write(
+                    "Quarantine: {facilities} facilities, {cases} cases around today "
+                    "({open} open), {checks} health checks, {missed_alerts} missed check-ins.".format(
+                        **made
+                    )
+                )
         seconds = time.monotonic() - started
         if options["verbosity"] >= 1:
             for model, rows in counts.items():
