@@ -37,6 +37,8 @@ fangyi/static/vendor/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p fangyi/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js fangyi/static/vendor/
+	cp node_modules/jsqr/dist/jsQR.js fangyi/static/vendor/
+	cp node_modules/echarts/dist/echarts.min.js fangyi/static/vendor/
 	touch $@
 
 assets: fangyi/static/vendor/.stamp

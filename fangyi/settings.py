@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "fangyi.duty",
     "fangyi.audit",
     "fangyi.quarantine",
+    "fangyi.passes",
+    "fangyi.reports",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,8 @@ urlpatterns = [
     path("people/<int:pk>/reveal/<str:field>/", people_views.person_reveal, name="person_reveal"),
     path("search/", people_views.search, name="search"),
     path("quarantine/", include("fangyi.quarantine.urls")),
+    path("passes/", include("fangyi.passes.urls")),
+    path("reports/", include("fangyi.reports.urls")),
     path("c/<str:token>/", quarantine_views.checkin_page, name="checkin"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -136,7 +136,7 @@ def test_station_home_self_checkin_release(transactional_db, tree, facilities, n
     eve = release - dt.timedelta(days=1)
     with time_machine.travel(at(eve.year, eve.month, eve.day, 9), tick=True):
         page.goto(case_path)
-        expect(page.get_by_test_id("dayline")).to_contain_text("Day 13 of 14")
+        expect(page.get_by_test_id("dayline")).to_contain_text("Day 14 of 14")
         _release(page)
         expect(page.get_by_test_id("error-form")).to_have_text(
             _english(ERR_RELEASE_TOO_EARLY).format(date=release.isoformat())
