@@ -208,16 +208,7 @@ def _case_context(request, case, forms=None):
         "checkin_url": request.build_absolute_uri(reverse("checkin", args=[token]))
         if token
         else None,
-        "move_home_form": forms.get("move_home", NoteForm()),
-        "observation_form": forms.get(
-            "observation", FacilityMoveForm(kinds=(FacilityKind.OBSERVATION, FacilityKind.HOTEL))
-        ),
-        "hospital_form": forms.get("hospital", FacilityMoveForm(kinds=(FacilityKind.HOSPITAL,))),
-        "release_form": forms.get("release", ReleaseForm()),
-        "extend_form": forms.get("extend", ExtendForm()),
-        "transfer_form": forms.get("transfer", NoteForm()),
-        "test_form": forms.get("test", TestForm(initial={"sampled_on": timezone.localdate()})),
-        "check_form": forms.get("check", CheckForm()),
+        **{f"{action}_form": forms.get(action) or _action_form(action) for action in ACTIONS},
         "state": CaseState,
     }
 
@@ -272,14 +263,21 @@ def _run_action(user, case, action: str, data: dict):
     raise Http404
 
 
+def _action_form(action: str, data=None):
+    """The form of one case action; ids are prefixed with the action, since the case
+    page holds all of them at once."""
+    form_class, kwargs = ACTIONS[action]
+    initial = {"sampled_on": timezone.localdate()} if action == "test" else None
+    return form_class(data, initial=initial, auto_id=f"id_{action}_%s", **kwargs)
+
+
 @login_required
 @require_POST
 def case_action(request, pk: int, action: str):
     case = selectors.case_get(request.user, pk)
     if action not in ACTIONS:
         raise Http404
-    form_class, kwargs = ACTIONS[action]
-    form = form_class(request.POST, **kwargs)
+    form = _action_form(action, request.POST)
     if form.is_valid():
         try:
             _run_action(request.user, case, action, form.cleaned_data)

@@ -244,3 +244,13 @@ def test_facility_board(client, case, facilities):
     login(client, "b_grid")
     page = client.get(reverse("quarantine:facilities")).content.decode()
     assert "六和温馨驿站" in page and "坪山指定观察点" in page
+
+
+def test_case_page_has_no_duplicate_ids(client, case):
+    import re
+    from collections import Counter
+
+    login(client, "z_property")
+    page = client.get(reverse("quarantine:case", args=[case.pk])).content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert ids and not [i for i, n in ids.items() if n > 1]
