@@ -32,6 +32,8 @@ from fangyi.people.api import router as people_router  # noqa: E402
 from fangyi.places.api import router as places_router  # noqa: E402
 from fangyi.quarantine.api import router as quarantine_router  # noqa: E402
 from fangyi.reports.api import router as reports_router  # noqa: E402
+from fangyi.screening.api import router as screening_router  # noqa: E402
+from fangyi.support.api import router as support_router  # noqa: E402
 
 api.add_router("/places", places_router)
 api.add_router("/people", people_router)
@@ -39,3 +41,5 @@ api.add_router("/quarantine", quarantine_router)
 # These two own paths at the top of /api/ (/passes/…, /scans, /zones/{id}/map, /stats).
 api.add_router("", passes_router)
 api.add_router("", reports_router)
+api.add_router("/screening", screening_router)
+api.add_router("/support", support_router)

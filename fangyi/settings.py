@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "fangyi.quarantine",
     "fangyi.passes",
     "fangyi.reports",
+    "fangyi.screening",
+    "fangyi.support",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,8 @@ urlpatterns = [
     path("quarantine/", include("fangyi.quarantine.urls")),
     path("passes/", include("fangyi.passes.urls")),
     path("reports/", include("fangyi.reports.urls")),
+    path("screening/", include("fangyi.screening.urls")),
+    path("support/", include("fangyi.support.urls")),
     path("c/<str:token>/", quarantine_views.checkin_page, name="checkin"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
