@@ -14,7 +14,10 @@ def _crumbs(user, level, place):
 
 @login_required
 def home(request):
-    tops = selectors.top_places(request.user)
+    tops = [
+        (level, place, Person.objects.filter(**{f"{level}_id": place.pk}).count())
+        for level, place in selectors.top_places(request.user)
+    ]
     return render(request, "places/home.html", {"tops": tops})
 
 

@@ -34,7 +34,7 @@ def _person_rows(case: QuarantineCase) -> list[tuple[str, object]]:
     ]
 
 
-def notice_pdf(case: QuarantineCase) -> bytes:
+def notice_pdf(case: QuarantineCase, checkin_url: str | None = None) -> bytes:
     days = case_days(case)
     doc = pdf_document(title=f"{_('Quarantine notice')} {case.case_no}")
     doc.heading(_("Quarantine notice"))
@@ -60,6 +60,9 @@ def notice_pdf(case: QuarantineCase) -> bytes:
         )
         % {"start": _date(case.start_date), "release": _date(days.release_date)}
     )
+    if checkin_url:
+        doc.spacer(6)
+        doc.qr_code(checkin_url, size=40, caption=_("Scan to send your daily health check"))
     doc.spacer(10)
     doc.paragraph(_("Issued on %(date)s") % {"date": _date(timezone.localdate())}, align="right")
     return doc.render()
@@ -89,8 +92,10 @@ def certificate_pdf(case: QuarantineCase) -> bytes:
     return doc.render()
 
 
-def notice_response(case: QuarantineCase):
-    return pdf_response(f"{_('Quarantine notice')}-{case.case_no}.pdf", notice_pdf(case))
+def notice_response(case: QuarantineCase, checkin_url: str | None = None):
+    return pdf_response(
+        f"{_('Quarantine notice')}-{case.case_no}.pdf", notice_pdf(case, checkin_url)
+    )
 
 
 def certificate_response(case: QuarantineCase):

@@ -325,7 +325,10 @@ def case_document(request, pk: int, document: str):
     from fangyi.quarantine import documents
 
     if document == "notice":
-        return documents.notice_response(case)
+        url = None
+        if case.state in ACTIVE_STATES:
+            url = request.build_absolute_uri(reverse("checkin", args=[checkin.checkin_token(case)]))
+        return documents.notice_response(case, url)
     if document == "certificate":
         if case.state != CaseState.RELEASED:
             raise Http404

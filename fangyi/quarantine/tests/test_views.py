@@ -178,6 +178,13 @@ def test_pdfs_read_back(client, case, tree):
     text = pdf_text(response.content)
     assert tree.people[0].name in text and case.case_no in text
     assert "2020-02-18" in text and "2020-03-03" in text
+    # The notice carries the person's own check-in link as a QR code a phone can read.
+    import pypdfium2
+    import zxingcpp
+
+    image = pypdfium2.PdfDocument(response.content)[0].render(scale=3).to_pil()
+    (code,) = zxingcpp.read_barcodes(image)
+    assert code.text.endswith(reverse("checkin", args=[checkin_token(case)]))
     # No certificate before release.
     assert (
         client.get(reverse("quarantine:document", args=[case.pk, "certificate"])).status_code == 404
