@@ -197,3 +197,31 @@ def person_update(*, user, person: Person, values: dict[str, Any], source: str =
 
 def _user_or_none(user):
     return user if user is not None and user.is_authenticated else None
+
+
+ERR_SAME_DWELLING = gettext_lazy("The person already lives here.")
+
+
+@transaction.atomic
+def person_move(*, user, person: Person, dwelling: Dwelling, source: str = "web") -> Person:
+    """Move a person to another dwelling (and its household); the history keeps both."""
+    person = (
+        Person.objects.select_for_update().select_related("dwelling__building").get(pk=person.pk)
+    )
+    if person.dwelling_id == dwelling.pk:
+        raise ValidationError({"dwelling": [ERR_SAME_DWELLING]})
+    old = str(person.dwelling) if person.dwelling_id else None
+    for key, value in _place_ids(dwelling).items():
+        setattr(person, key, value)
+    person.household = dwelling.households.order_by("id").first() or Household.objects.create(
+        dwelling=dwelling
+    )
+    person.save()
+    PersonEvent.objects.create(
+        person=person,
+        by=_user_or_none(user),
+        source=source,
+        action=PersonEvent.Action.UPDATED,
+        changes={"dwelling": [old, str(dwelling)]},
+    )
+    return person

@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from fangyi.duty.models import Assignment
 from fangyi.duty.scope import scope_for
@@ -45,6 +47,24 @@ def place_detail(request, level: str, pk: int):
 @login_required
 def dwelling_detail(request, pk: int):
     dwelling = selectors.dwelling_get(request.user, pk)
+    move_error = None
+    if request.method == "POST":
+        # "Move someone here": a person of the user's area, found by document number.
+        from fangyi.people.identity import normalise
+        from fangyi.people.selectors import people_for
+        from fangyi.people.services import person_move
+
+        number = normalise(request.POST.get("doc_number", ""))
+        person = people_for(request.user).filter(doc_number=number).first() if number else None
+        if person is None:
+            move_error = _("No person file with this document number in your area.")
+        else:
+            try:
+                person_move(user=request.user, person=person, dwelling=dwelling)
+            except ValidationError as exc:
+                move_error = " ".join(exc.messages)
+            else:
+                return redirect("dwelling", pk=dwelling.pk)
     people = Person.objects.filter(dwelling=dwelling).order_by("household_id", "birth_date", "id")
     crumbs = [
         *_crumbs(request.user, "building", dwelling.building),
@@ -57,5 +77,5 @@ def dwelling_detail(request, pk: int):
     return render(
         request,
         "places/dwelling_detail.html",
-        {"dwelling": dwelling, "people": people, "crumbs": crumbs},
+        {"dwelling": dwelling, "people": people, "crumbs": crumbs, "move_error": move_error},
     )

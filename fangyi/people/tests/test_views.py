@@ -134,3 +134,19 @@ def test_place_page_counts(client, tree):
     client.login(username="d_leader", password=PASSWORD)
     page = client.get(reverse("place", args=["street", tree.streets[0].pk])).content.decode()
     assert f'data-testid="total">{len(tree.people_in("street", tree.streets[0]))}<' in page
+
+
+def test_move_a_person_to_another_dwelling(grid, tree):
+    person, target = tree.people[0], tree.dwellings[1]
+    response = grid.post(reverse("dwelling", args=[target.pk]), {"doc_number": person.doc_number})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.dwelling, person.household.dwelling) == (target, target)
+    event = person.events.get()
+    assert event.changes == {"dwelling": [str(tree.dwellings[0]), str(target)]}
+    # Someone outside the user's area cannot be moved in.
+    page = grid.post(
+        reverse("dwelling", args=[target.pk]), {"doc_number": tree.people[-1].doc_number}
+    ).content.decode()
+    assert 'data-testid="error-move"' in page
+    assert Person.objects.get(pk=tree.people[-1].pk).dwelling == tree.dwellings[-1]
