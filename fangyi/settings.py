@@ -85,6 +85,9 @@ USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
+# Uploaded base images of zone maps; served through scoped views, never a public URL.
+MEDIA_ROOT = VAR_DIR / "media"
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

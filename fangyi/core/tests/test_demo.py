@@ -51,7 +51,7 @@ def _fast_password_hasher(settings):
 def run_demo(scale: float = SCALE, seed: int = SEED, **options) -> str:
     out = io.StringIO()
     call_command(
-        "demo", scale=scale, seed=seed, no_progress=True, quarantine=False, stdout=out, **options
+        "demo", scale=scale, seed=seed, no_progress=True, activity=False, stdout=out, **options
     )
     return out.getvalue()
 

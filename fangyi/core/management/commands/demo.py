@@ -72,10 +72,11 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
         parser.add_argument(
-            "--no-quarantine",
-            dest="quarantine",
+            "--no-activity",
+            dest="activity",
             action="store_false",
-            help="no facilities and quarantine cases (these are placed around today)",
+            help="only the district, its people and staff: no facilities, quarantine cases, "
+            "passes, groceries or confirmed cases (those are placed around today)",
         )
 
     def handle(self, *args, scale: float, seed: int, if_empty: bool, **options) -> None:
@@ -98,17 +99,8 @@ class Command(BaseCommand):
         counts = write_with_django(
             demo.batches(), total=demo.total_rows, progress=not options["no_progress"]
         )
-        if options.get("quarantine", True):
-            from fangyi.quarantine.demo import seed_quarantine_demo
-
-            made = seed_quarantine_demo(seed=seed)
-            if options["verbosity"] >= 1:
-                self.stdout.write(
-                    "Quarantine: {facilities} facilities, {cases} cases around today "
-                    "({open} open), {checks} health checks, {missed_alerts} missed check-ins.".format(
-                        **made
-                    )
-                )
+        if options.get("activity", True):
+            self.seed_activity(seed, verbose=options["verbosity"] >= 1)
         seconds = time.monotonic() - started
         if options["verbosity"] >= 1:
             for model, rows in counts.items():
@@ -121,6 +113,20 @@ class Command(BaseCommand):
                 )
             )
             self.print_logins()
+
+    def seed_activity(self, seed: int, *, verbose: bool) -> None:
+        """What happens around today on top of the district: facilities and quarantine
+        cases, confirmed cases. Each app seeds its own part through its services."""
+        from fangyi.quarantine.demo import seed_quarantine_demo
+        from fangyi.reports.demo import seed_reports_demo
+
+        made = seed_quarantine_demo(seed=seed)
+        if verbose:
+            self.stdout.write(
+                "Quarantine: {facilities} facilities, {cases} cases around today ({open} open), "
+                "{checks} health checks, {missed_alerts} missed check-ins.".format(**made)
+            )
+        seed_reports_demo(seed=seed)
 
     def print_logins(self) -> None:
         """A table of the demo logins present, with their password and place."""

@@ -1,0 +1,44 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.people.identity import IdentityError, parse_document
+from fangyi.people.selectors import people_for
+from fangyi.places.models import Zone
+from fangyi.places.selectors import places_for
+
+ERR_NO_SUCH_PERSON = _("No person file with this ID number in your area.")
+
+
+class ConfirmedCaseForm(forms.Form):
+    """Enter a confirmed case; zone and person are limited to the user's scope."""
+
+    date = forms.DateField(
+        label=_("date confirmed"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    zone = forms.ModelChoiceField(label=_("zone"), queryset=Zone.objects.none(), required=False)
+    id_number = forms.CharField(
+        label=_("ID number of the person (when known)"), required=False, max_length=30
+    )
+    note = forms.CharField(label=_("note"), required=False, max_length=200)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["zone"].queryset = places_for(user, "zone").order_by("code")
+
+    def clean_id_number(self):
+        raw = self.cleaned_data.get("id_number", "").strip()
+        if not raw:
+            return None
+        try:
+            number = parse_document("id_card", raw).number
+        except IdentityError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        person = people_for(self.user).filter(doc_type="id_card", doc_number=number).first()
+        if person is None:
+            raise forms.ValidationError(ERR_NO_SUCH_PERSON)
+        return person
+
+
+class BaseImageForm(forms.Form):
+    base_image = forms.FileField(label=_("aerial photo or site plan (PNG, JPEG, WebP)"))

@@ -1,0 +1,73 @@
+import datetime as dt
+
+from ninja import Schema
+
+
+class ZoneOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    address: str
+    community: str
+    street: str
+    contact_name: str
+    contact_phone: str
+    gates: list[str]
+
+
+class DutyOut(Schema):
+    level: str
+    place: str
+    name: str
+    role: str
+    duty: str
+    phone: str
+
+
+class CountsOut(Schema):
+    residents: int
+    never_left: int
+    returned: int
+    new_arrival: int
+    away: int
+    in_quarantine: int
+    fever_alerts: int
+
+
+class BuildingOut(Schema):
+    id: int
+    name: str
+    floors: int
+    polygon: list[list[float]]
+    residents: int
+    in_quarantine: int
+    quarantine_floors: list[int]
+
+
+class ZoneMapOut(Schema):
+    zone: ZoneOut
+    duty_chain: list[DutyOut]
+    counts: CountsOut
+    buildings: list[BuildingOut]
+    base_image_url: str | None
+    taken_at: dt.datetime
+
+
+class DayOut(Schema):
+    date: dt.date
+    new: int
+    cumulative: int
+
+
+class StatsOut(Schema):
+    level: str
+    id: int
+    name: str
+    date: dt.date
+    cumulative: int
+    new: int
+    last_case_on: dt.date | None
+    days_since_last_case: int | None
+    series: list[DayOut]

@@ -1,0 +1,590 @@
+"""Reads behind the zone map, the poster, the overview and the statistics.
+
+Every number is computed from the current data when asked (person files, quarantine
+cases, alerts, confirmed cases): nothing is stored that could drift. Each function
+runs a fixed number of set-based queries, whatever the number of buildings or zones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from fangyi.duty.choices import Role
+from fangyi.duty.models import Assignment
+from fangyi.duty.scope import scope_for
+from fangyi.people.choices import TravelStatus
+from fangyi.people.models import Person
+from fangyi.people.selectors import duty_chain
+from fangyi.places.models import Building, Community, Dwelling, Street, Zone
+from fangyi.places.selectors import place_get, places_for, top_places
+from fangyi.quarantine.choices import AlertKind, AlertStatus
+from fangyi.quarantine.models import Alert
+from fangyi.quarantine.selectors import in_quarantine_counts
+from fangyi.reports.choices import RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
+from fangyi.reports.models import ConfirmedCase, ZoneMap
+
+# Roles that see the map but may not change it (upload a picture, move a building).
+READ_ONLY_ROLES = frozenset({Role.GATE_GUARD.value, Role.VOLUNTEER.value})
+STATS_LEVELS = ("district", "street", "community", "zone")
+OPEN_ALERT_STATES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+@dataclass
+class Counts:
+    """The live numbers of a place, as the bottom of a zone map shows them."""
+
+    residents: int = 0
+    never_left: int = 0
+    returned: int = 0
+    new_arrival: int = 0
+    away: int = 0
+    in_quarantine: int = 0
+    fever_alerts: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def travel_counts(level: str, place_id: int, group_by: str) -> dict[int, dict[str, int]]:
+    """Residents per travel status, per `group_by` id inside a place (one GROUP BY).
+
+    People with no `group_by` place (a file without a building) come under None.
+    """
+    rows = (
+        Person.objects.filter(**{f"{level}_id": place_id})
+        .values_list(f"{group_by}_id", "travel_status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for key, status, n in rows:
+        result[key][status] = n
+    return result
+
+
+def fever_alert_counts(level: str, place_id: int, group_by: str) -> dict[int, int]:
+    """Fever alerts not yet closed, per `group_by` id, by the person's current place."""
+    rows = (
+        Alert.objects.filter(
+            kind=AlertKind.FEVER,
+            status__in=OPEN_ALERT_STATES,
+            **{f"case__person__{level}_id": place_id},
+        )
+        .values_list(f"case__person__{group_by}_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {key: n for key, n in rows if key is not None}
+
+
+def _sum_statuses(groups) -> dict[str, int]:
+    total: dict[str, int] = defaultdict(int)
+    for statuses in groups:
+        for status, n in statuses.items():
+            total[status] += n
+    return total
+
+
+def _counts(statuses: dict[str, int], in_quarantine: int, fever_alerts: int) -> Counts:
+    return Counts(
+        residents=sum(statuses.values()),
+        never_left=statuses.get(TravelStatus.NEVER_LEFT, 0),
+        returned=statuses.get(TravelStatus.RETURNED, 0),
+        new_arrival=statuses.get(TravelStatus.NEW_ARRIVAL, 0),
+        away=statuses.get(TravelStatus.AWAY, 0),
+        in_quarantine=in_quarantine,
+        fever_alerts=fever_alerts,
+    )
+
+
+def counts_by(level: str, place_id: int, group_by: str) -> dict[int, Counts]:
+    """`Counts` for every `group_by` place inside a place: three queries in all."""
+    travel = travel_counts(level, place_id, group_by)
+    quarantine = in_quarantine_counts(level, place_id, group_by)
+    fever = fever_alert_counts(level, place_id, group_by)
+    result: dict[int, Counts] = defaultdict(Counts)
+    for key, statuses in travel.items():
+        result[key] = _counts(statuses, 0, 0)
+    for key, n in quarantine.items():
+        result[key].in_quarantine = n
+    for key, n in fever.items():
+        result[key].fever_alerts = n
+    return result
+
+
+def place_counts(level: str, place_id: int) -> Counts:
+    """`Counts` of one place (district … building)."""
+    return counts_by(level, place_id, level).get(place_id, Counts())
+
+
+# --- the zone map --------------------------------------------------------------------------
+
+
+@dataclass
+class BuildingOnMap:
+    """One building as the map draws it."""
+
+    id: int
+    name: str
+    floors: int
+    polygon: list
+    residents: int
+    in_quarantine: int
+    quarantine_floors: list[int]
+
+    @property
+    def label_point(self) -> tuple[float, float]:
+        """Where the label goes: the mean of the polygon's points (inside for our shapes)."""
+        if not self.polygon:
+            return (0.0, 0.0)
+        xs = [p[0] for p in self.polygon]
+        ys = [p[1] for p in self.polygon]
+        return (round(sum(xs) / len(xs), 1), round(sum(ys) / len(ys), 1))
+
+    @property
+    def points(self) -> str:
+        """The polygon as an SVG `points` attribute."""
+        return " ".join(f"{x},{y}" for x, y in self.polygon)
+
+    @property
+    def floors_label(self) -> str:
+        return "、".join(str(f) for f in self.quarantine_floors)
+
+
+@dataclass
+class ZoneMapData:
+    """Everything a zone map (page, poster, API) shows, taken at one moment."""
+
+    zone: Zone
+    gates: list[str]
+    duty: list[Assignment]
+    counts: Counts
+    buildings: list[BuildingOnMap]
+    base_map: ZoneMap | None
+    taken_at: dt.datetime
+    can_edit: bool = False
+    unplaced: list[BuildingOnMap] = field(default_factory=list)
+
+    @property
+    def all_buildings(self) -> list[BuildingOnMap]:
+        """Drawn buildings first, then those without an outline yet."""
+        return self.buildings + self.unplaced
+
+
+def zone_get(user, zone_id: int) -> Zone:
+    """A zone in the user's scope (ancestors loaded), or 404."""
+    return place_get(user, "zone", zone_id)
+
+
+def zone_duty_chain(zone: Zone) -> list[Assignment]:
+    """Who is responsible for a zone, from the zone up to the district.
+
+    The same chain as a person's (people.selectors.duty_chain), for someone who lives in
+    the zone but in no particular building.
+    """
+    where = SimpleNamespace(
+        building_id=None,
+        zone_id=zone.pk,
+        community_id=zone.community_id,
+        street_id=zone.street_id,
+        district_id=zone.district_id,
+    )
+    return duty_chain(where)  # type: ignore[arg-type]
+
+
+def can_edit_map(user, zone: Zone) -> bool:
+    """Whether the user may change a zone's map: in scope and not a read-only role."""
+    if not scope_for(user).covers("zone", zone):
+        return False
+    if user.is_superuser:
+        return True
+    staff = getattr(user, "staff", None)
+    return staff is not None and staff.active and staff.role not in READ_ONLY_ROLES
+
+
+def zone_map(user, zone_id: int) -> ZoneMapData:
+    """The zone map of a zone in the user's scope (404 otherwise). Nine queries."""
+    zone = zone_get(user, zone_id)
+    taken_at = timezone.now()
+    # Explicit empty orderings: the models' default orderings would join the zone table.
+    gates = list(zone.gates.order_by("name").values_list("name", flat=True))
+    duty = zone_duty_chain(zone)
+    buildings = list(
+        Building.objects.filter(zone_id=zone.pk)
+        .order_by("id")
+        .values_list("id", "name", "floors", "polygon")
+    )
+    # One GROUP BY gives both the residents per building and the zone's travel counts.
+    travel = travel_counts("zone", zone.pk, "building")
+    residents = {key: sum(statuses.values()) for key, statuses in travel.items()}
+    quarantine_by_dwelling = in_quarantine_counts("zone", zone.pk, "dwelling")
+    floors_of: dict[int, set[int]] = defaultdict(set)
+    in_quarantine: dict[int, int] = defaultdict(int)
+    for dwelling_id, building_id, floor in (
+        Dwelling.objects.filter(pk__in=sorted(quarantine_by_dwelling))
+        .order_by()
+        .values_list("id", "building_id", "floor")
+    ):
+        floors_of[building_id].add(floor)
+        in_quarantine[building_id] += quarantine_by_dwelling[dwelling_id]
+    drawn: list[BuildingOnMap] = []
+    unplaced: list[BuildingOnMap] = []
+    for pk, name, floors, polygon in buildings:
+        item = BuildingOnMap(
+            id=pk,
+            name=name,
+            floors=floors,
+            polygon=polygon or [],
+            residents=residents.get(pk, 0),
+            in_quarantine=in_quarantine.get(pk, 0),
+            quarantine_floors=sorted(floors_of.get(pk, ())),
+        )
+        (drawn if len(item.polygon) >= 3 else unplaced).append(item)
+    counts = _counts(
+        _sum_statuses(travel.values()),
+        in_quarantine_counts("zone", zone.pk, "zone").get(zone.pk, 0),
+        fever_alert_counts("zone", zone.pk, "zone").get(zone.pk, 0),
+    )
+    return ZoneMapData(
+        zone=zone,
+        gates=gates,
+        duty=duty,
+        counts=counts,
+        buildings=drawn,
+        unplaced=unplaced,
+        base_map=ZoneMap.objects.filter(zone_id=zone.pk).order_by().first(),
+        taken_at=taken_at,
+        can_edit=can_edit_map(user, zone),
+    )
+
+
+@dataclass
+class FloorRow:
+    floor: int
+    dwellings: list[tuple[Dwelling, int, int]]  # dwelling, residents, in quarantine
+
+    @property
+    def residents(self) -> int:
+        return sum(r for _d, r, _q in self.dwellings)
+
+    @property
+    def in_quarantine(self) -> int:
+        return sum(q for _d, _r, q in self.dwellings)
+
+
+def building_floors(user, building_id: int) -> tuple[Building, list[FloorRow]]:
+    """A building in scope with its floors (top first) and dwellings, with counts."""
+    building = place_get(user, "building", building_id)
+    residents = dict(
+        Person.objects.filter(building_id=building.pk)
+        .values_list("dwelling_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    quarantine = in_quarantine_counts("building", building.pk, "dwelling")
+    floors: dict[int, FloorRow] = {}
+    for dwelling in Dwelling.objects.filter(building_id=building.pk).order_by("floor", "room"):
+        row = floors.setdefault(dwelling.floor, FloorRow(dwelling.floor, []))
+        row.dwellings.append(
+            (dwelling, residents.get(dwelling.pk, 0), quarantine.get(dwelling.pk, 0))
+        )
+    return building, sorted(floors.values(), key=lambda r: -r.floor)
+
+
+# --- the overview --------------------------------------------------------------------------
+
+
+@dataclass
+class ZoneTile:
+    """One zone on the overview."""
+
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    community_id: int
+    street_id: int
+    residents: int
+    in_quarantine: int
+    fever_alerts: int
+    recent_cases: int
+    status: str
+
+
+@dataclass
+class Overview:
+    """Zones of the user's scope (optionally one street or community), grouped."""
+
+    tiles: list[ZoneTile]
+    streets: list[Street]
+    communities: list[Community]
+    street_id: int | None
+    community_id: int | None
+    taken_at: dt.datetime
+    today: dt.date
+
+    def status_totals(self) -> list[tuple[str, str, int]]:
+        totals: dict[str, int] = dict.fromkeys(ZoneStatus.values, 0)
+        for tile in self.tiles:
+            totals[tile.status] += 1
+        return [(s.value, str(s.label), totals[s.value]) for s in ZoneStatus]
+
+    def groups(self) -> list[tuple[Community, list[ZoneTile]]]:
+        by_community: dict[int, list[ZoneTile]] = defaultdict(list)
+        for tile in self.tiles:
+            by_community[tile.community_id].append(tile)
+        return [(c, by_community[c.pk]) for c in self.communities if by_community.get(c.pk)]
+
+
+def zone_status(in_quarantine: int, fever_alerts: int, recent_cases: int) -> str:
+    """The overview colour of a zone: the worst that applies."""
+    if in_quarantine:
+        return ZoneStatus.QUARANTINE
+    if fever_alerts:
+        return ZoneStatus.FEVER
+    if recent_cases:
+        return ZoneStatus.NEW_CASE
+    return ZoneStatus.CLEAR
+
+
+def _roots(user, street_id: int | None, community_id: int | None) -> list[tuple[str, Any]]:
+    """The places whose zones the overview covers: the filter if given, else the user's
+    assigned places (zones and above; a building alone shows no zone)."""
+    if community_id:
+        return [("community", place_get(user, "community", community_id))]
+    if street_id:
+        return [("street", place_get(user, "street", street_id))]
+    return [(level, p) for level, p in top_places(user) if level != "building"]
+
+
+def overview(user, *, street_id: int | None = None, community_id: int | None = None) -> Overview:
+    """The zones under the filter (or all of the user's scope), with status and counts.
+
+    A fixed number of queries per assigned place (a user has a handful), none per zone.
+    """
+    today = timezone.localdate()
+    since = today - dt.timedelta(days=RECENT_CASE_DAYS - 1)
+    roots = _roots(user, street_id, community_id)
+    residents: dict[int, int] = {}
+    quarantine: dict[int, int] = {}
+    fever: dict[int, int] = {}
+    recent: dict[int, int] = {}
+    zones: dict[int, Zone] = {}
+    for level, place in roots:
+        flt = {f"{level}_id" if level != "zone" else "pk": place.pk}
+        for zone in Zone.objects.filter(**flt).order_by():
+            zones[zone.pk] = zone
+        # Through the zone index (covering), not the district one: at 551,000 people
+        # "district_id = 1" reads every row, "zone_id IN (…)" only the index.
+        residents.update(
+            Person.objects.filter(zone_id__in=Zone.objects.filter(**flt).values("pk"))
+            .values_list("zone_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        quarantine.update(in_quarantine_counts(level, place.pk, "zone"))
+        fever.update(fever_alert_counts(level, place.pk, "zone"))
+        recent.update(
+            ConfirmedCase.objects.filter(**{f"{level}_id": place.pk}, date__range=(since, today))
+            .values_list("zone_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    kind_labels = dict(Zone._meta.get_field("kind").flatchoices)
+    tiles = []
+    for zone in sorted(zones.values(), key=lambda z: z.code):
+        q, f, r = quarantine.get(zone.pk, 0), fever.get(zone.pk, 0), recent.get(zone.pk, 0)
+        tiles.append(
+            ZoneTile(
+                id=zone.pk,
+                name=zone.name,
+                kind=zone.kind,
+                kind_label=str(kind_labels.get(zone.kind, zone.kind)),
+                community_id=zone.community_id,
+                street_id=zone.street_id,
+                residents=residents.get(zone.pk, 0),
+                in_quarantine=q,
+                fever_alerts=f,
+                recent_cases=r,
+                status=zone_status(q, f, r),
+            )
+        )
+    community_ids = sorted({t.community_id for t in tiles})
+    # The filter lists: every street and community of the user's scope.
+    return Overview(
+        tiles=tiles,
+        streets=list(places_for(user, "street")),
+        communities=list(
+            Community.objects.filter(pk__in=community_ids)
+            | places_for(user, "community").filter(
+                **({"street_id": street_id} if street_id else {})
+            )
+        ),
+        street_id=street_id,
+        community_id=community_id,
+        taken_at=timezone.now(),
+        today=today,
+    )
+
+
+# --- case statistics -----------------------------------------------------------------------
+
+
+@dataclass
+class CaseStats:
+    """Confirmed cases of one place up to `today`."""
+
+    level: str
+    place_id: int
+    name: str
+    today: dt.date
+    cumulative: int
+    new_today: int
+    last_case_on: dt.date | None
+    series: list[tuple[dt.date, int, int]]  # (day, new, cumulative) for the trend window
+
+    @property
+    def days_since_last(self) -> int | None:
+        """Days since the last new case: 0 when there was one today; None for "no cases"."""
+        if self.last_case_on is None:
+            return None
+        return (self.today - self.last_case_on).days
+
+
+def parse_place(value: str) -> tuple[str, int]:
+    """`level:id` (e.g. `community:12`) → (level, id); 404 when malformed."""
+    level, _sep, raw = (value or "").partition(":")
+    if level not in STATS_LEVELS or not raw.isdigit():
+        raise Http404
+    return level, int(raw)
+
+
+def case_stats(
+    user, level: str, place_id: int, *, today: dt.date | None = None, days: int = TREND_DAYS
+) -> CaseStats:
+    """Cumulative, new today, days since the last new case and the daily series (one query)."""
+    place = place_get(user, level, place_id) if level in STATS_LEVELS else None
+    if place is None:
+        raise Http404
+    today = today or timezone.localdate()
+    per_day = dict(
+        ConfirmedCase.objects.filter(**{f"{level}_id": place.pk}, date__lte=today)
+        .values_list("date")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return _stats(level, place.pk, place.name, today, per_day, days)
+
+
+def _stats(
+    level: str, pk: int, name: str, today: dt.date, per_day: dict[dt.date, int], days: int
+) -> CaseStats:
+    start = today - dt.timedelta(days=max(1, days) - 1)
+    running = sum(n for day, n in per_day.items() if day < start)
+    series = []
+    for i in range((today - start).days + 1):
+        day = start + dt.timedelta(days=i)
+        new = per_day.get(day, 0)
+        running += new
+        series.append((day, new, running))
+    return CaseStats(
+        level=level,
+        place_id=pk,
+        name=name,
+        today=today,
+        cumulative=sum(per_day.values()),
+        new_today=per_day.get(today, 0),
+        last_case_on=max(per_day) if per_day else None,
+        series=series,
+    )
+
+
+def child_stats(user, level: str, place_id: int, *, today: dt.date) -> list[CaseStats]:
+    """Case statistics of each child of a place (streets of a district, …), two queries."""
+    children_level = {"district": "street", "street": "community", "community": "zone"}.get(level)
+    if children_level is None:
+        return []
+    model: Any = {"street": Street, "community": Community, "zone": Zone}[children_level]
+    children = list(model.objects.filter(**{f"{level}_id": place_id}).order_by("code"))
+    rows = (
+        ConfirmedCase.objects.filter(**{f"{level}_id": place_id}, date__lte=today)
+        .values_list(f"{children_level}_id", "date")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    per_child: dict[int, dict[dt.date, int]] = defaultdict(dict)
+    for key, day, n in rows:
+        per_child[key][day] = n
+    return [
+        _stats(children_level, c.pk, c.name, today, per_child.get(c.pk, {}), 1) for c in children
+    ]
+
+
+def confirmed_cases_for(user) -> QuerySet[ConfirmedCase]:
+    """Confirmed cases in the user's scope (by the zone they were counted in)."""
+    scope = scope_for(user)
+    if scope.is_empty:
+        return ConfirmedCase.objects.none()
+    return ConfirmedCase.objects.filter(zone__in=places_for(user, "zone").values("pk"))
+
+
+# --- the daily report ----------------------------------------------------------------------
+
+
+@dataclass
+class DailyRow:
+    """One community's line of the daily report (日报)."""
+
+    street: str
+    community: str
+    counts: Counts
+    new_cases: int
+    cumulative: int
+    last_case_on: dt.date | None
+    day: dt.date
+
+    @property
+    def days_since_last(self) -> int | None:
+        return None if self.last_case_on is None else (self.day - self.last_case_on).days
+
+
+def daily_rows(level: str, place_id: int, day: dt.date) -> list[DailyRow]:
+    """One row per community inside a place (the district for the command): six queries.
+
+    Case figures are for `day`; the people and quarantine figures are the current ones
+    (the files keep no daily snapshot), so the report says when its data was taken.
+    """
+    communities = list(
+        Community.objects.filter(**{f"{level}_id" if level != "community" else "pk": place_id})
+        .select_related("street")
+        .order_by("street__code", "code")
+    )
+    counts = counts_by(level, place_id, "community")
+    cases: dict[int, dict[str, Any]] = defaultdict(dict)
+    for community_id, n, new, last in (
+        ConfirmedCase.objects.filter(**{f"{level}_id": place_id}, date__lte=day)
+        .values_list("community_id")
+        .annotate(n=Count("id"), new=Count("id", filter=Q(date=day)), last=Max("date"))
+        .order_by()
+    ):
+        cases[community_id] = {"n": n, "new": new, "last": last}
+    return [
+        DailyRow(
+            street=c.street.name,
+            community=c.name,
+            counts=counts.get(c.pk, Counts()),
+            new_cases=cases[c.pk].get("new", 0),
+            cumulative=cases[c.pk].get("n", 0),
+            last_case_on=cases[c.pk].get("last"),
+            day=day,
+        )
+        for c in communities
+    ]

@@ -1,0 +1,241 @@
+"""Writes of the reports app: confirmed cases, zone base pictures, building outlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.people.models import Person
+from fangyi.places.models import Building, Zone
+from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH
+from fangyi.reports.models import ConfirmedCase, ZoneMap
+from fangyi.reports.selectors import can_edit_map
+
+ERR_POINTS_SHAPE = _("A polygon is a list of [x, y] points.")
+ERR_TOO_FEW = _("A building needs at least 3 distinct corners.")
+ERR_TOO_MANY = _("A building outline has at most %(max)d corners.")
+ERR_OUTSIDE = _("Every corner must lie on the map (0–%(width)d across, 0–%(height)d down).")
+ERR_NO_AREA = _("The outline has no area: its corners lie on one line.")
+ERR_SELF_CROSSING = _("The outline crosses itself.")
+ERR_NOT_ALLOWED = _("You may look at this map but not change it.")
+ERR_FUTURE = _("The date of confirmation cannot be in the future.")
+ERR_TOO_OLD = _("The date of confirmation is before the epidemic.")
+ERR_ZONE_NEEDED = _("Choose the zone, or a person whose file names it.")
+ERR_PERSON_ELSEWHERE = _("This person lives in another zone (%(zone)s).")
+ERR_ALREADY_CONFIRMED = _("This person is already counted as a confirmed case.")
+ERR_IMAGE = _("Upload a PNG, JPEG or WebP picture.")
+ERR_IMAGE_BIG = _("The picture is too large (at most %(mb)d MB and %(px)d pixels a side).")
+
+MAX_CORNERS = 200
+MAX_IMAGE_BYTES = 15 * 1024 * 1024
+MAX_IMAGE_SIDE = 10_000
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
+EARLIEST_CASE = dt.date(2019, 12, 1)
+
+
+# --- building outlines ---------------------------------------------------------------------
+
+
+def _cross(o, a, b) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _segments_cross(p1, p2, q1, q2) -> bool:
+    """Whether two segments share a point (touching counts)."""
+    d1, d2 = _cross(q1, q2, p1), _cross(q1, q2, p2)
+    d3, d4 = _cross(p1, p2, q1), _cross(p1, p2, q2)
+    if ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4)):
+        return True
+
+    def on(a, b, c, d) -> bool:
+        return (
+            d == 0
+            and min(a[0], b[0]) <= c[0] <= max(a[0], b[0])
+            and (min(a[1], b[1]) <= c[1] <= max(a[1], b[1]))
+        )
+
+    return on(q1, q2, p1, d1) or on(q1, q2, p2, d2) or on(p1, p2, q1, d3) or on(p1, p2, q2, d4)
+
+
+def polygon_clean(raw: Any) -> list[list[float]]:
+    """A building outline, checked: 3–200 distinct corners on the canvas, with an area,
+    not crossing itself. Returns the points rounded to 0.1; raises ValidationError."""
+    if not isinstance(raw, list | tuple):
+        raise ValidationError({"polygon": [ERR_POINTS_SHAPE]})
+    points: list[list[float]] = []
+    for point in raw:
+        if (
+            not isinstance(point, list | tuple)
+            or len(point) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+            or not all(math.isfinite(v) for v in point)
+        ):
+            raise ValidationError({"polygon": [ERR_POINTS_SHAPE]})
+        x, y = round(float(point[0]), 1), round(float(point[1]), 1)
+        if not (0 <= x <= CANVAS_WIDTH and 0 <= y <= CANVAS_HEIGHT):
+            raise ValidationError(
+                {"polygon": [ERR_OUTSIDE % {"width": CANVAS_WIDTH, "height": CANVAS_HEIGHT}]}
+            )
+        # A double click leaves the same corner twice: keep one.
+        if not points or points[-1] != [x, y]:
+            points.append([x, y])
+    if len(points) > 1 and points[0] == points[-1]:
+        points.pop()
+    if len(points) > MAX_CORNERS:
+        raise ValidationError({"polygon": [ERR_TOO_MANY % {"max": MAX_CORNERS}]})
+    if len({(x, y) for x, y in points}) < 3:
+        raise ValidationError({"polygon": [ERR_TOO_FEW]})
+    n = len(points)
+    edges = [(points[i], points[(i + 1) % n]) for i in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if j == i + 1 or (i == 0 and j == n - 1):
+                continue  # neighbours share a corner
+            if _segments_cross(*edges[i], *edges[j]):
+                raise ValidationError({"polygon": [ERR_SELF_CROSSING]})
+    area = sum(
+        a[0] * b[1] - b[0] * a[1] for a, b in zip(points, points[1:] + points[:1], strict=True)
+    )
+    if abs(area) / 2 < 1:
+        raise ValidationError({"polygon": [ERR_NO_AREA]})
+    return points
+
+
+@transaction.atomic
+def building_polygon_set(*, by, building: Building, polygon: Any) -> Building:
+    """Draw or move a building on its zone's map (the outline is checked first)."""
+    zone = Zone.objects.get(pk=building.zone_id)
+    if not can_edit_map(by, zone):
+        raise PermissionDenied(ERR_NOT_ALLOWED)
+    building.polygon = polygon_clean(polygon)
+    Building.objects.filter(pk=building.pk).update(polygon=building.polygon)
+    return building
+
+
+# --- base pictures -------------------------------------------------------------------------
+
+
+def _image_facts(upload) -> tuple[str, int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size > MAX_IMAGE_BYTES:
+        raise ValidationError(
+            {"base_image": [ERR_IMAGE_BIG % {"mb": MAX_IMAGE_BYTES // 2**20, "px": MAX_IMAGE_SIDE}]}
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            fmt, (width, height) = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError({"base_image": [ERR_IMAGE]}) from None
+    finally:
+        upload.seek(0)
+    if fmt not in IMAGE_FORMATS:
+        raise ValidationError({"base_image": [ERR_IMAGE]})
+    if max(width, height) > MAX_IMAGE_SIDE or min(width, height) < 1:
+        raise ValidationError(
+            {"base_image": [ERR_IMAGE_BIG % {"mb": MAX_IMAGE_BYTES // 2**20, "px": MAX_IMAGE_SIDE}]}
+        )
+    return IMAGE_FORMATS[fmt], width, height
+
+
+@transaction.atomic
+def zone_base_image_set(*, by, zone: Zone, upload) -> ZoneMap:
+    """Store an uploaded aerial photo or site plan as the zone map's base picture.
+
+    The file goes to the default storage (MEDIA_ROOT) under a new random name, so a
+    browser never shows a cached old picture; the previous file is removed.
+    """
+    if not can_edit_map(by, zone):
+        raise PermissionDenied(ERR_NOT_ALLOWED)
+    suffix, width, height = _image_facts(upload)
+    name = default_storage.save(
+        f"zone-maps/{zone.pk}-{secrets.token_hex(6)}.{suffix}", upload, max_length=200
+    )
+    zone_map = ZoneMap.objects.select_for_update().filter(zone=zone).first()
+    old = zone_map.base_image.name if zone_map else None
+    if zone_map is None:
+        zone_map = ZoneMap(zone=zone)
+    zone_map.base_image.name = name
+    zone_map.image_width, zone_map.image_height = width, height
+    zone_map.updated_by = by if getattr(by, "is_authenticated", False) else None
+    zone_map.save()
+    if old and old != name:
+        transaction.on_commit(lambda: default_storage.delete(old))
+    return zone_map
+
+
+@transaction.atomic
+def zone_base_image_remove(*, by, zone: Zone) -> None:
+    """Go back to the site plan drawn from the building outlines."""
+    if not can_edit_map(by, zone):
+        raise PermissionDenied(ERR_NOT_ALLOWED)
+    zone_map = ZoneMap.objects.filter(zone=zone).first()
+    if zone_map is not None:
+        name = zone_map.base_image.name
+        zone_map.delete()
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+# --- confirmed cases -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def confirmed_case_create(
+    *,
+    by,
+    date: dt.date,
+    zone: Zone | None = None,
+    person: Person | None = None,
+    note: str = "",
+    today: dt.date | None = None,
+) -> ConfirmedCase:
+    """Record a confirmed case on the day it was confirmed (the person when known).
+
+    The caller has checked that the zone and the person are in the user's scope.
+    """
+    today = today or timezone.localdate()
+    errors: dict[str, list] = {}
+    if date > today:
+        errors["date"] = [ERR_FUTURE]
+    elif date < EARLIEST_CASE:
+        errors["date"] = [ERR_TOO_OLD]
+    if person is not None and person.zone_id is not None:
+        if zone is None:
+            zone = Zone.objects.get(pk=person.zone_id)
+        elif zone.pk != person.zone_id:
+            where = Zone.objects.filter(pk=person.zone_id).values_list("name", flat=True).first()
+            errors["person"] = [ERR_PERSON_ELSEWHERE % {"zone": where}]
+    if zone is None:
+        errors.setdefault("zone", [ERR_ZONE_NEEDED])
+    if person is not None and ConfirmedCase.objects.filter(person=person).exists():
+        errors.setdefault("person", [ERR_ALREADY_CONFIRMED])
+    if errors:
+        raise ValidationError(errors)
+    assert zone is not None
+    case = ConfirmedCase(
+        date=date,
+        person=person,
+        zone=zone,
+        community_id=zone.community_id,
+        street_id=zone.street_id,
+        district_id=zone.district_id,
+        note=note.strip(),
+        created_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    case.full_clean(exclude=["created_by"])
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        raise ValidationError({"person": [ERR_ALREADY_CONFIRMED]}) from None
+    return case

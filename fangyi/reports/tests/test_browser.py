@@ -1,0 +1,64 @@
+"""Browser journey (issue 4): log in, open the overview, click the red zone, see the
+building marked with its quarantine count and floors, open the building, get the poster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from fangyi.conftest import PASSWORD
+from fangyi.core.documents import pdf_text
+from fangyi.core.tests.browser import browser, chromium_executable, log_in, new_page
+from fangyi.quarantine import services as quarantine
+from fangyi.reports.tests.conftest import at
+
+__all__ = ["browser", "chromium_executable", "new_page"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(os.environ.get("FANGYI_TEST_OUTPUT", "var/test-output"))
+
+
+def test_overview_zone_map_building_poster(transactional_db, tree, new_page):
+    today = timezone.localdate()
+    with time_machine.travel(at(today.year, today.month, today.day, 10), tick=True):
+        person = tree.people[1]
+        quarantine.case_intake(
+            by=tree.users["zone"],
+            person=person,
+            reason="close_contact",
+            arrived_at=timezone.now(),
+            first_state="home",
+        )
+        page = new_page(locale="en-US")
+        log_in(page, "d_leader", PASSWORD)
+        page.get_by_role("link", name="Zone maps").click()
+        expect(page.locator("h1")).to_have_text("Overview of zones")
+        red = page.locator('[data-status="quarantine"]')
+        expect(red).to_have_count(1)
+        expect(page.get_by_test_id("zone-tile")).to_have_count(3)
+        red.locator("a").click()
+
+        expect(page.get_by_test_id("zone-name")).to_have_text(tree.zones[0].name)
+        marked = page.locator("g.building.hot")
+        expect(marked).to_have_count(1)
+        expect(marked.get_by_test_id("building-quarantine")).to_have_text(
+            "in quarantine 1 · floors 1"
+        )
+        expect(page.get_by_test_id("count-in_quarantine")).to_have_text("1")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "zone-map.png"), full_page=True)
+
+        marked.click()
+        panel = page.get_by_test_id("building-panel")
+        expect(panel).to_contain_text(tree.buildings[0].name)
+        expect(panel.get_by_test_id("floor-1")).to_contain_text("1")
+
+        response = page.request.get(page.get_by_test_id("poster-pdf").get_attribute("href"))
+        assert response.ok and response.headers["content-type"] == "application/pdf"
+        assert tree.zones[0].name in pdf_text(response.body())
