@@ -35,6 +35,11 @@ class PolicyValues:
     # Health check slots: (name, local end time); a check belongs to the first slot
     # whose end is after it, and a slot with no check by its end is missed.
     check_slots: tuple[tuple[str, str], ...] = (("am", "12:00"), ("pm", "20:00"))
+    # Groceries (support): orders for a delivery day close at this local time on the
+    # evening before; later orders go to the next round. Bags wait at the gate from
+    # the delivery time.
+    grocery_order_cutoff: str = "20:00"
+    grocery_delivery_time: str = "15:00"
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> PolicyValues:

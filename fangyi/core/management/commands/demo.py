@@ -116,9 +116,10 @@ class Command(BaseCommand):
 
     def seed_activity(self, seed: int, *, verbose: bool) -> None:
         """What happens around today on top of the district: facilities and quarantine
-        cases, confirmed cases. Each app seeds its own part through its services."""
+        cases, confirmed cases, grocery rounds and service requests. Each app seeds its own part through its services."""
         from fangyi.quarantine.demo import seed_quarantine_demo
         from fangyi.reports.demo import seed_reports_demo
+        from fangyi.support.demo import seed_support_demo
 
         made = seed_quarantine_demo(seed=seed)
         if verbose:
@@ -126,6 +127,7 @@ class Command(BaseCommand):
                 "Quarantine: {facilities} facilities, {cases} cases around today ({open} open), "
                 "{checks} health checks, {missed_alerts} missed check-ins.".format(**made)
             )
+        seed_support_demo(seed=seed)
         seed_reports_demo(seed=seed)
 
     def print_logins(self) -> None:
