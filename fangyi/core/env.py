@@ -56,7 +56,10 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
         if not config.get("NAME"):
             raise ImproperlyConfigured(f"{name} names no SQLite file: {raw!r}")
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        config["CONN_MAX_AGE"] = 0
+        # Persistent connections: a gunicorn sync worker keeps its SQLite connection
+        # (and its pragmas) instead of reopening the file on every request.
+        config["CONN_MAX_AGE"] = 600
+        config["CONN_HEALTH_CHECKS"] = True
         config["OPTIONS"] = {
             # WAL lets readers go on while one writer writes; IMMEDIATE avoids
             # "database is locked" upgrades in the middle of a transaction.

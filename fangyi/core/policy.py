@@ -40,6 +40,18 @@ class PolicyValues:
     # the delivery time.
     grocery_order_cutoff: str = "20:00"
     grocery_delivery_time: str = "15:00"
+    # Passes (fangyi.passes.colour). A pass is valid this many days from issue.
+    pass_valid_days: int = 30
+    # A returnee with no quarantine case since returning is yellow (station monitoring not
+    # done) for this many days after the return date, arrival day being day 1.
+    pass_returnee_days: int = 14
+    # Colour of a returnee's open case at a station or at home ("red" or "yellow"); a case
+    # for any other reason, at an observation point or in hospital is always red.
+    pass_returned_case_colour: str = "red"
+    # Consecutive days of normal self check-ins after which a red or a yellow case shows
+    # green (0: never; only release ends it, as in Pingshan).
+    pass_red_green_after_days: int = 0
+    pass_yellow_green_after_days: int = 0
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> PolicyValues:
@@ -53,6 +65,8 @@ class PolicyValues:
         if "check_slots" in values:
             values["check_slots"] = tuple(tuple(slot) for slot in values["check_slots"])
         result = cls(**values)
+        if result.pass_returned_case_colour not in ("red", "yellow"):
+            raise ImproperlyConfigured("Policy pass_returned_case_colour must be red or yellow.")
         if not result.station_days_min <= result.station_days_max <= result.quarantine_days:
             raise ImproperlyConfigured("Policy station days must be min ≤ max ≤ quarantine days.")
         return result

@@ -45,4 +45,6 @@ SOURCE_LABELS = {
     "api": _("API"),
     "import": _("import"),
     "demo": _("demo data"),
+    "pass": _("pass application"),
+    "quarantine": _("quarantine intake"),
 }

@@ -1,3 +1,144 @@
-from ninja import Router
+"""Screening API: a campaign's progress, a team's list, and recording a visit.
+
+`POST /api/screening/visits` is idempotent on the client's `key` (a UUID made once per
+form): a retry answers 200 with the visit already recorded, a first save 201.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from ninja import Router, Schema, Status
+
+from fangyi.people.selectors import person_get
+from fangyi.screening import selectors, services
 
 router = Router(tags=["screening"])
+
+
+class CoverageOut(Schema):
+    label: str
+    total: int
+    done: int
+    revisit: int
+    refused: int
+    not_visited: int
+    person_times: int
+
+
+class ProgressOut(Schema):
+    campaign: CoverageOut
+    teams: list[CoverageOut]
+    zones: list[CoverageOut]
+    communities: list[CoverageOut]
+
+
+class DwellingOut(Schema):
+    id: int
+    building: str
+    floor: int
+    room: str
+    people: int
+    status: str
+
+
+class CheckIn(Schema):
+    person_id: int
+    present: bool = True
+    temperature: str | None = None
+    symptoms: bool = False
+    came_from: str = ""
+    came_on: dt.date | None = None
+    phone: str = ""
+
+
+class NewPersonIn(Schema):
+    name: str
+    doc_type: str = "id_card"
+    doc_number: str
+    phone: str = ""
+    temperature: str | None = None
+    symptoms: bool = False
+    came_from: str = ""
+    came_on: dt.date | None = None
+
+
+class VisitIn(Schema):
+    key: uuid.UUID
+    team_id: int
+    dwelling_id: int
+    outcome: str
+    people: list[CheckIn] = []
+    new_people: list[NewPersonIn] = []
+    notes: str = ""
+
+
+class VisitOut(Schema):
+    id: int
+    key: uuid.UUID
+    outcome: str
+    created: bool
+
+
+def _coverage(c) -> dict:
+    return {
+        "label": c.label,
+        "total": c.total,
+        "done": c.done,
+        "revisit": c.revisit,
+        "refused": c.refused,
+        "not_visited": c.not_visited,
+        "person_times": c.person_times,
+    }
+
+
+@router.get("/campaigns/{campaign_id}/progress", response=ProgressOut)
+def campaign_progress(request, campaign_id: int):
+    campaign = selectors.campaign_get(request.user, campaign_id)
+    progress = selectors.campaign_progress(campaign)
+    return {
+        "campaign": _coverage(progress.campaign),
+        "teams": [_coverage(c) for c in progress.teams.values()],
+        "zones": [_coverage(c) for c in progress.zones.values()],
+        "communities": [_coverage(c) for c in progress.communities.values()],
+    }
+
+
+@router.get("/teams/{team_id}/dwellings", response=list[DwellingOut])
+def team_dwellings(request, team_id: int):
+    team = selectors.team_get(request.user, team_id)
+    return [
+        {
+            "id": r.dwelling.pk,
+            "building": r.dwelling.building.name,
+            "floor": r.dwelling.floor,
+            "room": r.dwelling.room,
+            "people": r.people,
+            "status": r.status,
+        }
+        for r in selectors.team_dwellings(request.user, team)
+    ]
+
+
+@router.post("/visits", response={200: VisitOut, 201: VisitOut})
+def visit_create(request, payload: VisitIn):
+    team = selectors.team_get(request.user, payload.team_id)
+    dwelling = selectors.team_dwelling_get(request.user, team, payload.dwelling_id)
+    checks = []
+    for check in payload.people:
+        values = check.dict()
+        values["person"] = person_get(request.user, values.pop("person_id"))
+        checks.append(values)
+    visit, created = services.visit_record(
+        user=request.user,
+        team=team,
+        dwelling=dwelling,
+        key=payload.key,
+        outcome=payload.outcome,
+        people=checks,
+        new_people=[p.dict() for p in payload.new_people],
+        notes=payload.notes,
+    )
+    body = {"id": visit.pk, "key": visit.key, "outcome": visit.outcome, "created": created}
+    return Status(201 if created else 200, body)

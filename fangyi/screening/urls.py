@@ -1,4 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fangyi.screening import views
 
 app_name = "screening"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("campaigns/new/<str:level>/<int:pk>/", views.campaign_new, name="campaign_new"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/teams/new/", views.team_new, name="team_new"),
+    path("teams/<int:pk>/", views.team_detail, name="team"),
+    path("teams/<int:pk>/dwellings/<int:dwelling_pk>/", views.visit, name="visit"),
+    path("people/<str:level>/<int:pk>/", views.place_people, name="place_people"),
+    path("people/<str:level>/<int:pk>/export.xlsx", views.export, name="export"),
+    path("import/<int:zone_pk>/", views.import_upload, name="import_upload"),
+    path("import/<int:zone_pk>/<str:token>/", views.import_check, name="import_check"),
+    path("duplicates/", views.duplicates, name="duplicates"),
+    path("duplicates/merge/", views.merge, name="merge"),
+]

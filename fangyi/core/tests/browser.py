@@ -30,8 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-# Short enough that a missing element fails the test in seconds, not half a minute.
-TIMEOUT_MS = 5_000
+# Generous: a loaded 2-core CI machine can take seconds to answer; a passing step
+# never waits for it, only a failing one does.
+TIMEOUT_MS = 15_000
 
 
 def find_chromium() -> str | None:
@@ -68,7 +69,9 @@ def chromium_executable() -> str:
 @pytest.fixture(scope="module")
 def browser(chromium_executable: str) -> Iterator:
     """One headless Chromium per test module; each test opens its own context."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
     # Playwright's sync API keeps an asyncio loop on this thread, and Django refuses ORM
     # calls (test data, assertions, flushing the test database) next to a running loop.

@@ -116,9 +116,12 @@ class Command(BaseCommand):
 
     def seed_activity(self, seed: int, *, verbose: bool) -> None:
         """What happens around today on top of the district: facilities and quarantine
-        cases, confirmed cases, grocery rounds and service requests. Each app seeds its own part through its services."""
+        cases, a screening campaign, passes and gate checks, grocery rounds and service
+        requests, confirmed cases. Each app seeds its own part through its services."""
+        from fangyi.passes.demo import seed_passes_demo
         from fangyi.quarantine.demo import seed_quarantine_demo
         from fangyi.reports.demo import seed_reports_demo
+        from fangyi.screening.demo import seed_screening_demo
         from fangyi.support.demo import seed_support_demo
 
         made = seed_quarantine_demo(seed=seed)
@@ -127,6 +130,8 @@ class Command(BaseCommand):
                 "Quarantine: {facilities} facilities, {cases} cases around today ({open} open), "
                 "{checks} health checks, {missed_alerts} missed check-ins.".format(**made)
             )
+        seed_screening_demo(seed=seed)
+        seed_passes_demo(seed=seed)
         seed_support_demo(seed=seed)
         seed_reports_demo(seed=seed)
 

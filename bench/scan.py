@@ -1,0 +1,353 @@
+"""Benchmark: POST /api/scans through Django against a framework-free WSGI ceiling.
+
+    .venv/bin/python bench/scan.py [--scale 1.0] [--seconds 10] [--connections 16]
+
+1. `fangyi demo --scale S` into a fresh SQLite file in a temporary directory (removed
+   afterwards unless --keep); a bench guard with an API token, posted at the first
+   zone's gates, and the demo's passes (tokens computed with the bench's secret key).
+2. gunicorn (same workers, same sync worker model) on 127.0.0.1 serves, in turn:
+   - fangyi (`fangyi.wsgi:application`): the real endpoint (token auth, gate scope,
+     pass resolution, the person's state, the colour rules, the insert);
+   - `minimal_app` below: plain sqlite3, the same API-token digest lookup, the same
+     signed-token check (HMAC-SHA256 as django.core.signing computes it), the gate post
+     check, the indexed pass lookup and the insert into the same table.
+3. wrk (Debian's `wrk`, a Lua script choosing a random pass per request) drives each for
+   --seconds with --connections; then a paced asyncio client in a separate process sends
+   exactly 200 checks/s to fangyi for --seconds and reports p50/p99 measured from each
+   request's scheduled time (no coordinated omission).
+
+Only loopback addresses; bounded durations and request counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SECRET = "bench-secret-" + "x" * 40
+SIGN_SALT = "fangyi.passes.token" + "signer"
+
+# --- the framework-free ceiling -----------------------------------------------------------
+
+_db: sqlite3.Connection | None = None
+
+
+def _conn() -> sqlite3.Connection:
+    global _db
+    if _db is None:
+        _db = sqlite3.connect(os.environ["BENCH_DB"], isolation_level=None, timeout=10)
+        _db.execute("PRAGMA journal_mode=WAL")
+        _db.execute("PRAGMA synchronous=NORMAL")
+        _db.execute("PRAGMA busy_timeout=10000")
+    return _db
+
+
+def _signature(value: str) -> str:
+    key = hashlib.sha256((SIGN_SALT + os.environ["FANGYI_SECRET_KEY"]).encode()).digest()
+    digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _answer(start_response, status: str, body: dict):
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def minimal_app(environ, start_response):
+    """POST /api/scans without a framework: the same checks, lookups and insert."""
+    if environ["REQUEST_METHOD"] != "POST":
+        return _answer(start_response, "405 Method Not Allowed", {})
+    db = _conn()
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    digest = hashlib.sha256(auth.removeprefix("Bearer ").encode()).hexdigest()
+    row = db.execute(
+        "SELECT t.user_id FROM duty_apitoken t JOIN auth_user u ON u.id = t.user_id "
+        "WHERE t.digest = ? AND u.is_active",
+        (digest,),
+    ).fetchone()
+    if row is None:
+        return _answer(start_response, "401 Unauthorized", {})
+    user_id = row[0]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    payload = json.loads(environ["wsgi.input"].read(length))
+    gate = db.execute(
+        "SELECT g.zone_id, d.code FROM places_gate g JOIN places_zone z ON z.id = g.zone_id "
+        "JOIN places_district d ON d.id = z.district_id JOIN passes_gatepost p "
+        "ON p.gate_id = g.id JOIN duty_staff s ON s.id = p.staff_id "
+        "WHERE g.id = ? AND s.user_id = ?",
+        (payload["gate_id"], user_id),
+    ).fetchone()
+    if gate is None:
+        return _answer(start_response, "404 Not Found", {})
+    value, _, signature = payload["token"].rpartition(":")
+    if not hmac.compare_digest(signature, _signature(value)):
+        return _answer(start_response, "422 Unprocessable Entity", {"error": "altered"})
+    _version, district, pass_id, key = value.split(".")
+    found = db.execute(
+        "SELECT person_id, key, revoked_at FROM passes_pass WHERE id = ?", (int(pass_id),)
+    ).fetchone()
+    if found is None or found[1] != key or found[2] is not None or district != gate[1]:
+        return _answer(start_response, "422 Unprocessable Entity", {"error": "refused"})
+    db.execute("BEGIN IMMEDIATE")
+    cursor = db.execute(
+        "INSERT INTO passes_gatecheck (gate_id, zone_id, guard_id, at, method, pass_obj_id, "
+        "person_id, visitor_name, visitor_phone, visitor_note, temperature, fever, colour, "
+        "reason, policy_id, decision) VALUES (?, ?, ?, datetime('now'), 'device', ?, ?, '', '',"
+        " '', ?, 0, 'green', 'clear', 1, '')",
+        (payload["gate_id"], gate[0], user_id, int(pass_id), found[0], payload["temperature"]),
+    )
+    db.execute("COMMIT")
+    return _answer(start_response, "201 Created", {"check_id": cursor.lastrowid, "colour": "green"})
+
+
+# --- the paced client (a separate process) ------------------------------------------------
+
+PACED = r"""
+import asyncio, json, random, sys, time
+host, port, rate, seconds, path = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+spec = json.load(open(path))
+bodies = [json.dumps({"gate_id": spec["gates"][i % len(spec["gates"])], "token": t, "temperature": "36.5"}).encode()
+          for i, t in enumerate(spec["tokens"])]
+head = "POST /api/scans HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %%d\r\n\r\n" % spec["api_token"]
+latencies, errors = [], 0
+async def worker(queue):
+    # gunicorn's sync workers close every connection after one response: one per request.
+    global errors
+    while True:
+        item = await queue.get()
+        if item is None:
+            return
+        scheduled, body = item
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write((head % len(body)).encode() + body)
+        await writer.drain()
+        response = await reader.read()
+        writer.close()
+        latencies.append(time.perf_counter() - scheduled)
+        if not response.startswith(b"HTTP/1.1 201"): errors += 1
+async def main():
+    queue = asyncio.Queue()
+    workers = [asyncio.create_task(worker(queue)) for _ in range(32)]
+    start = time.perf_counter(); total = int(rate * seconds)
+    for i in range(total):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0: await asyncio.sleep(delay)
+        queue.put_nowait((due, random.choice(bodies)))
+    for _ in workers: queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+    print(json.dumps({"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
+                      "p50": pick(0.50), "p99": pick(0.99)}))
+asyncio.run(main())
+"""
+
+WRK_LUA = r"""
+local spec_tokens = {%(tokens)s}
+local gates = {%(gates)s}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(api_token)s"
+local counter = 0
+request = function()
+  counter = counter + 1
+  local t = spec_tokens[math.random(#spec_tokens)]
+  local g = gates[(counter %% #gates) + 1]
+  return wrk.format(nil, "/api/scans", nil,
+    '{"gate_id": ' .. g .. ', "token": "' .. t .. '", "temperature": "36.5"}')
+end
+local bad = 0
+response = function(status, headers, body)
+  if status ~= 201 then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format('BENCH {"requests": %%d, "seconds": %%f, "p50": %%f, "p99": %%f, "errors": %%d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, summary.errors.status + summary.errors.connect
+    + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(workdir: Path, scale: float, env: dict) -> dict:
+    """Demo data, a bench guard with a token and gate posts, the tokens to scan."""
+    fangyi = str(BIN / "fangyi")
+    subprocess.run([fangyi, "migrate", "-v0"], env=env, check=True)
+    started = time.monotonic()
+    subprocess.run(
+        [fangyi, "demo", "--scale", str(scale), "--no-progress", "-v0"], env=env, check=True
+    )
+    print(f"demo --scale {scale}: {time.monotonic() - started:.0f} s", flush=True)
+    script = r"""
+import json, sys
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from fangyi.duty.models import Staff
+from fangyi.duty.services import api_token_create
+from fangyi.passes.models import GateCheck, GatePost, Pass
+from fangyi.passes.services import pass_token
+from fangyi.places.models import Gate
+from fangyi.core.policy import policy_in_force
+import datetime as dt
+user = get_user_model().objects.create_user("bench-guard", password="x" * 20)
+staff = Staff.objects.create(user=user, name="bench", role="gate_guard")
+passes = list(Pass.objects.filter(revoked_at__isnull=True).select_related("district").order_by("id")[:5000])
+zone_ids = sorted({p.person.zone_id for p in passes[:200]})
+gates = list(Gate.objects.filter(zone_id__in=zone_ids).order_by("id"))
+GatePost.objects.bulk_create([GatePost(staff=staff, gate=g) for g in gates])
+assert policy_in_force(dt.date.today()).pk == 1
+print(json.dumps({"api_token": api_token_create(user=user), "gates": [g.pk for g in gates],
+                  "tokens": [pass_token(p) for p in passes], "residents": Pass.objects.count(),
+                  "checks_before": GateCheck.objects.count()}))
+"""
+    out = subprocess.run(
+        [str(BIN / "python"), "-c", script], env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def serve(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--chdir", str(ROOT), "--log-level", "warning", "--backlog", "256"],
+        env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"gunicorn ({app}) did not start")
+
+
+def run_wrk(port: int, lua: Path, seconds: int, connections: int) -> dict:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+         "-s", str(lua), f"http://127.0.0.1:{port}/api/scans"],
+        capture_output=True, text=True, check=True, timeout=seconds + 30,
+    )  # fmt: skip
+    line = next(x for x in out.stdout.splitlines() if x.startswith("BENCH "))
+    result = json.loads(line[6:])
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench/scan.py needs wrk: apt-get install wrk")
+    workdir = Path(tempfile.mkdtemp(prefix="fangyi-bench-scan-"))
+    database = workdir / "bench.sqlite3"
+    env = {
+        **os.environ,
+        "FANGYI_VAR_DIR": str(workdir),
+        "FANGYI_DATABASE_URL": f"sqlite:///{database}",
+        "FANGYI_SECRET_KEY": SECRET,
+        "FANGYI_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SETTINGS_MODULE": "fangyi.settings",
+        "BENCH_DB": str(database),
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'bench'}",
+    }
+    procs: list[subprocess.Popen] = []
+    try:
+        spec = prepare(workdir, args.scale, env)
+        spec_path = workdir / "spec.json"
+        spec_path.write_text(json.dumps(spec))
+        lua = workdir / "scan.lua"
+        lua.write_text(
+            WRK_LUA
+            % {
+                "tokens": ", ".join(json.dumps(t) for t in spec["tokens"]),
+                "gates": ", ".join(str(g) for g in spec["gates"]),
+                "api_token": spec["api_token"],
+            }
+        )
+        results = {}
+        for name, app in (
+            ("fangyi (Django)", "fangyi.wsgi:application"),
+            ("plain WSGI + sqlite3", "scan:minimal_app"),
+        ):
+            port = free_port()
+            proc = serve(app, port, env, args.workers)
+            procs.append(proc)
+            run_wrk(port, lua, 2, args.connections)  # warm up every worker
+            results[name] = run_wrk(port, lua, args.seconds, args.connections)
+            if app.startswith("fangyi"):
+                paced = subprocess.run(
+                    [str(BIN / "python"), "-c", PACED, "127.0.0.1", str(port), str(args.rate),
+                     str(args.seconds), str(spec_path)],
+                    capture_output=True, text=True, timeout=args.seconds + 60,
+                )  # fmt: skip
+                if paced.returncode:
+                    raise RuntimeError(f"paced client failed: {paced.stderr[-2000:]}")
+                results["paced"] = json.loads(paced.stdout.strip().splitlines()[-1])
+            proc.terminate()
+            proc.wait(timeout=30)
+            procs.remove(proc)
+        with sqlite3.connect(database) as db:
+            checks = db.execute("SELECT count(*) FROM passes_gatecheck").fetchone()[0]
+        django_rps = results["fangyi (Django)"]["rps"]
+        ceiling = results["plain WSGI + sqlite3"]["rps"]
+        print()
+        print(f"scale {args.scale}: {spec['residents']:,} passes, {len(spec['tokens'])} scanned, "
+              f"{len(spec['gates'])} gates; gunicorn {args.workers} sync workers, wrk "
+              f"{args.connections} connections x {args.seconds} s; {checks:,} checks in the table")  # fmt: skip
+        print(f"{'app':<24} {'checks/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for name in ("fangyi (Django)", "plain WSGI + sqlite3"):
+            r = results[name]
+            print(
+                f"{name:<24} {r['rps']:>10.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>7}"
+            )
+        ratio = django_rps / ceiling if ceiling else 0
+        print(f"{'ratio Django / ceiling':<24} {ratio:>10.0%}   (target >= 50%)")
+        paced = results["paced"]
+        print(f"fangyi at {args.rate:.0f} checks/s: {paced['requests']} requests, "
+              f"{paced['rps']:.0f}/s, p50 {paced['p50']:.1f} ms, p99 {paced['p99']:.1f} ms, "
+              f"{paced['errors']} errors   (target p99 < 20 ms)")  # fmt: skip
+    finally:
+        for proc in procs:
+            proc.kill()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Colour(models.TextChoices):
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+
+
+class Reason(models.TextChoices):
+    """Why a pass shows its colour (stored on each gate check, with the policy version)."""
+
+    CLEAR = "clear", _("nothing against entry")
+    CONFIRMED = "confirmed", _("confirmed case")
+    SUSPECTED = "suspected", _("suspected case")
+    QUARANTINE = "quarantine", _("under quarantine observation")
+    QUARANTINE_YELLOW = "quarantine_yellow", _("returnee under quarantine (yellow in this policy)")
+    FEVER_NOW = "fever_now", _("fever at this check")
+    FEVER_PENDING = "fever_pending", _("fever at an earlier gate check, pending review")
+    UNVERIFIED = "unverified", _("information not yet verified")
+    STATION_UNFINISHED = "station_unfinished", _("returnee, station monitoring not finished")
+    NORMAL_CHECKINS = "normal_checkins", _("enough consecutive normal check-ins")
+    VISITOR = "visitor", _("visitor without a pass")
+
+
+class Decision(models.TextChoices):
+    """What the guard did."""
+
+    PENDING = "", _("not yet decided")
+    LET_IN = "let_in", _("let in")
+    TEMPORARY = "temporary", _("temporary entry")
+    VERIFIED = "verified", _("verified on the spot")
+    OBSERVATION = "observation", _("sent to the observation point")
+    HELD = "held", _("held for review (fever)")
+    TURNED_AWAY = "turned_away", _("turned away")
+
+
+# The decisions a guard may record for each colour shown.
+DECISIONS_FOR: dict[str, tuple[str, ...]] = {
+    "green": (Decision.LET_IN,),
+    "yellow": (Decision.TEMPORARY, Decision.VERIFIED, Decision.TURNED_AWAY),
+    "red": (Decision.OBSERVATION,),
+}
+# With a fever the person is held; the guard may still send a red to the observation point.
+FEVER_DECISIONS = (Decision.HELD, Decision.OBSERVATION)
+
+
+class Method(models.TextChoices):
+    SCAN = "scan", _("QR scanned")
+    CODE = "code", _("code typed")
+    VISITOR = "visitor", _("visitor registered by hand")
+    DEVICE = "device", _("device (API)")
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", _("waiting for verification")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class FeverStatus(models.TextChoices):
+    OPEN = "open", _("pending review")
+    CLEARED = "cleared", _("cleared on review")
+    REFERRED = "referred", _("referred for medical care")

@@ -1,0 +1,217 @@
+"""Pass applications, passes, gate posts, gate checks and gate fever alerts.
+
+A pass's colour is never stored as the truth: it is computed at each check
+(fangyi.passes.colour). A GateCheck keeps what was shown then, with the policy version
+that decided it, as the record of that check.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.core.models import Policy
+from fangyi.duty.models import Staff
+from fangyi.passes.choices import (
+    ApplicationStatus,
+    Colour,
+    Decision,
+    FeverStatus,
+    Method,
+    Reason,
+)
+from fangyi.people.choices import DocType
+from fangyi.people.models import Person
+from fangyi.places.models import Building, Community, District, Dwelling, Gate, Street, Zone
+
+
+def new_link_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class PassApplication(models.Model):
+    """A resident's application for a pass (name, document, phone, dwelling).
+
+    Carries the ids of the dwelling's places so the verification queue is scoped with one
+    indexed filter, like Person rows.
+    """
+
+    name = models.CharField(_("name"), max_length=50)
+    doc_type = models.CharField(
+        _("document type"), max_length=12, choices=DocType.choices, default=DocType.ID_CARD
+    )
+    doc_number = models.CharField(_("document number"), max_length=20)
+    phone = models.CharField(_("mobile phone"), max_length=11)
+    dwelling = models.ForeignKey(Dwelling, models.PROTECT, related_name="+")
+    building = models.ForeignKey(Building, models.PROTECT, related_name="+")
+    zone = models.ForeignKey(Zone, models.PROTECT, related_name="+")
+    community = models.ForeignKey(Community, models.PROTECT, related_name="+")
+    street = models.ForeignKey(Street, models.PROTECT, related_name="+")
+    district = models.ForeignKey(District, models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=ApplicationStatus.choices, default="pending"
+    )
+    person = models.ForeignKey(
+        Person, models.PROTECT, null=True, blank=True, related_name="pass_applications"
+    )
+    reject_reason = models.CharField(_("reason for rejection"), max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("pass application")
+        verbose_name_plural = _("pass applications")
+        indexes = [
+            models.Index(fields=["status", "building"], name="passapp_status_building_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+
+class Pass(models.Model):
+    """An electronic pass (电子通行证): a secret link for its holder, a token for the QR and
+    a short code to type. `person` is empty while the application waits for verification.
+    """
+
+    person = models.ForeignKey(Person, models.PROTECT, null=True, blank=True, related_name="passes")
+    application = models.ForeignKey(
+        PassApplication, models.PROTECT, null=True, blank=True, related_name="passes"
+    )
+    district = models.ForeignKey(District, models.PROTECT, related_name="+")
+    key = models.CharField(max_length=24)
+    code = models.CharField(_("code"), max_length=11, unique=True)
+    link_key = models.CharField(max_length=32, unique=True, default=new_link_key)
+    issued_at = models.DateTimeField(_("issued at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
+    replaced_by = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("pass")
+        verbose_name_plural = _("passes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class GatePost(models.Model):
+    """A staff member posted at a gate (卡口值守). Staff assigned to a zone may check at all
+    of its gates too."""
+
+    staff = models.ForeignKey(Staff, models.CASCADE, related_name="gate_posts")
+    gate = models.ForeignKey(Gate, models.CASCADE, related_name="posts")
+
+    class Meta:
+        ordering = ["gate", "id"]
+        verbose_name = _("gate post")
+        verbose_name_plural = _("gate posts")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "gate"], name="gatepost_unique_staff_gate")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} @ {self.gate}"
+
+
+class GateCheck(models.Model):
+    """One check at a gate: who, where, when, the temperature, what was shown and decided.
+
+    The highest-volume table: only the indexes the scan path and the board need.
+    """
+
+    gate = models.ForeignKey(Gate, models.PROTECT, related_name="+", db_index=False)
+    zone = models.ForeignKey(Zone, models.PROTECT, related_name="+", db_index=False)
+    guard = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", db_index=False
+    )
+    at = models.DateTimeField(_("time"))
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices)
+    pass_obj = models.ForeignKey(
+        Pass, models.PROTECT, null=True, blank=True, related_name="checks", db_index=False
+    )
+    person = models.ForeignKey(
+        Person, models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    visitor_name = models.CharField(_("visitor's name"), max_length=50, blank=True)
+    visitor_phone = models.CharField(_("visitor's phone"), max_length=11, blank=True)
+    visitor_note = models.CharField(_("visiting"), max_length=100, blank=True)
+    temperature = models.DecimalField(
+        _("temperature (°C)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    fever = models.BooleanField(_("fever"), default=False)
+    colour = models.CharField(_("colour shown"), max_length=6, choices=Colour.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    policy = models.ForeignKey(
+        Policy, models.PROTECT, related_name="+", db_index=False, verbose_name=_("policy")
+    )
+    decision = models.CharField(
+        _("decision"), max_length=12, choices=Decision.choices, blank=True, default=""
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("gate check")
+        verbose_name_plural = _("gate checks")
+        indexes = [
+            # The board: checks of the zones in scope over a time window.
+            models.Index(fields=["zone", "at"], name="gatecheck_zone_at_idx"),
+            # Operators' board over every zone, and retention purges.
+            models.Index(fields=["at"], name="gatecheck_at_idx"),
+            # A person's recent checks (pass page, review).
+            models.Index(fields=["person", "at"], name="gatecheck_person_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gate_id} {self.at:%Y-%m-%d %H:%M} {self.colour}"
+
+
+class GateFeverAlert(models.Model):
+    """A fever found at a gate: the zone's doctor and staff review it. While open, the
+    person's pass is yellow (fever pending review)."""
+
+    check_obj = models.OneToOneField(GateCheck, models.CASCADE, related_name="fever_alert")
+    person = models.ForeignKey(
+        Person, models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    zone = models.ForeignKey(Zone, models.PROTECT, related_name="+", db_index=False)
+    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
+    status = models.CharField(
+        _("status"), max_length=10, choices=FeverStatus.choices, default=FeverStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("raised at"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("gate fever alert")
+        verbose_name_plural = _("gate fever alerts")
+        indexes = [
+            models.Index(
+                fields=["person"], condition=Q(status="open"), name="gatefever_open_person_idx"
+            ),
+            models.Index(fields=["status", "zone"], name="gatefever_status_zone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id} {self.temperature} {self.status}"

@@ -1,0 +1,519 @@
+"""Writes for passes: applications, issuing and revoking passes, gate checks, fever review.
+
+Every service is keyword-only and atomic, validates everything before it writes, and
+raises ValidationError (or PassRefused for a pass that does not admit) with the module's
+message constants, so tests assert them exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.core.models import Policy
+from fangyi.core.policy import policy_in_force, values_of
+from fangyi.passes import selectors, tokens
+from fangyi.passes.choices import (
+    DECISIONS_FOR,
+    FEVER_DECISIONS,
+    ApplicationStatus,
+    Decision,
+    FeverStatus,
+    Method,
+)
+from fangyi.passes.colour import PersonState, Verdict, pass_colour_for
+from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.passes.tokens import PassRefused
+from fangyi.people.choices import DocType
+from fangyi.people.identity import IdentityError, parse_document, parse_phone
+from fangyi.people.models import Person
+from fangyi.people.services import person_create, person_update
+from fangyi.places.models import Dwelling, Gate
+from fangyi.quarantine.services import parse_temperature
+
+ERR_NAME = _("Enter the name.")
+ERR_DOC_TYPE = _("Choose a document type from the list.")
+ERR_PHONE_REQUIRED = _("Enter the mobile number.")
+ERR_DWELLING = _("Choose the zone, building and room you live in.")
+ERR_NOT_PENDING = _("This application was already decided.")
+ERR_REJECT_REASON = _("Write the reason for rejecting; the applicant will see it.")
+ERR_REVOKE_REASON = _("Write the reason for revoking the pass.")
+ERR_ALREADY_REVOKED = _("This pass is already revoked.")
+ERR_NO_PERSON = _("A pass is issued to a person file.")
+ERR_TOKEN_OR_CODE = _("Scan the QR code or type the pass code.")
+ERR_TEMPERATURE_REQUIRED = _("Enter the temperature.")
+ERR_DECISION = _("This decision is not possible for a {colour} pass: choose one of {choices}.")
+ERR_DECIDED = _("This check was already decided.")
+ERR_NOT_YOUR_CHECK = _("Only the guard who made the check records its decision.")
+ERR_VISITOR_NAME = _("Enter the visitor's name.")
+ERR_REVIEWED = _("This alert was already reviewed.")
+ERR_OUTCOME = _("Choose cleared or referred.")
+
+REJECTED_REVOKE_REASON = "application rejected"
+
+
+def _user(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+# --- applications ------------------------------------------------------------------------
+
+
+def _clean_application(values: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    errors: dict[str, list] = {}
+    cleaned: dict[str, Any] = {}
+    name = " ".join(str(values.get("name") or "").split())
+    if not name or len(name) > 50:
+        errors["name"] = [ERR_NAME]
+    cleaned["name"] = name
+    doc_type = values.get("doc_type") or DocType.ID_CARD
+    if doc_type not in DocType.values:
+        errors["doc_type"] = [ERR_DOC_TYPE]
+    else:
+        try:
+            info = parse_document(doc_type, str(values.get("doc_number") or ""), today=today)
+        except IdentityError as exc:
+            errors["doc_number"] = [exc.message]
+        else:
+            cleaned["doc_number"] = info.number
+    cleaned["doc_type"] = doc_type
+    raw_phone = str(values.get("phone") or "").strip()
+    if not raw_phone:
+        errors["phone"] = [ERR_PHONE_REQUIRED]
+    else:
+        try:
+            cleaned["phone"] = parse_phone(raw_phone)
+        except IdentityError as exc:
+            errors["phone"] = [exc.message]
+    dwelling = None
+    dwelling_id = str(values.get("dwelling_id") or "")
+    if dwelling_id.isdigit():
+        dwelling = Dwelling.objects.select_related("building").filter(pk=int(dwelling_id)).first()
+    if dwelling is None:
+        errors["dwelling_id"] = [ERR_DWELLING]
+    cleaned["dwelling"] = dwelling
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _new_pass(
+    *,
+    district_id: int,
+    person: Person | None,
+    application: PassApplication | None,
+    by,
+    now: dt.datetime,
+) -> Pass:
+    days = values_of(policy_in_force(timezone.localdate(now))).pass_valid_days
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Pass.objects.create(
+                    person=person,
+                    application=application,
+                    district_id=district_id,
+                    key=tokens.new_key(),
+                    code=tokens.new_code(),
+                    issued_at=now,
+                    expires_at=now + dt.timedelta(days=days),
+                    issued_by=_user(by),
+                )
+        except IntegrityError:  # pragma: no cover - a 50-bit code collided
+            continue
+    raise RuntimeError("could not draw a unique pass code")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    application: PassApplication
+    pass_obj: Pass
+
+
+@transaction.atomic
+def application_submit(*, values: dict[str, Any], now: dt.datetime | None = None) -> Submitted:
+    """A resident applies (no login). A verified person file with the same document and
+    name gets a pass at once; otherwise the pass is yellow (unverified) until the grid
+    worker of the building approves the application."""
+    now = now or timezone.now()
+    cleaned = _clean_application(values, timezone.localdate(now))
+    dwelling: Dwelling = cleaned["dwelling"]
+    building = dwelling.building
+    person = Person.objects.filter(
+        doc_type=cleaned["doc_type"], doc_number=cleaned["doc_number"]
+    ).first()
+    matched = person is not None and person.verified and person.name == cleaned["name"]
+    application = PassApplication.objects.create(
+        name=cleaned["name"],
+        doc_type=cleaned["doc_type"],
+        doc_number=cleaned["doc_number"],
+        phone=cleaned["phone"],
+        dwelling=dwelling,
+        building=building,
+        zone_id=building.zone_id,
+        community_id=building.community_id,
+        street_id=building.street_id,
+        district_id=building.district_id,
+        status=ApplicationStatus.APPROVED if matched else ApplicationStatus.PENDING,
+        person=person if matched else None,
+        decided_at=now if matched else None,
+    )
+    issued = _new_pass(
+        district_id=building.district_id,
+        person=person if matched else None,
+        application=application,
+        by=None,
+        now=now,
+    )
+    return Submitted(application, issued)
+
+
+def _pending(application: PassApplication) -> PassApplication:
+    locked = PassApplication.objects.select_for_update().get(pk=application.pk)
+    if locked.status != ApplicationStatus.PENDING:
+        raise ValidationError(ERR_NOT_PENDING, code="decided")
+    return locked
+
+
+@transaction.atomic
+def application_approve(
+    *, by, application: PassApplication, now: dt.datetime | None = None
+) -> PassApplication:
+    """The grid worker verified the applicant: link or create the person file (through
+    people.services, so the file's history shows it) and the pass turns from yellow."""
+    now = now or timezone.now()
+    application = _pending(application)
+    person = Person.objects.filter(
+        doc_type=application.doc_type, doc_number=application.doc_number
+    ).first()
+    if person is None:
+        person = person_create(
+            user=by,
+            dwelling=application.dwelling,
+            values={
+                "name": application.name,
+                "doc_type": application.doc_type,
+                "doc_number": application.doc_number,
+                "phone": application.phone,
+                "verified": True,
+            },
+            source="pass",
+        )
+    else:
+        changes: dict[str, Any] = {"verified": True}
+        if not person.phone:
+            changes["phone"] = application.phone
+        person = person_update(user=by, person=person, values=changes, source="pass")
+    application.status = ApplicationStatus.APPROVED
+    application.person = person
+    application.decided_by = _user(by)
+    application.decided_at = now
+    application.save(update_fields=["status", "person", "decided_by", "decided_at"])
+    Pass.objects.filter(application=application, revoked_at__isnull=True).update(person=person)
+    return application
+
+
+@transaction.atomic
+def application_reject(
+    *, by, application: PassApplication, reason: str, now: dt.datetime | None = None
+) -> PassApplication:
+    """Reject with a reason the applicant sees on their link; the pass stops admitting."""
+    now = now or timezone.now()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": [ERR_REJECT_REASON]})
+    application = _pending(application)
+    application.status = ApplicationStatus.REJECTED
+    application.reject_reason = reason[:200]
+    application.decided_by = _user(by)
+    application.decided_at = now
+    application.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
+    Pass.objects.filter(application=application, revoked_at__isnull=True).update(
+        revoked_at=now, revoke_reason=REJECTED_REVOKE_REASON
+    )
+    return application
+
+
+# --- passes ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pass_issue(*, by, person: Person, now: dt.datetime | None = None) -> Pass:
+    """Issue a pass to a person file (staff, e.g. a paper pass for someone without a
+    phone); the person's earlier passes are revoked as replaced."""
+    now = now or timezone.now()
+    if person is None or person.district_id is None:
+        raise ValidationError(ERR_NO_PERSON)
+    new = _new_pass(district_id=person.district_id, person=person, application=None, by=by, now=now)
+    Pass.objects.filter(person=person, revoked_at__isnull=True).exclude(pk=new.pk).update(
+        revoked_at=now, revoke_reason="replaced", replaced_by=new
+    )
+    return new
+
+
+@transaction.atomic
+def pass_revoke(*, by, pass_obj: Pass, reason: str, now: dt.datetime | None = None) -> Pass:
+    """Revoke a pass; its token and code are refused from now on."""
+    now = now or timezone.now()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": [ERR_REVOKE_REASON]})
+    locked = Pass.objects.select_for_update().get(pk=pass_obj.pk)
+    if locked.revoked_at is not None:
+        raise ValidationError(ERR_ALREADY_REVOKED, code="revoked")
+    locked.revoked_at = now
+    locked.revoke_reason = reason[:200]
+    locked.save(update_fields=["revoked_at", "revoke_reason"])
+    return locked
+
+
+@transaction.atomic
+def pass_reissue(*, by, pass_obj: Pass, now: dt.datetime | None = None) -> Pass:
+    """A new pass (new token, code and link) for the same holder; the old one is refused
+    as replaced."""
+    now = now or timezone.now()
+    old = Pass.objects.select_for_update().get(pk=pass_obj.pk)
+    new = _new_pass(
+        district_id=old.district_id,
+        person=old.person,
+        application=old.application,
+        by=by,
+        now=now,
+    )
+    Pass.objects.filter(pk=old.pk).update(
+        revoked_at=old.revoked_at or now,
+        revoke_reason=old.revoke_reason or "replaced",
+        replaced_by=new,
+    )
+    return new
+
+
+def pass_token(pass_obj: Pass) -> str:
+    return tokens.make_token(
+        district_code=pass_obj.district.code, pass_id=pass_obj.pk, key=pass_obj.key
+    )
+
+
+def pass_resolve(
+    *, token: str = "", code: str = "", district_code: str, now: dt.datetime | None = None
+) -> Pass:
+    """The pass a scanned token or a typed code stands for, if it admits; else PassRefused
+    with the reason (forged, altered, unknown, mistyped, other district, revoked,
+    replaced, rejected, expired). One indexed query."""
+    now = now or timezone.now()
+    if token:
+        token_district, pass_id, key = tokens.read_token(token)
+        if token_district != district_code:
+            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
+        found = Pass.objects.select_related("person").filter(pk=pass_id).first()
+        if found is None or not secrets.compare_digest(found.key, key):
+            raise PassRefused(tokens.ERR_ALTERED)
+    elif code:
+        normal = tokens.normalise_code(code)
+        found = Pass.objects.select_related("person", "district").filter(code=normal).first()
+        if found is None:
+            raise PassRefused(tokens.ERR_UNKNOWN)
+        if found.district.code != district_code:
+            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
+    else:
+        raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
+    if found.revoked_at is not None:
+        if found.replaced_by_id:
+            raise PassRefused(tokens.ERR_REPLACED)
+        if found.revoke_reason == REJECTED_REVOKE_REASON:
+            raise PassRefused(tokens.ERR_REJECTED)
+        raise PassRefused(tokens.ERR_REVOKED)
+    if found.expires_at <= now:
+        raise PassRefused(tokens.ERR_EXPIRED)
+    return found
+
+
+def pass_verdict(pass_obj: Pass, *, now: dt.datetime | None = None) -> tuple[Verdict, Policy]:
+    """The colour a pass shows now (the resident's page): no temperature."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    policy = policy_in_force(today)
+    values = values_of(policy)
+    state = selectors.person_state(pass_obj.person, values=values, today=today)
+    return pass_colour_for(state, values), policy
+
+
+# --- gate checks -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: GateCheck
+    verdict: Verdict
+    name_masked: str
+
+
+def _validate_decision(decision: str, verdict_colour: str, fever: bool) -> None:
+    allowed = FEVER_DECISIONS if fever else DECISIONS_FOR[verdict_colour]
+    if fever and verdict_colour != "red":
+        allowed = (Decision.HELD,)
+    if decision not in allowed:
+        choices = ", ".join(str(Decision(d).label) for d in allowed)
+        raise ValidationError(
+            {"decision": [ERR_DECISION.format(colour=verdict_colour, choices=choices)]}
+        )
+
+
+def gate_check_record(
+    *,
+    by,
+    gate: Gate,
+    temperature: Any,
+    token: str = "",
+    code: str = "",
+    visitor: dict[str, str] | None = None,
+    method: str = "",
+    decision: str = "",
+    now: dt.datetime | None = None,
+) -> CheckResult:
+    """Check one person at a gate the caller may check at (the caller resolves the gate
+    through selectors.gate_get): resolve the pass (or register a visitor), take the
+    temperature, compute the colour under the policy in force, keep the check. A fever is
+    never green: the check is held for review and an alert goes to the zone's staff.
+
+    Only the writes are in a transaction: on SQLite (IMMEDIATE transactions) a
+    transaction takes the write lock at its start, and holding it through the reads would
+    serialise every gate of the district behind one check's reads."""
+    now = now or timezone.now()
+    if temperature in (None, ""):
+        raise ValidationError({"temperature": [ERR_TEMPERATURE_REQUIRED]})
+    value: Decimal = parse_temperature(temperature)
+    today = timezone.localdate(now)
+    policy = policy_in_force(today)
+    values = values_of(policy)
+    pass_obj = None
+    person = None
+    visitor_fields: dict[str, str] = {}
+    if visitor is not None:
+        name = " ".join(str(visitor.get("name") or "").split())
+        if not name:
+            raise ValidationError({"visitor_name": [ERR_VISITOR_NAME]})
+        phone = str(visitor.get("phone") or "").strip()
+        if phone:
+            try:
+                phone = parse_phone(phone)
+            except IdentityError as exc:
+                raise ValidationError({"visitor_phone": [exc.message]}) from None
+        visitor_fields = {
+            "visitor_name": name[:50],
+            "visitor_phone": phone,
+            "visitor_note": str(visitor.get("note") or "").strip()[:100],
+        }
+        state = PersonState(linked=False, verified=False, visitor=True, temperature=value)
+        method = Method.VISITOR
+        shown_name = selectors.mask_name(name)
+    else:
+        pass_obj = pass_resolve(
+            token=token, code=code, district_code=gate.zone.district.code, now=now
+        )
+        person = pass_obj.person
+        state = selectors.person_state(person, values=values, today=today, temperature=value)
+        method = method or (Method.SCAN if token else Method.CODE)
+        if person is not None:
+            holder = person.name
+        else:
+            holder = pass_obj.application.name if pass_obj.application else ""
+        shown_name = selectors.mask_name(holder)
+    verdict = pass_colour_for(state, values)
+    if decision:
+        _validate_decision(decision, verdict.colour, verdict.fever)
+    elif verdict.fever:
+        decision = Decision.HELD
+    with transaction.atomic():
+        return _record(
+            gate=gate,
+            by=by,
+            now=now,
+            method=method,
+            pass_obj=pass_obj,
+            person=person,
+            value=value,
+            verdict=verdict,
+            policy=policy,
+            decision=decision,
+            visitor_fields=visitor_fields,
+            shown_name=shown_name,
+        )
+
+
+def _record(
+    *, gate, by, now, method, pass_obj, person, value, verdict, policy, decision,
+    visitor_fields, shown_name,
+) -> CheckResult:  # fmt: skip
+    check = GateCheck.objects.create(
+        gate=gate,
+        zone_id=gate.zone_id,
+        guard=by,
+        at=now,
+        method=method,
+        pass_obj=pass_obj,
+        person=person,
+        temperature=value,
+        fever=verdict.fever,
+        colour=verdict.colour,
+        reason=verdict.reason,
+        policy=policy,
+        decision=decision,
+        decided_at=now if decision else None,
+        **visitor_fields,
+    )
+    if verdict.fever:
+        GateFeverAlert.objects.create(
+            check_obj=check,
+            person=person,
+            zone_id=gate.zone_id,
+            temperature=value,
+            created_at=now,
+        )
+    return CheckResult(check, verdict, shown_name)
+
+
+@transaction.atomic
+def gate_check_decide(
+    *, by, check: GateCheck, decision: str, now: dt.datetime | None = None
+) -> GateCheck:
+    """Record what the guard did after seeing the colour."""
+    now = now or timezone.now()
+    locked = GateCheck.objects.select_for_update().get(pk=check.pk)
+    if locked.guard_id != getattr(by, "pk", None):
+        raise PermissionDenied(ERR_NOT_YOUR_CHECK)
+    if locked.decision and locked.decision != Decision.HELD:
+        raise ValidationError(ERR_DECIDED, code="decided")
+    _validate_decision(decision, locked.colour, locked.fever)
+    locked.decision = decision
+    locked.decided_at = now
+    locked.save(update_fields=["decision", "decided_at"])
+    return locked
+
+
+@transaction.atomic
+def fever_alert_review(
+    *, by, alert: GateFeverAlert, outcome: str, note: str = "", now: dt.datetime | None = None
+) -> GateFeverAlert:
+    """A doctor or the zone's staff reviewed a gate fever: cleared (the pass no longer
+    shows 'fever pending review') or referred for medical care."""
+    now = now or timezone.now()
+    if outcome not in (FeverStatus.CLEARED, FeverStatus.REFERRED):
+        raise ValidationError({"outcome": [ERR_OUTCOME]})
+    locked = GateFeverAlert.objects.select_for_update().get(pk=alert.pk)
+    if locked.status != FeverStatus.OPEN:
+        raise ValidationError(ERR_REVIEWED, code="reviewed")
+    locked.status = outcome
+    locked.reviewed_by = _user(by)
+    locked.reviewed_at = now
+    locked.note = note.strip()
+    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "note"])
+    return locked

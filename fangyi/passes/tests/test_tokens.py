@@ -1,0 +1,135 @@
+"""Tokens and codes: every refusal with its exact reason, and nothing recorded."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core import signing
+
+from fangyi.passes import services, tokens
+from fangyi.passes.models import GateCheck
+from fangyi.passes.tests.conftest import NOW
+from fangyi.passes.tokens import PassRefused
+from fangyi.places.models import District
+
+
+@pytest.fixture
+def issued(tree):
+    tree.people[0].verified = True
+    tree.people[0].save()
+    with time_machine.travel(NOW, tick=False):
+        return services.pass_issue(by=None, person=tree.people[0])
+
+
+def refused(message, **kwargs):
+    with pytest.raises(PassRefused) as info:
+        services.pass_resolve(district_code="440310", now=NOW, **kwargs)
+    assert info.value.message == message
+    return info.value
+
+
+def test_a_good_token_and_its_code_resolve_to_the_pass(issued):
+    token = services.pass_token(issued)
+    assert services.pass_resolve(token=token, district_code="440310", now=NOW) == issued
+    typed = tokens.format_code(issued.code).lower().replace("-", " ")
+    assert services.pass_resolve(code=typed, district_code="440310", now=NOW) == issued
+
+
+def test_the_token_holds_no_personal_data(issued, tree):
+    token = services.pass_token(issued)
+    person = tree.people[0]
+    for secret in (person.name, person.doc_number, person.phone, person.doc_number[-4:]):
+        assert secret not in token
+
+
+def test_forged_token(issued):
+    error = refused(tokens.ERR_FORGED, token="https://example.com/not-a-pass")
+    assert error.code == "forged"
+    # A token signed with another secret (another deployment, a forger) is refused too.
+    other = signing.Signer(key="x" * 50, salt=tokens.SALT).sign(f"P1.440310.{issued.pk}.abc")
+    assert refused(tokens.ERR_ALTERED, token=other).code == "altered"
+
+
+def test_altered_token(issued):
+    token = services.pass_token(issued)
+    value, signature = token.split(":")
+    bumped = value.replace(f".{issued.pk}.", f".{issued.pk + 1}.")
+    refused(tokens.ERR_ALTERED, token=f"{bumped}:{signature}")
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    refused(tokens.ERR_ALTERED, token=flipped)
+
+
+def test_truncated_token(issued):
+    token = services.pass_token(issued)
+    refused(tokens.ERR_ALTERED, token=token[:-5])
+    refused(tokens.ERR_FORGED, token=token.split(":")[0])
+
+
+def test_revoked_token_and_code(issued):
+    services.pass_revoke(by=None, pass_obj=issued, reason="lost phone", now=NOW)
+    assert refused(tokens.ERR_REVOKED, token=services.pass_token(issued)).code == "revoked"
+    refused(tokens.ERR_REVOKED, code=issued.code)
+
+
+def test_reissued_pass_refuses_the_old_one(issued):
+    new = services.pass_reissue(by=None, pass_obj=issued, now=NOW)
+    refused(tokens.ERR_REPLACED, token=services.pass_token(issued))
+    assert (
+        services.pass_resolve(token=services.pass_token(new), district_code="440310", now=NOW)
+        == new
+    )
+    assert new.code != issued.code and new.link_key != issued.link_key
+
+
+def test_expired(issued):
+    later = issued.expires_at + dt.timedelta(seconds=1)
+    with pytest.raises(PassRefused) as info:
+        services.pass_resolve(token=services.pass_token(issued), district_code="440310", now=later)
+    assert info.value.message == tokens.ERR_EXPIRED
+    assert issued.expires_at - issued.issued_at == dt.timedelta(days=30)
+
+
+def test_other_district(issued):
+    District.objects.create(name="龙岗区", code="440307")
+    other = services.pass_resolve
+    with pytest.raises(PassRefused) as info:
+        other(token=services.pass_token(issued), district_code="440307", now=NOW)
+    assert info.value.message == tokens.ERR_OTHER_DISTRICT
+    assert info.value.code == "other_district"
+    with pytest.raises(PassRefused) as info:
+        other(code=issued.code, district_code="440307", now=NOW)
+    assert info.value.message == tokens.ERR_OTHER_DISTRICT
+
+
+def test_mistyped_and_unknown_codes(issued):
+    code = issued.code
+    wrong = ("0" if code[0] != "0" else "1") + code[1:]
+    refused(tokens.ERR_CODE_CHECK, code=wrong)
+    refused(tokens.ERR_UNKNOWN, code="ABC")
+    body = "ZZZZZZZZZZ" if not code.startswith("ZZZZ") else "YYYYYYYYYY"
+    refused(tokens.ERR_UNKNOWN, code=body + tokens.check_char(body))
+
+
+def test_lookalike_letters_are_read_as_digits():
+    body = "1000000000"
+    code = body + tokens.check_char(body)
+    assert tokens.normalise_code("I000-O000-00" + code[-1].lower()) == code
+    assert tokens.normalise_code("l000 0000 00" + code[-1]) == code
+
+
+def test_every_single_character_typo_is_caught():
+    body = "K7QM4RT9XP"
+    for i in range(len(body)):
+        for char in tokens.ALPHABET:
+            if char != body[i]:
+                typo = body[:i] + char + body[i + 1 :]
+                assert tokens.check_char(typo) != tokens.check_char(body)
+
+
+def test_refused_scans_record_nothing(issued, gate, guard):
+    services.pass_revoke(by=None, pass_obj=issued, reason="lost", now=NOW)
+    with time_machine.travel(NOW, tick=False), pytest.raises(PassRefused):
+        services.gate_check_record(
+            by=guard, gate=gate, token=services.pass_token(issued), temperature="36.5"
+        )
+    assert GateCheck.objects.count() == 0

@@ -1,0 +1,119 @@
+"""Pass tokens: what the QR code carries, and the short code a guard can type.
+
+The QR holds `P1.<district code>.<pass id>.<key>:<signature>` and nothing else: no name,
+no ID number. The signature is an HMAC (django.core.signing, salted) with the site's
+secret key, so a token cannot be made or changed without it; the key is a random value
+stored on the pass, so a reissued pass makes the old token useless even with a valid
+signature. The district code lets a gate refuse a pass of another district.
+
+The short code is 10 random Crockford base32 characters plus one check character
+(ISO 7064 MOD 37-2 over the 32 symbols), typed as `XXXX-XXXX-XXX`. Letters that look
+alike (I L O U) are read as the digits they resemble; case, spaces and dashes don't
+matter. It is looked up, not signed: 50 random bits cannot be guessed by a guard.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+SALT = "fangyi.passes.token"
+VERSION = "P1"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CHECK_ALPHABET = ALPHABET + "*~$=U"  # Crockford's 37 check symbols
+CODE_BODY = 10
+
+ERR_FORGED = _("Refused: this is not a pass of this system (forged or unreadable).")
+ERR_ALTERED = _("Refused: the pass was altered or copied incompletely.")
+ERR_UNKNOWN = _("Refused: no pass has this code.")
+ERR_CODE_CHECK = _("Refused: the code's check character is wrong; a character was mistyped.")
+ERR_REVOKED = _("Refused: this pass was revoked.")
+ERR_REPLACED = _("Refused: this pass was replaced by a newer one.")
+ERR_EXPIRED = _("Refused: this pass has expired.")
+ERR_OTHER_DISTRICT = _("Refused: this pass was issued by another district.")
+ERR_REJECTED = _("Refused: the application for this pass was rejected.")
+
+# Error codes, as the API reports them.
+REFUSAL_CODES = {
+    ERR_FORGED: "forged",
+    ERR_ALTERED: "altered",
+    ERR_UNKNOWN: "unknown",
+    ERR_CODE_CHECK: "mistyped",
+    ERR_REVOKED: "revoked",
+    ERR_REPLACED: "replaced",
+    ERR_EXPIRED: "expired",
+    ERR_OTHER_DISTRICT: "other_district",
+    ERR_REJECTED: "rejected",
+}
+
+
+class PassRefused(Exception):
+    """A token or code that does not admit: `message` says why, `code` for machines."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+        self.code = REFUSAL_CODES.get(message, "refused")
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=SALT)
+
+
+def make_token(*, district_code: str, pass_id: int, key: str) -> str:
+    return _signer().sign(f"{VERSION}.{district_code}.{pass_id}.{key}")
+
+
+def read_token(token: str) -> tuple[str, int, str]:
+    """(district code, pass id, key) of a token whose signature is right; else PassRefused."""
+    token = (token or "").strip()
+    if not token.startswith(VERSION + ".") or ":" not in token:
+        raise PassRefused(ERR_FORGED)
+    try:
+        value = _signer().unsign(token)
+    except signing.BadSignature:
+        # Well-formed but the signature does not match: changed, cut short or forged.
+        raise PassRefused(ERR_ALTERED) from None
+    parts = value.split(".")
+    if len(parts) != 4 or not parts[2].isdigit():
+        raise PassRefused(ERR_FORGED)
+    return parts[1], int(parts[2]), parts[3]
+
+
+def check_char(body: str) -> str:
+    total = 0
+    for char in body:
+        total = total * 32 + ALPHABET.index(char)
+    return CHECK_ALPHABET[total % 37]
+
+
+def new_code() -> str:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(CODE_BODY))
+    return body + check_char(body)
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+_LOOKALIKE = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+def normalise_code(raw: str) -> str:
+    """The stored form of a typed code; PassRefused if it cannot be one."""
+    text = "".join(ch for ch in (raw or "").upper() if ch not in " -\t").translate(_LOOKALIKE)
+    if len(text) != CODE_BODY + 1 or any(ch not in ALPHABET for ch in text[:-1]):
+        raise PassRefused(ERR_UNKNOWN)
+    if text[-1] not in CHECK_ALPHABET or check_char(text[:-1]) != text[-1]:
+        raise PassRefused(ERR_CODE_CHECK)
+    return text
+
+
+def looks_like_token(text: str) -> bool:
+    return (text or "").strip().startswith(VERSION + ".")

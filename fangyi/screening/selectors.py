@@ -1,0 +1,359 @@
+"""Reads of the screening app, always through the user's scope.
+
+A campaign is visible to users whose scope covers its place (they manage it) and to
+the members of its teams. A team's page is visible to its members and the managers;
+the dwellings and people it lists pass through `scope_for` as well.
+
+Progress is derived from the visits at read time: a dwelling's status in a campaign
+is that of its latest visit (none → not visited; nobody home → revisit; refused;
+answered or vacant → visited). Coverage is visited of total; refusals are counted
+apart (a cadre follows them up). Person-times (人次) count every person found present,
+once per visit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import Http404
+
+from fangyi.duty.scope import scope_for
+from fangyi.people.models import Person
+from fangyi.people.selectors import people_for
+from fangyi.places.models import Building, Community, Dwelling, Zone
+from fangyi.screening.choices import DwellingStatus, Outcome
+from fangyi.screening.models import Campaign, Team, TeamArea, Visit, VisitPerson
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+STATUS_OF_OUTCOME: dict[str, str] = {
+    Outcome.ANSWERED: DwellingStatus.DONE,
+    Outcome.VACANT: DwellingStatus.DONE,
+    Outcome.REFUSED: DwellingStatus.REFUSED,
+    Outcome.NOBODY_HOME: DwellingStatus.REVISIT,
+}
+STATUS_ORDER: dict[str, int] = {
+    DwellingStatus.NOT_VISITED: 0,
+    DwellingStatus.REVISIT: 1,
+    DwellingStatus.REFUSED: 2,
+    DwellingStatus.DONE: 3,
+}
+
+
+def _managed_q(user) -> Q:
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    q = Q(pk__in=[])
+    for level in ("district", "street", "community", "zone"):
+        ids = scope.ids.get(level)
+        if ids:
+            q |= Q(**{f"{level}_id__in": sorted(ids)})
+    return q
+
+
+def campaigns_for(user) -> QuerySet[Campaign]:
+    """Campaigns the user manages (scope covers the place) or is on a team of."""
+    if not user.is_authenticated:
+        return Campaign.objects.none()
+    member = Campaign.objects.filter(teams__memberships__staff__user=user).values("pk")
+    return Campaign.objects.filter(_managed_q(user) | Q(pk__in=member)).select_related(
+        "street", "community", "zone"
+    )
+
+
+def campaign_manages(user, campaign: Campaign) -> bool:
+    """Whether the user's scope covers the campaign's place (may form teams, see all)."""
+    return scope_for(user).covers(campaign.level, campaign.place)
+
+
+def campaign_get(user, pk: int) -> Campaign:
+    campaign = campaigns_for(user).filter(pk=pk).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def teams_of(user) -> QuerySet[Team]:
+    """The teams the user is a member of, newest campaign first."""
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return (
+        Team.objects.filter(memberships__staff__user=user)
+        .select_related("campaign")
+        .order_by("-campaign__starts_on", "name")
+    )
+
+
+def team_get(user, pk: int) -> Team:
+    """A team the user is on or manages, or 404."""
+    team = (
+        Team.objects.select_related("campaign__street", "campaign__community", "campaign__zone")
+        .filter(pk=pk)
+        .first()
+    )
+    if team is None or not user.is_authenticated:
+        raise Http404
+    if not (
+        team.memberships.filter(staff__user=user).exists() or campaign_manages(user, team.campaign)
+    ):
+        raise Http404
+    return team
+
+
+def _areas_q(areas: list[TeamArea]) -> Q:
+    q = Q(pk__in=[])
+    whole = sorted({a.building_id for a in areas if a.floor is None})
+    if whole:
+        q |= Q(building_id__in=whole)
+    for area in areas:
+        if area.floor is not None:
+            q |= Q(building_id=area.building_id, floor=area.floor)
+    return q
+
+
+def team_dwellings_qs(user, team: Team) -> QuerySet[Dwelling]:
+    """The dwellings of a team's areas that the user may see."""
+    areas = list(team.areas.all())
+    return Dwelling.objects.filter(scope_for(user).dwelling_q()).filter(_areas_q(areas))
+
+
+@dataclass
+class DwellingRow:
+    """A dwelling on a team's list, with its status in the campaign."""
+
+    dwelling: Dwelling
+    status: str
+    people: int
+    last_visit: Visit | None = None
+
+    @property
+    def status_label(self) -> str:
+        return str(DwellingStatus(self.status).label)
+
+
+def _latest_visits(campaign_id: int, **filters) -> dict[int, Visit]:
+    latest: dict[int, Visit] = {}
+    for visit in Visit.objects.filter(campaign_id=campaign_id, **filters).order_by("at", "id"):
+        latest[visit.dwelling_id] = visit
+    return latest
+
+
+def team_dwellings(user, team: Team) -> list[DwellingRow]:
+    """The team's list: not visited first, then revisits, refusals, visited."""
+    dwellings = list(team_dwellings_qs(user, team).select_related("building"))
+    building_ids = sorted({d.building_id for d in dwellings})
+    latest = _latest_visits(team.campaign_id, dwelling__building_id__in=building_ids)
+    counts = dict(
+        people_for(user)
+        .filter(building_id__in=building_ids)
+        .values_list("dwelling_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    rows = []
+    for d in dwellings:
+        visit = latest.get(d.pk)
+        status = STATUS_OF_OUTCOME[visit.outcome] if visit else DwellingStatus.NOT_VISITED
+        rows.append(DwellingRow(d, status, counts.get(d.pk, 0), visit))
+    rows.sort(
+        key=lambda r: (
+            STATUS_ORDER[r.status],
+            r.dwelling.building_id,
+            r.dwelling.floor,
+            r.dwelling.room,
+        )
+    )
+    return rows
+
+
+def team_dwelling_get(user, team: Team, pk: int) -> Dwelling:
+    dwelling = team_dwellings_qs(user, team).select_related("building", "zone").filter(pk=pk)
+    found = dwelling.first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def dwelling_people(user, dwelling: Dwelling) -> QuerySet[Person]:
+    """The files of a dwelling the user may see."""
+    return people_for(user).filter(dwelling=dwelling).order_by("id")
+
+
+# ---- progress -------------------------------------------------------------------------
+
+
+@dataclass
+class Coverage:
+    """Counts of one group (a team, zone, community or the campaign)."""
+
+    label: str
+    total: int = 0
+    done: int = 0
+    revisit: int = 0
+    refused: int = 0
+    person_times: int = 0
+
+    @property
+    def not_visited(self) -> int:
+        return self.total - self.done - self.revisit - self.refused
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class Progress:
+    """A campaign's progress: overall and per team, zone and community."""
+
+    campaign: Coverage
+    teams: dict[int, Coverage] = field(default_factory=dict)
+    zones: dict[int, Coverage] = field(default_factory=dict)
+    communities: dict[int, Coverage] = field(default_factory=dict)
+    unassigned: int = 0
+
+
+def campaign_progress(campaign: Campaign) -> Progress:
+    """Coverage of a campaign at every level; a fixed number of queries."""
+    place_filter = {f"{campaign.level}_id": campaign.place.pk}
+    buildings = {
+        pk: (zone_id, community_id)
+        for pk, zone_id, community_id in Building.objects.filter(**place_filter).values_list(
+            "pk", "zone_id", "community_id"
+        )
+    }
+    zone_names = dict(
+        Zone.objects.filter(pk__in={z for z, _c in buildings.values()}).values_list("pk", "name")
+    )
+    community_names = dict(
+        Community.objects.filter(pk__in={c for _z, c in buildings.values()}).values_list(
+            "pk", "name"
+        )
+    )
+    community_of_zone = dict(buildings.values())
+    teams = {t.pk: t for t in campaign.teams.all()}
+    areas = list(TeamArea.objects.filter(team__campaign=campaign))
+    whole = {a.building_id: a.team_id for a in areas if a.floor is None}
+    by_floor = {(a.building_id, a.floor): a.team_id for a in areas if a.floor is not None}
+    progress = Progress(campaign=Coverage(str(campaign.place)))
+    progress.teams = {pk: Coverage(t.name) for pk, t in teams.items()}
+    latest = dict(
+        Visit.objects.filter(campaign=campaign)
+        .order_by("at", "id")
+        .values_list("dwelling_id", "outcome")
+    )
+    dwellings = Dwelling.objects.filter(building__in=Building.objects.filter(**place_filter))
+    for pk, building_id, floor in dwellings.values_list("pk", "building_id", "floor"):
+        zone_id, community_id = buildings[building_id]
+        outcome = latest.get(pk)
+        status = STATUS_OF_OUTCOME[outcome] if outcome else DwellingStatus.NOT_VISITED
+        team_id = by_floor.get((building_id, floor), whole.get(building_id))
+        groups = [
+            progress.campaign,
+            progress.zones.setdefault(zone_id, Coverage(zone_names.get(zone_id, ""))),
+            progress.communities.setdefault(
+                community_id, Coverage(community_names.get(community_id, ""))
+            ),
+        ]
+        if team_id is not None:
+            groups.append(progress.teams[team_id])
+        else:
+            progress.unassigned += 1
+        for group in groups:
+            group.total += 1
+            if status == DwellingStatus.DONE:
+                group.done += 1
+            elif status == DwellingStatus.REVISIT:
+                group.revisit += 1
+            elif status == DwellingStatus.REFUSED:
+                group.refused += 1
+    checked = (
+        VisitPerson.objects.filter(visit__campaign=campaign, present=True)
+        .values_list("visit__team_id", "visit__zone_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for team_id, zone_id, n in checked:
+        progress.campaign.person_times += n
+        if team_id in progress.teams:
+            progress.teams[team_id].person_times += n
+        if zone_id in progress.zones:
+            progress.zones[zone_id].person_times += n
+            in_community = community_of_zone.get(zone_id)
+            if in_community is not None and in_community in progress.communities:
+                progress.communities[in_community].person_times += n
+    return progress
+
+
+@dataclass
+class DayRow:
+    """One team's work on one day."""
+
+    day: dt.date
+    team: str
+    visits: int = 0
+    answered: int = 0
+    nobody_home: int = 0
+    refused: int = 0
+    vacant: int = 0
+    person_times: int = 0
+    new_files: int = 0
+
+
+def daily_summary(campaign: Campaign) -> list[DayRow]:
+    """Per team and day (Asia/Shanghai): visits by outcome, person-times, new files."""
+    names = dict(campaign.teams.values_list("pk", "name"))
+    rows: dict[tuple[dt.date, int], DayRow] = {}
+    visits = (
+        Visit.objects.filter(campaign=campaign)
+        .annotate(day=TruncDate("at", tzinfo=SHANGHAI))
+        .values_list("day", "team_id", "outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for day, team_id, outcome, n in visits:
+        row = rows.setdefault((day, team_id), DayRow(day, names.get(team_id, "")))
+        row.visits += n
+        setattr(row, outcome, getattr(row, outcome) + n)
+    checks = (
+        VisitPerson.objects.filter(visit__campaign=campaign)
+        .annotate(day=TruncDate("visit__at", tzinfo=SHANGHAI))
+        .values_list("day", "visit__team_id")
+        .annotate(
+            present=Count("id", filter=Q(present=True)), new=Count("id", filter=Q(new_file=True))
+        )
+        .order_by()
+    )
+    for day, team_id, present, new in checks:
+        row = rows.setdefault((day, team_id), DayRow(day, names.get(team_id, "")))
+        row.person_times += present
+        row.new_files += new
+    return sorted(rows.values(), key=lambda r: (r.day, r.team), reverse=False)
+
+
+def zone_coverage(campaign: Campaign) -> dict[int, Coverage]:
+    """Coverage per zone id, for the statistics and the zone map."""
+    return campaign_progress(campaign).zones
+
+
+def team_members(campaign: Campaign) -> dict[int, list]:
+    """Members of each team of a campaign, leader first (one query)."""
+    from fangyi.screening.models import TeamMember
+
+    members: dict[int, list] = defaultdict(list)
+    for m in TeamMember.objects.filter(team__campaign=campaign).select_related("staff"):
+        members[m.team_id].append(m)
+    return members
+
+
+def team_areas(campaign: Campaign) -> dict[int, list]:
+    """Areas of each team of a campaign (one query)."""
+    areas: dict[int, list] = defaultdict(list)
+    for a in TeamArea.objects.filter(team__campaign=campaign).select_related("building"):
+        areas[a.team_id].append(a)
+    return areas

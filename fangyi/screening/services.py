@@ -1,0 +1,307 @@
+"""Writes of the screening app: campaigns, teams and visits.
+
+Changes to person files found on a visit go through `people.services` with the source
+"screening team <name>", so each file's history shows which team did it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.core.policy import policy_in_force, values_of
+from fangyi.duty.models import Staff
+from fangyi.duty.scope import scope_for
+from fangyi.people.choices import HealthStatus, TravelStatus
+from fangyi.people.models import Person
+from fangyi.people.services import person_create, person_update
+from fangyi.places.models import Building, Community, Dwelling, Street, Zone
+from fangyi.screening.choices import Outcome
+from fangyi.screening.models import Campaign, Team, TeamArea, TeamMember, Visit, VisitPerson
+
+TEAM_SIZE = 3
+SOURCE_MAX = 50
+
+ERR_PLACE_SCOPE = _("You may start a campaign only in your own area.")
+ERR_DATES = _("The last day cannot be before the first day.")
+ERR_TEAM_SIZE = _("A team has three members.")
+ERR_TEAM_LEADER = _("The leader must be one of the three members.")
+ERR_TEAM_NAME = _("Enter the team's name.")
+ERR_TEAM_NAME_TAKEN = _("This campaign already has a team with this name.")
+ERR_AREA_NONE = _("Give the team at least one building.")
+ERR_AREA_OUTSIDE = _("Building {name} is not in the campaign's area.")
+ERR_FLOOR = _("Building {name} has no floor {floor}.")
+ERR_MEMBER_SCOPE = _("{name} is not assigned to building {building}; assign them first.")
+ERR_VISIT_DWELLING = _("This dwelling is not in the team's area.")
+ERR_VISIT_KEY = _("This visit key was used for another dwelling.")
+ERR_VISIT_CLOSED = _("The campaign is not running today.")
+ERR_PEOPLE_WITHOUT_ANSWER = _("People can only be recorded when someone answered the door.")
+ERR_TEMPERATURE = _("A temperature is between 34.0 and 43.0 °C.")
+ERR_NOT_IN_DWELLING = _("This person does not live in this dwelling.")
+
+
+def team_source(team: Team) -> str:
+    """The `source` of a person-file change made by a team (shown in the history)."""
+    return f"screening team {team.name}"[:SOURCE_MAX]
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    user,
+    name: str,
+    place: Street | Community | Zone,
+    starts_on: dt.date,
+    ends_on: dt.date,
+) -> Campaign:
+    """Start a campaign over a street, community or zone of the user's area."""
+    level = {Street: "street", Community: "community", Zone: "zone"}[type(place)]
+    if not scope_for(user).covers(level, place):
+        raise PermissionDenied(ERR_PLACE_SCOPE)
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": [ERR_DATES]})
+    campaign = Campaign(name=name.strip(), starts_on=starts_on, ends_on=ends_on, created_by=user)
+    campaign.district_id = place.district_id
+    if isinstance(place, Street):
+        campaign.street = place
+    elif isinstance(place, Community):
+        campaign.street_id = place.street_id
+        campaign.community = place
+    else:
+        campaign.street_id = place.street_id
+        campaign.community_id = place.community_id
+        campaign.zone = place
+    campaign.full_clean()
+    campaign.save()
+    return campaign
+
+
+def campaign_buildings(campaign: Campaign):
+    """The buildings a campaign covers."""
+    return Building.objects.filter(**{f"{campaign.level}_id": campaign.place.pk})
+
+
+def _building_q_for(campaign: Campaign) -> dict[str, int]:
+    return {f"{campaign.level}_id": campaign.place.pk}
+
+
+@transaction.atomic
+def team_create(
+    *,
+    user,
+    campaign: Campaign,
+    name: str,
+    members: list[Staff],
+    leader: Staff,
+    areas: list[tuple[Building, int | None]],
+) -> Team:
+    """Form a team of three (one leader) and give it buildings or floors.
+
+    Members with a login must have each building in their scope, because the team's
+    pages show people only through the one scoping function.
+    """
+    if not scope_for(user).covers(campaign.level, campaign.place):
+        raise PermissionDenied(ERR_PLACE_SCOPE)
+    errors: dict[str, list] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [ERR_TEAM_NAME]
+    elif Team.objects.filter(campaign=campaign, name=name).exists():
+        errors["name"] = [ERR_TEAM_NAME_TAKEN]
+    if len({m.pk for m in members}) != TEAM_SIZE:
+        errors["members"] = [ERR_TEAM_SIZE]
+    elif leader.pk not in {m.pk for m in members}:
+        errors["leader"] = [ERR_TEAM_LEADER]
+    if not areas:
+        errors["areas"] = [ERR_AREA_NONE]
+    place_column = f"{campaign.level}_id"
+    for building, floor in areas:
+        if getattr(building, place_column) != campaign.place.pk:
+            errors.setdefault("areas", []).append(ERR_AREA_OUTSIDE.format(name=building.name))
+        elif floor is not None and not 1 <= floor <= building.floors:
+            errors.setdefault("areas", []).append(ERR_FLOOR.format(name=building.name, floor=floor))
+        for member in members:
+            if member.user_id and not scope_for(member.user).covers("building", building):
+                errors.setdefault("members", []).append(
+                    ERR_MEMBER_SCOPE.format(name=member.name, building=building.name)
+                )
+    if errors:
+        raise ValidationError(errors)
+    team = Team.objects.create(campaign=campaign, name=name)
+    TeamMember.objects.bulk_create(
+        [TeamMember(team=team, staff=m, leader=m.pk == leader.pk) for m in members]
+    )
+    TeamArea.objects.bulk_create(
+        [TeamArea(team=team, building=b, zone_id=b.zone_id, floor=f) for b, f in areas]
+    )
+    return team
+
+
+def _temperature(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        temperature = Decimal(str(value)).quantize(Decimal("0.1"))
+    except ArithmeticError as exc:
+        raise ValidationError({"temperature": [ERR_TEMPERATURE]}) from exc
+    if not Decimal("34.0") <= temperature <= Decimal("43.0"):
+        raise ValidationError({"temperature": [ERR_TEMPERATURE]})
+    return temperature
+
+
+def _travel_values(person: Person | None, came_from: str, came_on: dt.date | None) -> dict:
+    values: dict[str, Any] = {}
+    if came_from and (person is None or person.origin != came_from):
+        values["origin"] = came_from
+    if came_on is not None and (person is None or person.return_date != came_on):
+        values["return_date"] = came_on
+        if person is None or person.travel_status != TravelStatus.RETURNED:
+            values["travel_status"] = TravelStatus.RETURNED
+    return values
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    user,
+    team: Team,
+    dwelling: Dwelling,
+    key: uuid.UUID | str,
+    outcome: str,
+    people: list[dict[str, Any]] | None = None,
+    new_people: list[dict[str, Any]] | None = None,
+    notes: str = "",
+) -> tuple[Visit, bool]:
+    """Record one visit; returns (visit, created).
+
+    A visit whose key is already recorded is returned as it is (a double tap or a retry),
+    and nothing else is written. `people` are checks of files living in the dwelling:
+    {person, present, temperature, symptoms, came_from, came_on, phone}; `new_people` are
+    people found there without a file: {name, doc_type, doc_number, phone, came_from,
+    came_on, temperature, symptoms}, created unverified. A fever or symptoms mark the
+    file "has symptoms". Errors name the field, prefixed `people.N.` / `new_people.N.`.
+    """
+    key = uuid.UUID(str(key))
+    existing = Visit.objects.filter(key=key).first()
+    if existing is not None:
+        if existing.dwelling_id != dwelling.pk or existing.team_id != team.pk:
+            raise ValidationError({"key": [ERR_VISIT_KEY]})
+        return existing, False
+    if not team_dwellings_q_matches(team, dwelling):
+        raise ValidationError({"dwelling": [ERR_VISIT_DWELLING]})
+    people = people or []
+    new_people = new_people or []
+    if outcome not in Outcome.values:
+        raise ValidationError({"outcome": [_("Choose an outcome.")]})
+    if outcome != Outcome.ANSWERED and (people or new_people):
+        raise ValidationError({"outcome": [ERR_PEOPLE_WITHOUT_ANSWER]})
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                key=key,
+                campaign_id=team.campaign_id,
+                team=team,
+                dwelling=dwelling,
+                zone_id=dwelling.zone_id,
+                outcome=outcome,
+                at=timezone.now(),
+                by=user if user is not None and user.is_authenticated else None,
+                notes=notes[:200],
+            )
+    except IntegrityError:
+        # The same key committed by a concurrent request: that one is the visit.
+        return Visit.objects.get(key=key), False
+    source = team_source(team)
+    fever = values_of(policy_in_force(timezone.localdate())).fever_threshold
+    checks: list[VisitPerson] = []
+    errors: dict[str, list] = {}
+    for index, entry in enumerate(people):
+        person: Person = entry["person"]
+        if person.dwelling_id != dwelling.pk:
+            errors[f"people.{index}.person"] = [ERR_NOT_IN_DWELLING]
+            continue
+        try:
+            temperature = _temperature(entry.get("temperature"))
+            present = bool(entry.get("present", True))
+            symptoms = bool(entry.get("symptoms")) and present
+            came_from = (entry.get("came_from") or "").strip()
+            came_on = entry.get("came_on")
+            values = _travel_values(person, came_from, came_on)
+            phone = (entry.get("phone") or "").strip()
+            if phone and phone != person.phone:
+                values["phone"] = phone
+            unwell = symptoms or (temperature is not None and temperature >= fever)
+            if present and unwell and person.health_status == HealthStatus.NORMAL:
+                values["health_status"] = HealthStatus.SYMPTOMS
+            if values:
+                person_update(user=user, person=person, values=values, source=source)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"people.{index}.{field}"] = messages
+            continue
+        checks.append(
+            VisitPerson(
+                visit=visit,
+                person=person,
+                present=present,
+                temperature=temperature if present else None,
+                symptoms=symptoms,
+                came_from=came_from[:100],
+                came_on=came_on,
+            )
+        )
+    for index, entry in enumerate(new_people):
+        try:
+            temperature = _temperature(entry.get("temperature"))
+            came_from = (entry.get("came_from") or "").strip()
+            came_on = entry.get("came_on")
+            values = {
+                "name": entry.get("name", ""),
+                "doc_type": entry.get("doc_type") or "id_card",
+                "doc_number": entry.get("doc_number", ""),
+                "phone": entry.get("phone", ""),
+                "verified": False,
+                **_travel_values(None, came_from, came_on),
+            }
+            symptoms = bool(entry.get("symptoms"))
+            if symptoms or (temperature is not None and temperature >= fever):
+                values["health_status"] = HealthStatus.SYMPTOMS
+            person = person_create(user=user, dwelling=dwelling, values=values, source=source)
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"new_people.{index}.{field}"] = messages
+            continue
+        checks.append(
+            VisitPerson(
+                visit=visit,
+                person=person,
+                present=True,
+                temperature=temperature,
+                symptoms=symptoms,
+                came_from=came_from[:100],
+                came_on=came_on,
+                new_file=True,
+            )
+        )
+    if errors:
+        # Nothing half-saved: the visit and every change above roll back.
+        raise ValidationError(errors)
+    VisitPerson.objects.bulk_create(checks)
+    return visit, True
+
+
+def team_dwellings_q_matches(team: Team, dwelling: Dwelling) -> bool:
+    """Whether a dwelling lies in one of the team's areas (building, or floor of it)."""
+    for area in team.areas.all():
+        if area.building_id == dwelling.building_id and (
+            area.floor is None or area.floor == dwelling.floor
+        ):
+            return True
+    return False

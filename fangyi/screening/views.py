@@ -1,0 +1,438 @@
+"""Screening pages: campaigns, team lists, the visit form, import, export, duplicates.
+
+Views are thin: a selector gives what is in scope (404 otherwise), a service writes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fangyi.core.spreadsheets import XLSX_CONTENT_TYPE
+from fangyi.duty.models import Staff
+from fangyi.duty.scope import scope_for
+from fangyi.people.identity import mask_document, mask_phone
+from fangyi.people.selectors import person_get
+from fangyi.places.selectors import place_get
+from fangyi.screening import duplicates as dup
+from fangyi.screening import exporting, importing, selectors, services
+from fangyi.screening.choices import Outcome
+from fangyi.screening.forms import CampaignForm, TeamForm, UploadForm, mapping_choices
+
+# A file checked on the page is kept this long for the commit that follows.
+UPLOAD_KEEP_SECONDS = 24 * 3600
+# Exports larger than this belong to `fangyi export people` (they outlast a request).
+PAGE_EXPORT_MAX = 200_000
+CAMPAIGN_LEVELS = ("street", "community", "zone")
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+def index(request):
+    """My teams, the campaigns I may see, and where I may start one."""
+    from fangyi.places.selectors import top_places
+
+    places = [(lvl, p) for lvl, p in top_places(request.user) if lvl in CAMPAIGN_LEVELS]
+    return render(
+        request,
+        "screening/index.html",
+        {
+            "teams": list(selectors.teams_of(request.user)),
+            "campaigns": list(selectors.campaigns_for(request.user)[:50]),
+            "places": places,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_new(request, level: str, pk: int):
+    if level not in CAMPAIGN_LEVELS:
+        raise Http404
+    place = place_get(request.user, level, pk)
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(user=request.user, place=place, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            return redirect("screening:campaign", campaign.pk)
+    return render(request, "screening/campaign_new.html", {"form": form, "place": place})
+
+
+def _team_form(request, campaign, data=None) -> TeamForm:
+    place_filter = {f"{campaign.level}_id": campaign.place.pk}
+    # Staff assigned inside the campaign's place, or to it.
+    scope_filter = {
+        "street": ["street", "community__street", "zone__street", "building__street"],
+        "community": ["community", "zone__community", "building__community"],
+        "zone": ["zone", "building__zone"],
+    }[campaign.level]
+    from django.db.models import Q
+
+    q = Q(pk__in=[])
+    for path in scope_filter:
+        q |= Q(**{f"assignments__{path}": campaign.place.pk})
+    staff = Staff.objects.filter(q, active=True).distinct().order_by("name")
+    buildings = services.campaign_buildings(campaign).filter(**place_filter).order_by("zone", "id")
+    return TeamForm(data, staff=staff, buildings=buildings)
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    campaign = selectors.campaign_get(request.user, pk)
+    manages = selectors.campaign_manages(request.user, campaign)
+    progress = selectors.campaign_progress(campaign)
+    return render(
+        request,
+        "screening/campaign.html",
+        {
+            "campaign": campaign,
+            "manages": manages,
+            "progress": progress,
+            "teams": list(campaign.teams.all()),
+            "members": selectors.team_members(campaign),
+            "areas": selectors.team_areas(campaign),
+            "days": selectors.daily_summary(campaign),
+            "form": _team_form(request, campaign) if manages else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def team_new(request, pk: int):
+    campaign = selectors.campaign_get(request.user, pk)
+    if not selectors.campaign_manages(request.user, campaign):
+        raise Http404
+    form = _team_form(request, campaign, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.team_create(
+                user=request.user,
+                campaign=campaign,
+                name=data["name"],
+                members=list(data["members"]),
+                leader=data["leader"],
+                areas=[(b, data["floor"]) for b in data["buildings"]],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Team {name} formed.").format(name=data["name"]))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("screening:campaign", campaign.pk)
+
+
+@login_required
+def team_detail(request, pk: int):
+    team = selectors.team_get(request.user, pk)
+    rows = selectors.team_dwellings(request.user, team)
+    counts = dict.fromkeys(("not_visited", "revisit", "refused", "done"), 0)
+    for row in rows:
+        counts[row.status] += 1
+    return render(
+        request,
+        "screening/team.html",
+        {"team": team, "rows": rows, "counts": counts, "total": len(rows)},
+    )
+
+
+def _visit_entries(request, people) -> tuple[list[dict], list[dict]]:
+    post = request.POST
+    checks = []
+    for person in people:
+        prefix = f"p{person.pk}-"
+        checks.append(
+            {
+                "person": person,
+                "present": post.get(prefix + "present") == "on",
+                "temperature": post.get(prefix + "temperature", "").strip(),
+                "symptoms": post.get(prefix + "symptoms") == "on",
+                "came_from": post.get(prefix + "came_from", ""),
+                "came_on": parse_date(post.get(prefix + "came_on", "") or "") or None,
+                "phone": post.get(prefix + "phone", ""),
+            }
+        )
+    new = []
+    for index in range(3):
+        prefix = f"new{index}-"
+        name = post.get(prefix + "name", "").strip()
+        number = post.get(prefix + "doc_number", "").strip()
+        if not name and not number:
+            continue
+        new.append(
+            {
+                "name": name,
+                "doc_type": post.get(prefix + "doc_type") or "id_card",
+                "doc_number": number,
+                "phone": post.get(prefix + "phone", ""),
+                "temperature": post.get(prefix + "temperature", "").strip(),
+                "symptoms": post.get(prefix + "symptoms") == "on",
+                "came_from": post.get(prefix + "came_from", ""),
+                "came_on": parse_date(post.get(prefix + "came_on", "") or "") or None,
+            }
+        )
+    return checks, new
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit(request, pk: int, dwelling_pk: int):
+    """One dwelling per screen: outcome, each person found, new people."""
+    team = selectors.team_get(request.user, pk)
+    dwelling = selectors.team_dwelling_get(request.user, team, dwelling_pk)
+    people = list(selectors.dwelling_people(request.user, dwelling))
+    errors: dict[str, list] = {}
+    key = request.POST.get("key") or str(uuid.uuid4())
+    if request.method == "POST":
+        checks, new = _visit_entries(request, people)
+        outcome = request.POST.get("outcome", "")
+        if outcome != Outcome.ANSWERED:
+            checks, new = [], []
+        try:
+            services.visit_record(
+                user=request.user,
+                team=team,
+                dwelling=dwelling,
+                key=key,
+                outcome=outcome,
+                people=checks,
+                new_people=new,
+                notes=request.POST.get("notes", ""),
+            )
+        except (ValidationError, ValueError) as exc:
+            errors = getattr(exc, "message_dict", None) or {"__all__": [str(exc)]}
+        else:
+            messages.success(request, _("Visit to {dwelling} recorded.").format(dwelling=dwelling))
+            return redirect("screening:team", team.pk)
+    rows = [(p, mask_document(p.doc_number), mask_phone(p.phone)) for p in people]
+    return render(
+        request,
+        "screening/visit.html",
+        {
+            "team": team,
+            "dwelling": dwelling,
+            "rows": rows,
+            "key": key,
+            "outcomes": Outcome.choices,
+            "errors": errors,
+            "new_slots": range(3),
+            "post": request.POST,
+        },
+        status=422 if errors else 200,
+    )
+
+
+# ---- export and import ----------------------------------------------------------------
+
+
+@login_required
+def place_people(request, level: str, pk: int):
+    """Import into a zone, export the people of any place (in scope)."""
+    place = place_get(request.user, level, pk)
+    return render(
+        request,
+        "screening/place_people.html",
+        {
+            "place": place,
+            "level": level,
+            "upload": UploadForm() if level == "zone" else None,
+            "total": exporting.people_to_export(request.user, level, place).count(),
+            "page_max": PAGE_EXPORT_MAX,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export(request, level: str, pk: int):
+    """GET: masked; POST with reveal: unmasked, one access-log row per person and field."""
+    place = place_get(request.user, level, pk)
+    reveal = request.method == "POST" and request.POST.get("reveal") == "1"
+    if exporting.people_to_export(request.user, level, place).count() > PAGE_EXPORT_MAX:
+        messages.error(request, _("Too many people for the page; use `fangyi export people`."))
+        return redirect("screening:place_people", level, pk)
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
+    try:
+        exporting.people_export(
+            user=request.user,
+            level=level,
+            place=place,
+            target=handle,
+            reveal=reveal,
+            ip=_client_ip(request),
+        )
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, f"{place.name}.xlsx")
+    return response
+
+
+def _upload_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in path.iterdir():
+        if now - old.stat().st_mtime > UPLOAD_KEEP_SECONDS:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def _upload_path(user, token: str) -> Path:
+    if not token.isalnum():
+        raise Http404
+    path = _upload_dir() / f"{user.pk}-{token}"
+    if not path.exists():
+        raise Http404
+    return path
+
+
+def _zone(request, zone_pk: int):
+    zone = place_get(request.user, "zone", zone_pk)
+    if not scope_for(request.user).covers("zone", zone):
+        raise Http404
+    return zone
+
+
+@login_required
+@require_POST
+def import_upload(request, zone_pk: int):
+    zone = _zone(request, zone_pk)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect("screening:place_people", "zone", zone.pk)
+    token = secrets.token_hex(12)
+    upload = form.cleaned_data["file"]
+    suffix = ".csv" if upload.name.lower().endswith(".csv") else ".xlsx"
+    path = _upload_dir() / f"{request.user.pk}-{token}"
+    with open(path, "wb") as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    request.session[f"import-{token}"] = {"name": upload.name, "suffix": suffix}
+    return redirect("screening:import_check", zone.pk, token)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_check(request, zone_pk: int, token: str):
+    """The mapping (proposed, then as the user set it), the dry run report, the commit."""
+    zone = _zone(request, zone_pk)
+    path = _upload_path(request.user, token)
+    meta = request.session.get(f"import-{token}", {})
+    context = {"zone": zone, "token": token, "filename": meta.get("name", "")}
+    try:
+        rows = list(importing.read_table(path, meta.get("name", "") or "upload.xlsx"))
+        header = importing.detect_header(rows)
+    except importing.ImportFileError as exc:
+        context["file_error"] = exc.message
+        return render(request, "screening/import.html", context, status=422)
+    mapping = header.mapping
+    if request.method == "POST":
+        mapping = {
+            int(key.removeprefix("col-")): value
+            for key, value in request.POST.items()
+            if key.startswith("col-") and value
+        }
+    context.update(
+        header=header,
+        columns=[
+            (
+                i,
+                header.column_name(i),
+                mapping.get(i, ""),
+                [s[i] if i < len(s) else "" for s in header.samples],
+            )
+            for i in range(len(header.labels))
+        ],
+        choices=mapping_choices(),
+        data_rows=len(rows) - header.row,
+        page_max=importing.PAGE_MAX_ROWS,
+    )
+    if len(rows) - header.row > importing.PAGE_MAX_ROWS:
+        context["too_big"] = True
+        return render(request, "screening/import.html", context)
+    problems = importing.mapping_problems(mapping)
+    if problems:
+        context["mapping_problems"] = problems
+        return render(
+            request,
+            "screening/import.html",
+            context,
+            status=422 if request.method == "POST" else 200,
+        )
+    commit = request.method == "POST" and request.POST.get("commit") == "1"
+    report = importing.people_import(
+        user=request.user, zone=zone, rows=rows, header=header, mapping=mapping, commit=commit
+    )
+    context["report"] = report
+    if report.committed:
+        path.unlink(missing_ok=True)
+        request.session.pop(f"import-{token}", None)
+        messages.success(
+            request,
+            _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
+                created=report.created, updated=report.updated, unchanged=report.unchanged
+            ),
+        )
+        return redirect("place", "zone", zone.pk)
+    return render(request, "screening/import.html", context)
+
+
+# ---- duplicates -----------------------------------------------------------------------
+
+
+@login_required
+def duplicates(request):
+    pairs = dup.likely_duplicates(request.user)
+    return render(request, "screening/duplicates.html", {"pairs": pairs})
+
+
+@login_required
+@require_POST
+def merge(request):
+    try:
+        keep = person_get(request.user, int(request.POST.get("keep", "0")))
+        drop = person_get(request.user, int(request.POST.get("drop", "0")))
+    except ValueError as exc:
+        raise Http404 from exc
+    try:
+        kept = dup.person_merge(user=request.user, keep=keep, drop=drop)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("screening:duplicates")
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    messages.success(request, _("Files merged into {name}'s.").format(name=kept.name))
+    return redirect(reverse("person", args=[kept.pk]))
