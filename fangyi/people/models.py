@@ -98,6 +98,7 @@ class PersonEvent(models.Model):
     class Action(models.TextChoices):
         CREATED = "created", _("created")
         UPDATED = "updated", _("updated")
+        MERGED = "merged", _("merged with a duplicate file")
 
     person = models.ForeignKey(Person, models.CASCADE, related_name="events")
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangyi.duty.models import Staff
 from fangyi.people.choices import DocType
@@ -15,7 +16,7 @@ MAX_UPLOAD = 50 * 2**20
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("group", "name"), max_length=100)
     starts_on = forms.DateField(label=_("first day"), widget=forms.DateInput({"type": "date"}))
     ends_on = forms.DateField(label=_("last day"), widget=forms.DateInput({"type": "date"}))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangyi.duty.models import Staff
 from fangyi.places.models import Building, Community, District, Dwelling, Street, Zone
@@ -24,7 +25,7 @@ class Campaign(models.Model):
     copied so scoping is one indexed filter, as for places and people.
     """
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("group", "name"), max_length=100)
     district = models.ForeignKey(District, models.PROTECT, related_name="+")
     street = models.ForeignKey(Street, models.PROTECT, related_name="+")
     community = models.ForeignKey(
@@ -73,7 +74,7 @@ class Team(models.Model):
     """A three-person team (三人小组) of a campaign; one member leads."""
 
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="teams")
-    name = models.CharField(_("name"), max_length=30)
+    name = models.CharField(pgettext_lazy("group", "name"), max_length=30)
     members = models.ManyToManyField(  # type: ignore[var-annotated]
         Staff, through="TeamMember", related_name="screening_teams"
     )

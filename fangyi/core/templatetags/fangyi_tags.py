@@ -8,6 +8,9 @@ from fangyi.places.choices import Level
 
 register = template.Library()
 
+# fangyi.screening.services.team_source writes "screening team <name>".
+SCREENING_TEAM_PREFIX = "screening team "
+
 PLURALS = {
     "district": _("districts"),
     "street": _("streets"),
@@ -45,6 +48,8 @@ def source_label(source: str) -> str:
     """How a change came in (people.choices.SOURCE_LABELS), or the stored text."""
     from fangyi.people.choices import SOURCE_LABELS
 
+    if source.startswith(SCREENING_TEAM_PREFIX):
+        return _("screening team %(name)s") % {"name": source[len(SCREENING_TEAM_PREFIX) :]}
     return SOURCE_LABELS.get(source, source)
 
 
