@@ -206,7 +206,10 @@ ERR_SAME_DWELLING = gettext_lazy("The person already lives here.")
 def person_move(*, user, person: Person, dwelling: Dwelling, source: str = "web") -> Person:
     """Move a person to another dwelling (and its household); the history keeps both."""
     person = (
-        Person.objects.select_for_update().select_related("dwelling__building").get(pk=person.pk)
+        # Lock the person row only: the dwelling is on the nullable side of a join.
+        Person.objects.select_for_update(of=("self",))
+        .select_related("dwelling__building")
+        .get(pk=person.pk)
     )
     if person.dwelling_id == dwelling.pk:
         raise ValidationError({"dwelling": [ERR_SAME_DWELLING]})
