@@ -64,7 +64,8 @@ def zone_map(request, zone_id: int):
 @router.get("/stats", response=StatsOut)
 def stats(request, place: str, days: int = TREND_DAYS):
     """Confirmed cases of a place (`district:1`, `street:2`, `community:3`, `zone:4`):
-    cumulative, new today, days since the last new case (null: no cases) and a daily series."""
+    cumulative, new today, days since the last new case (null: no cases) and a daily series;
+    and the screening person-times (人次) of the place, in all and today."""
     level, pk = selectors.parse_place(place)
     data = selectors.case_stats(request.user, level, pk, days=max(1, min(days, MAX_DAYS)))
     return {
@@ -76,5 +77,7 @@ def stats(request, place: str, days: int = TREND_DAYS):
         "new": data.new_today,
         "last_case_on": data.last_case_on,
         "days_since_last_case": data.days_since_last,
+        "screening_person_times": data.screening_person_times,
+        "screening_person_times_today": data.screening_person_times_today,
         "series": [{"date": d, "new": n, "cumulative": c} for d, n, c in data.series],
     }

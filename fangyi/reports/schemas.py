@@ -70,4 +70,6 @@ class StatsOut(Schema):
     new: int
     last_case_on: dt.date | None
     days_since_last_case: int | None
+    screening_person_times: int
+    screening_person_times_today: int
     series: list[DayOut]

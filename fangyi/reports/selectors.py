@@ -450,6 +450,9 @@ class CaseStats:
     new_today: int
     last_case_on: dt.date | None
     series: list[tuple[dt.date, int, int]]  # (day, new, cumulative) for the trend window
+    # Door-to-door screening (fangyi.screening): people checked, every visit counting.
+    screening_person_times: int = 0
+    screening_person_times_today: int = 0
 
     @property
     def days_since_last(self) -> int | None:
@@ -481,7 +484,25 @@ def case_stats(
         .annotate(n=Count("id"))
         .order_by()
     )
-    return _stats(level, place.pk, place.name, today, per_day, days)
+    stats = _stats(level, place.pk, place.name, today, per_day, days)
+    stats.screening_person_times, stats.screening_person_times_today = screening_person_times(
+        level, place.pk, today
+    )
+    return stats
+
+
+def screening_person_times(level: str, place_id: int, today: dt.date) -> tuple[int, int]:
+    """Person-times (人次) screened in a place: in all, and on `today` (Asia/Shanghai)."""
+    from fangyi.screening.models import VisitPerson
+
+    column = "visit__zone_id" if level == "zone" else f"visit__zone__{level}_id"
+    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    end = start + dt.timedelta(days=1)
+    totals = VisitPerson.objects.filter(present=True, **{column: place_id}).aggregate(
+        total=Count("id"),
+        today=Count("id", filter=Q(visit__at__gte=start, visit__at__lt=end)),
+    )
+    return totals["total"], totals["today"]
 
 
 def _stats(
