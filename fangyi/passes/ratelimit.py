@@ -1,17 +1,10 @@
-"""Rate limits for the public forms, with Django's cache framework.
-
-The cache is whatever `CACHES` configures; fangyi sets none, so it is Django's default
-local-memory cache: the limit then holds per worker process (with gunicorn's N workers,
-an address gets up to N times the limit). A deployment with several nodes that wants
-one shared limit configures a shared cache (Redis, Memcached, or the database cache).
-"""
+"""Rate limits of the pass application (see fangyi.core.ratelimit for how they count)."""
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
+
+from fangyi.core.ratelimit import allow
 
 # Applications per client address per hour: a family applies for its members from one
 # phone; more than this is a script.
@@ -29,15 +22,7 @@ def client_address(request) -> str:
 
 def hit(scope: str, request, *, limit: int, window: int) -> bool:
     """Count one request; False when the address has used up its `limit` in this window."""
-    bucket = int(time.time() // window)
-    key = f"fangyi:rl:{scope}:{client_address(request)}:{bucket}"
-    cache.add(key, 0, timeout=window + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=window + 60)
-        count = 1
-    return count <= limit
+    return allow(f"{scope}:{client_address(request)}", limit=limit, window=window)
 
 
 def apply_allowed(request) -> bool:

@@ -11,7 +11,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangyi.core.ratelimit import allow
 from fangyi.people.identity import mask_phone
 from fangyi.people.selectors import person_get, person_search
 from fangyi.places.models import Building
@@ -637,15 +637,7 @@ def supplier_detail(request, pk: int):
 
 
 def _rate_limited(token: str) -> bool:
-    key = f"support:link:{token[-16:]}:{timezone.now():%Y%m%d%H}"
-    count = cache.get_or_set(key, 0, 3600)
-    if count >= RATE_LIMIT_PER_HOUR:
-        return True
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 3600)
-    return False
+    return not allow(f"support:link:{token[-16:]}", limit=RATE_LIMIT_PER_HOUR, window=3600)
 
 
 def _resident_person(token: str):
