@@ -124,16 +124,28 @@ class Command(BaseCommand):
         from fangyi.screening.demo import seed_screening_demo
         from fangyi.support.demo import seed_support_demo
 
+        started = time.monotonic()
         made = seed_quarantine_demo(seed=seed)
         if verbose:
             self.stdout.write(
                 "Quarantine: {facilities} facilities, {cases} cases around today ({open} open), "
                 "{checks} health checks, {missed_alerts} missed check-ins.".format(**made)
             )
-        seed_screening_demo(seed=seed)
-        seed_passes_demo(seed=seed)
-        seed_support_demo(seed=seed)
-        seed_reports_demo(seed=seed)
+        steps = (
+            ("screening", seed_screening_demo),
+            ("passes", seed_passes_demo),
+            ("support", seed_support_demo),
+            ("reports", seed_reports_demo),
+        )
+        timings = [("quarantine", time.monotonic() - started)]
+        for name, seed_step in steps:
+            started = time.monotonic()
+            seed_step(seed=seed)
+            timings.append((name, time.monotonic() - started))
+        if verbose:
+            self.stdout.write(
+                "Activity seeded in " + ", ".join(f"{name} {s:.1f} s" for name, s in timings) + "."
+            )
 
     def print_logins(self) -> None:
         """A table of the demo logins present, with their password and place."""
