@@ -342,7 +342,7 @@ def case_document(request, pk: int, document: str):
 def checkin_page(request, token: str):
     try:
         case = checkin.case_for_token(token)
-    except checkin.CheckinLinkError as exc:
+    except checkin.LinkError as exc:
         return render(
             request, "quarantine/checkin_refused.html", {"reason": exc.message}, status=404
         )

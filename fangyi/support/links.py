@@ -8,37 +8,24 @@ only ever shows and acts on its own person's orders and requests.
 
 from __future__ import annotations
 
-from django.core import signing
-from django.utils.translation import gettext_lazy as _
-
+from fangyi.core.links import ERR_ALTERED, ERR_REPLACED, LinkError, read_link, sign_link
 from fangyi.people.models import Person
 from fangyi.support.models import ResidentLink, new_link_key
 
 SALT = "fangyi.support.resident"
 
-ERR_ALTERED = _("This link is not valid: it was changed or copied incompletely.")
-ERR_REPLACED = _("This link was replaced by a newer one; ask your community staff.")
-
-
-class LinkError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+__all__ = ["ERR_ALTERED", "ERR_REPLACED", "LinkError", "person_for_token", "resident_token"]
 
 
 def resident_token(person: Person) -> str:
     """The person's link token (the key is made on first use)."""
     link, _created = ResidentLink.objects.get_or_create(person=person)
-    return signing.Signer(salt=SALT).sign(f"{person.pk}.{link.key}")
+    return sign_link(SALT, person.pk, link.key)
 
 
 def person_for_token(token: str) -> Person:
     """The person a token names, or LinkError with the reason."""
-    try:
-        pk_text, key = signing.Signer(salt=SALT).unsign(token).split(".", 1)
-        pk = int(pk_text)
-    except (signing.BadSignature, ValueError):
-        raise LinkError(ERR_ALTERED) from None
+    pk, key = read_link(SALT, token)
     link = (
         ResidentLink.objects.select_related("person", "person__building", "person__dwelling")
         .filter(person_id=pk)
