@@ -271,7 +271,8 @@ def pass_revoke(*, by, pass_obj: Pass, reason: str, now: dt.datetime | None = No
         raise ValidationError(ERR_ALREADY_REVOKED, code="revoked")
     locked.revoked_at = now
     locked.revoke_reason = reason[:200]
-    locked.save(update_fields=["revoked_at", "revoke_reason"])
+    locked.revoked_by = by if by is not None and by.is_authenticated else None
+    locked.save(update_fields=["revoked_at", "revoke_reason", "revoked_by"])
     return locked
 
 

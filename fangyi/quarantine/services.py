@@ -97,7 +97,7 @@ def _refuse_unless(case: QuarantineCase, allowed: tuple, action) -> None:
         )
 
 
-def _check_facility(stage_kind: str, facility: Facility | None, *, now: dt.datetime) -> None:
+def _check_facility(stage_kind: str, facility: Facility | None) -> None:
     kinds = STAGE_FACILITY_KIND.get(stage_kind)
     if kinds is None:
         return
@@ -183,7 +183,7 @@ def case_intake(
     if open_case is not None:
         raise ValidationError({"person": [ERR_ALREADY_OPEN.format(case_no=open_case.case_no)]})
     stage_kind = FIRST_STAGES[first_state]
-    _check_facility(stage_kind, facility, now=now)
+    _check_facility(stage_kind, facility)
     start = rules.local_date(arrived_at)
     case = QuarantineCase(
         person=person,
@@ -276,7 +276,7 @@ def case_send_to_observation(
     )
     if not note.strip():
         raise ValidationError({"note": [ERR_REASON_REQUIRED]})
-    _check_facility(StageKind.OBSERVATION, facility, now=now)
+    _check_facility(StageKind.OBSERVATION, facility)
     return _move(
         case,
         by=by,
@@ -300,7 +300,7 @@ def case_transfer_to_hospital(
     )
     if not note.strip():
         raise ValidationError({"note": [ERR_REASON_REQUIRED]})
-    _check_facility(StageKind.HOSPITAL, facility, now=now)
+    _check_facility(StageKind.HOSPITAL, facility)
     return _move(
         case,
         by=by,

@@ -65,8 +65,11 @@ def test_truncated_token(issued):
     refused(tokens.ERR_FORGED, token=token.split(":")[0])
 
 
-def test_revoked_token_and_code(issued):
-    services.pass_revoke(by=None, pass_obj=issued, reason="lost phone", now=NOW)
+def test_revoked_token_and_code(issued, tree):
+    revoked = services.pass_revoke(
+        by=tree.users["zone"], pass_obj=issued, reason="lost phone", now=NOW
+    )
+    assert (revoked.revoked_by, revoked.revoke_reason) == (tree.users["zone"], "lost phone")
     assert refused(tokens.ERR_REVOKED, token=services.pass_token(issued)).code == "revoked"
     refused(tokens.ERR_REVOKED, code=issued.code)
 
