@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fangyi.screening import views
+from fangyi.screening import views, views_io
 
 app_name = "screening"
 urlpatterns = [
@@ -10,10 +10,10 @@ urlpatterns = [
     path("campaigns/<int:pk>/teams/new/", views.team_new, name="team_new"),
     path("teams/<int:pk>/", views.team_detail, name="team"),
     path("teams/<int:pk>/dwellings/<int:dwelling_pk>/", views.visit, name="visit"),
-    path("people/<str:level>/<int:pk>/", views.place_people, name="place_people"),
-    path("people/<str:level>/<int:pk>/export.xlsx", views.export, name="export"),
-    path("import/<int:zone_pk>/", views.import_upload, name="import_upload"),
-    path("import/<int:zone_pk>/<str:token>/", views.import_check, name="import_check"),
+    path("people/<str:level>/<int:pk>/", views_io.place_people, name="place_people"),
+    path("people/<str:level>/<int:pk>/export.xlsx", views_io.export, name="export"),
+    path("import/<int:zone_pk>/", views_io.import_upload, name="import_upload"),
+    path("import/<int:zone_pk>/<str:token>/", views_io.import_check, name="import_check"),
     path("duplicates/", views.duplicates, name="duplicates"),
     path("duplicates/merge/", views.merge, name="merge"),
 ]
