@@ -1,7 +1,9 @@
 """Screening API: a campaign's progress, a team's list, and recording a visit.
 
 `POST /api/screening/visits` is idempotent on the client's `key` (a UUID made once per
-form): a retry answers 200 with the visit already recorded, a first save 201.
+form): a retry answers 200 with the visit already recorded, a first save 201. A visit to
+a closed campaign is refused with 422 and the error code `campaign_closed` (a retry of a
+visit recorded before the close still answers 200).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class CoverageOut(Schema):
 
 
 class ProgressOut(Schema):
+    closed_at: dt.datetime | None
     campaign: CoverageOut
     teams: list[CoverageOut]
     zones: list[CoverageOut]
@@ -98,6 +101,7 @@ def campaign_progress(request, campaign_id: int):
     campaign = selectors.campaign_get(request.user, campaign_id)
     progress = selectors.campaign_progress(campaign)
     return {
+        "closed_at": campaign.closed_at,
         "campaign": _coverage(progress.campaign),
         "teams": [_coverage(c) for c in progress.teams.values()],
         "zones": [_coverage(c) for c in progress.zones.values()],

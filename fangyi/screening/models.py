@@ -1,9 +1,10 @@
 """Door-to-door screening: campaigns, three-person teams, their areas and visits.
 
-A campaign covers a place (a street, community or zone) over dates. Teams of three
-staff (one leader) are given buildings, or single floors of a building. A visit is one
-team's call at one dwelling; each person found is a `VisitPerson` row, so person-times
-(人次) are a count of rows. Progress is derived from visits at read time.
+A campaign covers a place (a street, community or zone) over dates, and can be closed
+(and reopened). Teams of three staff (one leader) are given buildings, or single floors
+of a building. A visit is one team's call at one dwelling; each person found is a
+`VisitPerson` row, so person-times (人次) are a count of rows. Progress is derived from
+visits at read time.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class Campaign(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Closing is an event, not a date range: a campaign can end early or run late.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-starts_on", "-id"]
@@ -56,6 +62,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        """A closed campaign takes no new visits or teams; its records stay readable."""
+        return self.closed_at is not None
 
     @property
     def level(self) -> str:
@@ -164,7 +175,11 @@ class Visit(models.Model):
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         constraints = [models.UniqueConstraint(fields=["key"], name="visit_unique_key")]
-        indexes = [models.Index(fields=["campaign", "dwelling"], name="visit_campaign_dwelling")]
+        indexes = [
+            models.Index(fields=["campaign", "dwelling"], name="visit_campaign_dwelling"),
+            # The zone map reads one zone's visits of one campaign.
+            models.Index(fields=["zone", "campaign"], name="visit_zone_campaign"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dwelling_id} {self.outcome} {self.at:%Y-%m-%d %H:%M}"

@@ -72,7 +72,8 @@ def campaign_manages(user, campaign: Campaign) -> bool:
 
 
 def campaign_get(user, pk: int) -> Campaign:
-    campaign = campaigns_for(user).filter(pk=pk).first()
+    """A campaign the user manages or is on a team of (who closed it loaded), or 404."""
+    campaign = campaigns_for(user).select_related("closed_by__staff").filter(pk=pk).first()
     if campaign is None:
         raise Http404
     return campaign
@@ -349,6 +350,17 @@ def team_members(campaign: Campaign) -> dict[int, list]:
     for m in TeamMember.objects.filter(team__campaign=campaign).select_related("staff"):
         members[m.team_id].append(m)
     return members
+
+
+def team_visit_counts(campaign: Campaign) -> dict[int, int]:
+    """Visits recorded by each team of a campaign (one query); a team with none may be
+    dissolved."""
+    return dict(
+        Visit.objects.filter(campaign=campaign)
+        .values_list("team_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def team_areas(campaign: Campaign) -> dict[int, list]:

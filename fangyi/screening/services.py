@@ -42,9 +42,21 @@ ERR_MEMBER_SCOPE = _("{name} is not assigned to building {building}; assign them
 ERR_VISIT_DWELLING = _("This dwelling is not in the team's area.")
 ERR_VISIT_KEY = _("This visit key was used for another dwelling.")
 ERR_VISIT_CLOSED = _("The campaign is not running today.")
+ERR_NAME = _("Enter the campaign's name.")
+ERR_CAMPAIGN_CLOSED = _("Campaign {name} is closed: it takes no new visits or teams.")
+ERR_ALREADY_CLOSED = _("Campaign {name} is already closed.")
+ERR_NOT_CLOSED = _("Campaign {name} is not closed.")
+ERR_TEAM_CLOSED = _("Campaign {name} is closed: reopen it to change its teams.")
+ERR_TEAM_HAS_VISITS = _(
+    "Team {name} has recorded visits and cannot be dissolved; close the campaign instead."
+)
 ERR_PEOPLE_WITHOUT_ANSWER = _("People can only be recorded when someone answered the door.")
 ERR_TEMPERATURE = _("A temperature is between 34.0 and 43.0 °C.")
 ERR_NOT_IN_DWELLING = _("This person does not live in this dwelling.")
+
+
+def _closed_error(name: str) -> ValidationError:
+    return ValidationError(ERR_CAMPAIGN_CLOSED.format(name=name), code="campaign_closed")
 
 
 def team_source(team: Team) -> str:
@@ -83,6 +95,66 @@ def campaign_create(
     return campaign
 
 
+def _campaign_for_change(user, campaign: Campaign) -> Campaign:
+    """The campaign row, locked, after checking the user may manage it."""
+    if not scope_for(user).covers(campaign.level, campaign.place):
+        raise PermissionDenied(ERR_PLACE_SCOPE)
+    return Campaign.objects.select_for_update().get(pk=campaign.pk)
+
+
+@transaction.atomic
+def campaign_update(
+    *, user, campaign: Campaign, name: str, starts_on: dt.date, ends_on: dt.date
+) -> Campaign:
+    """Rename a campaign or change its dates; the place stays (teams and visits hang on it).
+
+    A closed campaign may be corrected too: its dates are a record, not a switch.
+    """
+    locked = _campaign_for_change(user, campaign)
+    errors: dict[str, list] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [ERR_NAME]
+    if ends_on < starts_on:
+        errors["ends_on"] = [ERR_DATES]
+    if errors:
+        raise ValidationError(errors)
+    locked.name, locked.starts_on, locked.ends_on = name, starts_on, ends_on
+    locked.full_clean()
+    locked.save(update_fields=["name", "starts_on", "ends_on"])
+    campaign.name, campaign.starts_on, campaign.ends_on = name, starts_on, ends_on
+    return locked
+
+
+@transaction.atomic
+def campaign_close(*, user, campaign: Campaign) -> Campaign:
+    """Close a campaign: no new visits or teams; its lists and progress stay readable.
+
+    The row is locked so that a visit being saved at this moment either lands before the
+    close or is refused after it (see `visit_record`).
+    """
+    locked = _campaign_for_change(user, campaign)
+    if locked.closed_at is not None:
+        raise ValidationError(ERR_ALREADY_CLOSED.format(name=locked.name), code="closed")
+    locked.closed_at = timezone.now()
+    locked.closed_by = user if user is not None and user.is_authenticated else None
+    locked.save(update_fields=["closed_at", "closed_by"])
+    campaign.closed_at, campaign.closed_by = locked.closed_at, locked.closed_by
+    return locked
+
+
+@transaction.atomic
+def campaign_reopen(*, user, campaign: Campaign) -> Campaign:
+    """Reopen a closed campaign (the same people who may close it)."""
+    locked = _campaign_for_change(user, campaign)
+    if locked.closed_at is None:
+        raise ValidationError(ERR_NOT_CLOSED.format(name=locked.name), code="not_closed")
+    locked.closed_at, locked.closed_by = None, None
+    locked.save(update_fields=["closed_at", "closed_by"])
+    campaign.closed_at, campaign.closed_by = None, None
+    return locked
+
+
 def campaign_buildings(campaign: Campaign):
     """The buildings a campaign covers."""
     return Building.objects.filter(**{f"{campaign.level}_id": campaign.place.pk})
@@ -90,6 +162,64 @@ def campaign_buildings(campaign: Campaign):
 
 def _building_q_for(campaign: Campaign) -> dict[str, int]:
     return {f"{campaign.level}_id": campaign.place.pk}
+
+
+def _team_errors(
+    *,
+    campaign: Campaign,
+    team: Team | None,
+    name: str,
+    members: list[Staff],
+    leader: Staff | None,
+    areas: list[tuple[Building, int | None]],
+) -> dict[str, list]:
+    """What is wrong with a team's name, members and areas (shared by create and update)."""
+    errors: dict[str, list] = {}
+    if not name:
+        errors["name"] = [ERR_TEAM_NAME]
+    else:
+        same_name = Team.objects.filter(campaign=campaign, name=name)
+        if team is not None:
+            same_name = same_name.exclude(pk=team.pk)
+        if same_name.exists():
+            errors["name"] = [ERR_TEAM_NAME_TAKEN]
+    if len({m.pk for m in members}) != TEAM_SIZE:
+        errors["members"] = [ERR_TEAM_SIZE]
+    elif leader is None or leader.pk not in {m.pk for m in members}:
+        errors["leader"] = [ERR_TEAM_LEADER]
+    if not areas:
+        errors["areas"] = [ERR_AREA_NONE]
+    place_column = f"{campaign.level}_id"
+    for building, floor in areas:
+        if getattr(building, place_column) != campaign.place.pk:
+            errors.setdefault("areas", []).append(ERR_AREA_OUTSIDE.format(name=building.name))
+        elif floor is not None and not 1 <= floor <= building.floors:
+            errors.setdefault("areas", []).append(ERR_FLOOR.format(name=building.name, floor=floor))
+        for member in members:
+            if member.user_id and not scope_for(member.user).covers("building", building):
+                errors.setdefault("members", []).append(
+                    ERR_MEMBER_SCOPE.format(name=member.name, building=building.name)
+                )
+    return errors
+
+
+def _distinct_areas(
+    areas: list[tuple[Building, int | None]],
+) -> list[tuple[Building, int | None]]:
+    """The areas without repeats (a floor kept and added again is one area)."""
+    seen: dict[tuple[int, int | None], tuple[Building, int | None]] = {}
+    for building, floor in areas:
+        seen.setdefault((building.pk, floor), (building, floor))
+    return list(seen.values())
+
+
+def _team_fill(team: Team, members: list[Staff], leader: Staff, areas) -> None:
+    TeamMember.objects.bulk_create(
+        [TeamMember(team=team, staff=m, leader=m.pk == leader.pk) for m in members]
+    )
+    TeamArea.objects.bulk_create(
+        [TeamArea(team=team, building=b, zone_id=b.zone_id, floor=f) for b, f in areas]
+    )
 
 
 @transaction.atomic
@@ -105,43 +235,75 @@ def team_create(
     """Form a team of three (one leader) and give it buildings or floors.
 
     Members with a login must have each building in their scope, because the team's
-    pages show people only through the one scoping function.
+    pages show people only through the one scoping function. A closed campaign takes
+    no new team.
     """
-    if not scope_for(user).covers(campaign.level, campaign.place):
-        raise PermissionDenied(ERR_PLACE_SCOPE)
-    errors: dict[str, list] = {}
+    locked = _campaign_for_change(user, campaign)
+    if locked.closed_at is not None:
+        raise _closed_error(locked.name)
     name = (name or "").strip()
-    if not name:
-        errors["name"] = [ERR_TEAM_NAME]
-    elif Team.objects.filter(campaign=campaign, name=name).exists():
-        errors["name"] = [ERR_TEAM_NAME_TAKEN]
-    if len({m.pk for m in members}) != TEAM_SIZE:
-        errors["members"] = [ERR_TEAM_SIZE]
-    elif leader.pk not in {m.pk for m in members}:
-        errors["leader"] = [ERR_TEAM_LEADER]
-    if not areas:
-        errors["areas"] = [ERR_AREA_NONE]
-    place_column = f"{campaign.level}_id"
-    for building, floor in areas:
-        if getattr(building, place_column) != campaign.place.pk:
-            errors.setdefault("areas", []).append(ERR_AREA_OUTSIDE.format(name=building.name))
-        elif floor is not None and not 1 <= floor <= building.floors:
-            errors.setdefault("areas", []).append(ERR_FLOOR.format(name=building.name, floor=floor))
-        for member in members:
-            if member.user_id and not scope_for(member.user).covers("building", building):
-                errors.setdefault("members", []).append(
-                    ERR_MEMBER_SCOPE.format(name=member.name, building=building.name)
-                )
+    areas = _distinct_areas(areas)
+    errors = _team_errors(
+        campaign=campaign, team=None, name=name, members=members, leader=leader, areas=areas
+    )
     if errors:
         raise ValidationError(errors)
     team = Team.objects.create(campaign=campaign, name=name)
-    TeamMember.objects.bulk_create(
-        [TeamMember(team=team, staff=m, leader=m.pk == leader.pk) for m in members]
-    )
-    TeamArea.objects.bulk_create(
-        [TeamArea(team=team, building=b, zone_id=b.zone_id, floor=f) for b, f in areas]
-    )
+    _team_fill(team, _distinct_members(members), leader, areas)
     return team
+
+
+def _distinct_members(members: list[Staff]) -> list[Staff]:
+    return list({m.pk: m for m in members}.values())
+
+
+@transaction.atomic
+def team_update(
+    *,
+    user,
+    team: Team,
+    name: str,
+    members: list[Staff],
+    leader: Staff,
+    areas: list[tuple[Building, int | None]],
+) -> Team:
+    """Change a team's name, members, leader and areas, under the rules of `team_create`.
+
+    Members and areas are replaced as a whole. Visits already recorded stay the team's;
+    a dwelling taken off its list keeps its status in the campaign's progress.
+    """
+    campaign = _campaign_for_change(user, team.campaign)
+    if campaign.closed_at is not None:
+        raise ValidationError(ERR_TEAM_CLOSED.format(name=campaign.name), code="closed")
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    name = (name or "").strip()
+    areas = _distinct_areas(areas)
+    errors = _team_errors(
+        campaign=team.campaign, team=locked, name=name, members=members, leader=leader, areas=areas
+    )
+    if errors:
+        raise ValidationError(errors)
+    if locked.name != name:
+        locked.name = name
+        locked.save(update_fields=["name"])
+    TeamMember.objects.filter(team=locked).delete()
+    TeamArea.objects.filter(team=locked).delete()
+    _team_fill(locked, _distinct_members(members), leader, areas)
+    team.name = name
+    return locked
+
+
+@transaction.atomic
+def team_dissolve(*, user, team: Team) -> None:
+    """Delete a team that has recorded no visit (a team with visits is kept as a record:
+    close the campaign instead)."""
+    campaign = _campaign_for_change(user, team.campaign)
+    if campaign.closed_at is not None:
+        raise ValidationError(ERR_TEAM_CLOSED.format(name=campaign.name), code="closed")
+    locked = Team.objects.select_for_update().get(pk=team.pk)
+    if Visit.objects.filter(team=locked).exists():
+        raise ValidationError(ERR_TEAM_HAS_VISITS.format(name=locked.name), code="has_visits")
+    locked.delete()
 
 
 def _temperature(value: Any) -> Decimal | None:
@@ -194,6 +356,8 @@ def visit_record(
         if existing.dwelling_id != dwelling.pk or existing.team_id != team.pk:
             raise ValidationError({"key": [ERR_VISIT_KEY]})
         return existing, False
+    if team.campaign.closed_at is not None:
+        raise _closed_error(team.campaign.name)
     if not team_dwellings_q_matches(team, dwelling):
         raise ValidationError({"dwelling": [ERR_VISIT_DWELLING]})
     people = people or []
@@ -218,6 +382,13 @@ def visit_record(
     except IntegrityError:
         # The same key committed by a concurrent request: that one is the visit.
         return Visit.objects.get(key=key), False
+    # Checked again after the insert: on PostgreSQL the new row's foreign key holds a
+    # KEY SHARE lock on the campaign row, which `campaign_close` (FOR UPDATE) waits for;
+    # so a visit either commits before the close or sees it here and rolls back.
+    closed = Campaign.objects.filter(pk=team.campaign_id, closed_at__isnull=False)
+    name = closed.values_list("name", flat=True).first()
+    if name is not None:
+        raise _closed_error(name)
     source = team_source(team)
     fever = values_of(policy_in_force(timezone.localdate())).fever_threshold
     checks: list[VisitPerson] = []

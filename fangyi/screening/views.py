@@ -10,6 +10,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from fangyi.places.selectors import place_get
 from fangyi.screening import duplicates as dup
 from fangyi.screening import selectors, services
 from fangyi.screening.choices import Outcome
-from fangyi.screening.forms import CampaignForm, TeamForm
+from fangyi.screening.forms import CampaignForm, TeamEditForm, TeamForm
 
 # A file checked on the page is kept this long for the commit that follows.
 UPLOAD_KEEP_SECONDS = 24 * 3600
@@ -71,7 +72,7 @@ def campaign_new(request, level: str, pk: int):
     return render(request, "screening/campaign_new.html", {"form": form, "place": place})
 
 
-def _team_form(request, campaign, data=None) -> TeamForm:
+def _team_form(request, campaign, data=None, *, team=None) -> TeamForm:
     place_filter = {f"{campaign.level}_id": campaign.place.pk}
     # Staff assigned inside the campaign's place, or to it.
     scope_filter = {
@@ -79,14 +80,52 @@ def _team_form(request, campaign, data=None) -> TeamForm:
         "community": ["community", "zone__community", "building__community"],
         "zone": ["zone", "building__zone"],
     }[campaign.level]
-    from django.db.models import Q
-
     q = Q(pk__in=[])
     for path in scope_filter:
         q |= Q(**{f"assignments__{path}": campaign.place.pk})
     staff = Staff.objects.filter(q, active=True).distinct().order_by("name")
     buildings = services.campaign_buildings(campaign).filter(**place_filter).order_by("zone", "id")
-    return TeamForm(data, staff=staff, buildings=buildings)
+    if team is None:
+        return TeamForm(data, staff=staff, buildings=buildings)
+    areas = list(team.areas.select_related("building"))
+    memberships = list(team.memberships.all())
+    leader = next((m.staff_id for m in memberships if m.leader), None)
+    initial = {
+        "name": team.name,
+        "members": [m.staff_id for m in memberships],
+        "leader": leader,
+        "keep": [str(a.pk) for a in areas],
+    }
+    # Members stay choosable even if their assignment has moved since the team was formed.
+    staff = Staff.objects.filter(Q(pk__in=staff.values("pk")) | Q(pk__in=initial["members"]))
+    return TeamEditForm(
+        data, staff=staff.order_by("name"), buildings=buildings, areas=areas, initial=initial
+    )
+
+
+def _managed_campaign(request, pk: int):
+    """A campaign the user may change: 404 if they cannot see it, 403 if they only see it
+    (a team member of a campaign run above them)."""
+    campaign = selectors.campaign_get(request.user, pk)
+    if not selectors.campaign_manages(request.user, campaign):
+        raise PermissionDenied
+    return campaign
+
+
+def _managed_team(request, pk: int):
+    team = selectors.team_get(request.user, pk)
+    if not selectors.campaign_manages(request.user, team.campaign):
+        raise PermissionDenied
+    return team
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put a service's errors on the form's fields where it has them."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for key, errors in exc.message_dict.items():
+        form.add_error(key if key in form.fields else None, errors)
 
 
 @login_required
@@ -105,17 +144,67 @@ def campaign_detail(request, pk: int):
             "members": selectors.team_members(campaign),
             "areas": selectors.team_areas(campaign),
             "days": selectors.daily_summary(campaign),
-            "form": _team_form(request, campaign) if manages else None,
+            "visits": selectors.team_visit_counts(campaign) if manages else {},
+            "form": _team_form(request, campaign) if manages and not campaign.is_closed else None,
         },
     )
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, pk: int):
+    """Rename a campaign or change its dates (the place stays)."""
+    campaign = _managed_campaign(request, pk)
+    initial = {"name": campaign.name, "starts_on": campaign.starts_on, "ends_on": campaign.ends_on}
+    form = CampaignForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_update(user=request.user, campaign=campaign, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Campaign {name} saved.").format(name=campaign.name))
+            return redirect("screening:campaign", campaign.pk)
+    return render(
+        request,
+        "screening/campaign_edit.html",
+        {"form": form, "campaign": campaign},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def campaign_close(request, pk: int):
+    campaign = _managed_campaign(request, pk)
+    try:
+        services.campaign_close(user=request.user, campaign=campaign)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Campaign {name} closed.").format(name=campaign.name))
+    return redirect("screening:campaign", campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_reopen(request, pk: int):
+    campaign = _managed_campaign(request, pk)
+    try:
+        services.campaign_reopen(user=request.user, campaign=campaign)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Campaign {name} reopened.").format(name=campaign.name))
+    return redirect("screening:campaign", campaign.pk)
+
+
+@login_required
 @require_POST
 def team_new(request, pk: int):
-    campaign = selectors.campaign_get(request.user, pk)
-    if not selectors.campaign_manages(request.user, campaign):
-        raise Http404
+    campaign = _managed_campaign(request, pk)
     form = _team_form(request, campaign, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -138,6 +227,51 @@ def team_new(request, pk: int):
             for message in errors:
                 messages.error(request, message)
     return redirect("screening:campaign", campaign.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request, pk: int):
+    """Change a team's name, members, leader and buildings/floors."""
+    team = _managed_team(request, pk)
+    form = _team_form(request, team.campaign, request.POST or None, team=team)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.team_update(
+                user=request.user,
+                team=team,
+                name=data["name"],
+                members=list(data["members"]),
+                leader=data["leader"],
+                areas=form.area_list(),
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Team {name} saved.").format(name=team.name))
+            return redirect("screening:campaign", team.campaign_id)
+    return render(
+        request,
+        "screening/team_edit.html",
+        {"form": form, "team": team, "campaign": team.campaign},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def team_dissolve(request, pk: int):
+    """Delete a team without visits (one with visits stays; close the campaign instead)."""
+    team = _managed_team(request, pk)
+    try:
+        services.team_dissolve(user=request.user, team=team)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Team {name} dissolved.").format(name=team.name))
+    return redirect("screening:campaign", team.campaign_id)
 
 
 @login_required
@@ -217,8 +351,10 @@ def visit(request, pk: int, dwelling_pk: int):
                 new_people=new,
                 notes=request.POST.get("notes", ""),
             )
-        except (ValidationError, ValueError) as exc:
-            errors = getattr(exc, "message_dict", None) or {"__all__": [str(exc)]}
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        except ValueError as exc:  # a malformed visit key
+            errors = {"key": [str(exc)]}
         else:
             messages.success(request, _("Visit to {dwelling} recorded.").format(dwelling=dwelling))
             return redirect("screening:team", team.pk)
