@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ninja import NinjaAPI
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from fangyi.core import api_errors
 from fangyi.duty.services import api_token_user
@@ -19,11 +19,23 @@ class BearerToken(HttpBearer):
         return user
 
 
+class PageSession(SessionAuth):
+    """The pages' scripts: the login session, with Django's CSRF check. A request
+    without a logged-in session is not checked for CSRF but refused as unauthenticated
+    (401 with the error shape), not 403 "CSRF check failed", which would send a device
+    without a token looking for the wrong thing."""
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 api = NinjaAPI(
     title="fangyi API",
     version="1",
     urls_namespace="api",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), PageSession()],
 )
 api_errors.install(api)
 

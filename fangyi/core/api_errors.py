@@ -15,6 +15,19 @@ def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
+def validation_error_body(exc: DjangoValidationError) -> dict:
+    """A Django ValidationError in the one shape: per field, or about the whole request."""
+    if hasattr(exc, "error_dict"):
+        fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        message = _("Some fields are not valid.")
+    else:
+        # A refusal that is about the request as a whole (an illegal transition).
+        fields = {"__all__": [str(m) for m in exc.messages]}
+        message = " ".join(fields["__all__"])
+    code = getattr(exc, "code", None) or "invalid"
+    return error_body(code, message, fields)
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request, exc):
@@ -36,15 +49,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DjangoValidationError)
     def invalid(request, exc):
-        if hasattr(exc, "error_dict"):
-            fields = {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-            message = _("Some fields are not valid.")
-        else:
-            # A refusal that is about the request as a whole (an illegal transition).
-            fields = {"__all__": [str(m) for m in exc.messages]}
-            message = " ".join(fields["__all__"])
-        code = getattr(exc, "code", None) or "invalid"
-        return api.create_response(request, error_body(code, message, fields), status=422)
+        return api.create_response(request, validation_error_body(exc), status=422)
 
     @api.exception_handler(NinjaValidationError)
     def invalid_schema(request, exc):

@@ -11,23 +11,26 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 
+def language_for(request) -> str:
+    """The language of a request: the switch's cookie; for the API, else Accept-Language;
+    else Chinese."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen in supported:
+        return chosen
+    if request.path_info.startswith("/api/"):
+        asked = translation.get_language_from_request(request)
+        if asked in supported:
+            return asked
+    return settings.LANGUAGE_CODE
+
+
 class LanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.supported = {code for code, _name in settings.LANGUAGES}
-
-    def language_for(self, request) -> str:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if chosen in self.supported:
-            return chosen
-        if request.path.startswith("/api/"):
-            asked = translation.get_language_from_request(request)
-            if asked in self.supported:
-                return asked
-        return settings.LANGUAGE_CODE
 
     def __call__(self, request):
-        language = self.language_for(request)
+        language = language_for(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)

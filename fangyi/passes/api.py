@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from fangyi.core.api_errors import error_body
-from fangyi.passes import ratelimit, selectors, services, tokens
+from fangyi.passes import ratelimit, scanning, selectors, services, tokens
 from fangyi.passes.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -104,12 +104,14 @@ def gate_list(request):
 def scan_create(request, payload: ScanIn):
     """A check by a device at a gate: token or code, temperature, optional decision.
     A pass that does not admit answers 422 with the refusal's code (forged, altered,
-    unknown, mistyped, revoked, replaced, rejected, expired, other_district)."""
-    gate = selectors.gate_get(request.user, payload.gate_id)
+    unknown, mistyped, revoked, replaced, rejected, expired, other_district).
+
+    Requests with a bearer token are answered by the scan fast path
+    (fangyi.passes.fastpath) before they reach here, with the same answers."""
     try:
-        result = services.gate_check_record(
-            by=request.user,
-            gate=gate,
+        result = scanning.scan(
+            principal=scanning.Principal(request.user.pk, request.user.is_superuser),
+            gate_id=payload.gate_id,
             token=payload.token,
             code=payload.code,
             temperature=payload.temperature,
@@ -118,23 +120,7 @@ def scan_create(request, payload: ScanIn):
         )
     except tokens.PassRefused as refusal:
         return Status(422, error_body(refusal.code, str(refusal.message)))
-    verdict = result.verdict
-    return Status(
-        201,
-        {
-            "check_id": result.check.pk,
-            "colour": verdict.colour,
-            "reason": verdict.reason,
-            "reason_label": verdict.reason_label,
-            "instruction": verdict.instruction,
-            "name_masked": result.name_masked,
-            "fever": verdict.fever,
-            "decision": result.check.decision,
-            "observation_point": verdict.observation_name or None,
-            "observation_address": verdict.observation_address or None,
-            "policy": result.check.policy.code,
-        },
-    )
+    return Status(201, scanning.scan_body(result))
 
 
 @router.post("/scans/{check_id}/decision", response=dict)

@@ -14,23 +14,13 @@ from django.utils import timezone
 
 from fangyi.core.policy import PolicyValues
 from fangyi.duty.scope import scope_for
-from fangyi.passes.colour import AT_FACILITY_STAGES, RED_HEALTH, PersonState
-from fangyi.passes.models import GateCheck, GateFeverAlert, GatePost, Pass, PassApplication
+from fangyi.passes import scanning
+from fangyi.passes.colour import PersonState
+from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
 from fangyi.people.models import Person
 from fangyi.places.models import Gate, Zone
-from fangyi.quarantine.choices import ACTIVE_STATES, FacilityKind
-from fangyi.quarantine.models import Facility, HealthCheck, QuarantineCase, Stage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def mask_name(name: str) -> str:
-    """`张*明`, `李*`: the first character, and the last of names of three or more."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 # --- gates -----------------------------------------------------------------------------
@@ -49,18 +39,12 @@ def gates_for(user) -> QuerySet[Gate]:
 
 
 def gate_get(user, pk: int) -> Gate:
-    """A gate the user may check at, else 404. The scan path: one query for the gate, the
-    user's scope (cached per request), and a gate post lookup only when the zone is not
-    the user's."""
-    gate = Gate.objects.select_related("zone", "zone__district").filter(pk=pk).first()
-    if gate is None or not user.is_authenticated:
+    """A gate the user may check at (scanning.gate_for: posted at it, or assigned to its
+    zone; operators anywhere), else 404."""
+    if not user.is_authenticated:
         raise Http404
-    if user.is_superuser or gate.zone_id in scope_for(user).ids.get("zone", ()):
-        return gate
-    posted = GatePost.objects.filter(gate=gate, staff__user=user, staff__active=True).exists()
-    if not posted:
-        raise Http404
-    return gate
+    scanning.gate_for(scanning.Principal(user.pk, user.is_superuser), pk)
+    return Gate.objects.select_related("zone", "zone__district").get(pk=pk)
 
 
 def zones_visible(user) -> QuerySet[Zone]:
@@ -110,36 +94,17 @@ def passes_of(user, person: Person) -> QuerySet[Pass]:
 # --- the state the colour rules read ----------------------------------------------------
 
 
-def _normal_checkin_days(case_id: int, today: dt.date, values: PolicyValues, most: int) -> int:
-    """Consecutive days up to today with self/staff checks, all below the fever threshold
-    and without symptoms. Today counts only once it has a check."""
-    since = today - dt.timedelta(days=most + 1)
-    days: dict[dt.date, bool] = {}
-    for date, temperature, symptoms in HealthCheck.objects.filter(
-        case_id=case_id, date__gte=since
-    ).values_list("date", "temperature", "symptoms"):
-        normal = temperature < values.fever_threshold and not symptoms
-        days[date] = days.get(date, True) and normal
-    count = 0
-    day = today if today in days else today - dt.timedelta(days=1)
-    while days.get(day):
-        count += 1
-        day -= dt.timedelta(days=1)
-    return count
-
-
-def designated_observation_point(person: Person | None) -> Facility | None:
-    """Where a red is sent when not already at a facility: an active observation point of
-    the person's district, one of their own community first."""
-    points = Facility.objects.filter(kind=FacilityKind.OBSERVATION, active=True)
-    if person is not None and person.district_id:
-        points = points.filter(district_id=person.district_id)
-    community = person.community_id if person is not None else None
-    candidates = list(points.order_by("name", "id")[:20])
-    for point in candidates:
-        if community and point.community_id == community:
-            return point
-    return candidates[0] if candidates else None
+def holder_of(person: Person) -> scanning.Holder:
+    return scanning.Holder(
+        id=person.pk,
+        name=person.name,
+        verified=person.verified,
+        health_status=person.health_status,
+        travel_status=person.travel_status,
+        return_date=person.return_date,
+        district_id=person.district_id,
+        community_id=person.community_id,
+    )
 
 
 def person_state(
@@ -149,60 +114,9 @@ def person_state(
     today: dt.date,
     temperature: Decimal | None = None,
 ) -> PersonState:
-    """The snapshot the colour rules need, in two to five indexed queries."""
-    if person is None:
-        return PersonState(linked=False, verified=False, temperature=temperature)
-    condition = Q(state__in=ACTIVE_STATES)
-    recent_return = (
-        person.travel_status == "returned"
-        and person.return_date is not None
-        and (today - person.return_date).days < values.pass_returnee_days
-    )
-    if recent_return:
-        condition |= Q(start_date__gte=person.return_date)
-    cases = list(QuarantineCase.objects.filter(condition, person_id=person.pk).order_by("-id"))
-    open_case = next((c for c in cases if c.state in ACTIVE_STATES), None)
-    stage_kind = reason = None
-    facility = None
-    checkin_days = 0
-    if open_case is not None:
-        stage = (
-            Stage.objects.filter(case_id=open_case.pk, ended_at__isnull=True)
-            .select_related("facility")
-            .order_by("-started_at", "-id")
-            .first()
-        )
-        stage_kind = stage.kind if stage is not None else open_case.state
-        facility = stage.facility if stage is not None else None
-        reason = open_case.reason
-        most = max(values.pass_red_green_after_days, values.pass_yellow_green_after_days)
-        if most:
-            checkin_days = _normal_checkin_days(open_case.pk, today, values, most)
-    returnee_day = None
-    if recent_return and not cases and person.return_date is not None:
-        returnee_day = (today - person.return_date).days + 1
-    fever_pending = GateFeverAlert.objects.filter(person_id=person.pk, status="open").exists()
-    name = address = ""
-    might_be_red = person.health_status in RED_HEALTH or open_case is not None
-    if facility is not None and stage_kind in AT_FACILITY_STAGES:
-        name, address = facility.name, facility.address
-    elif might_be_red:
-        point = designated_observation_point(person)
-        if point is not None:
-            name, address = point.name, point.address
-    return PersonState(
-        linked=True,
-        verified=person.verified,
-        health_status=person.health_status,
-        case_stage=stage_kind,
-        case_reason=reason,
-        normal_checkin_days=checkin_days,
-        returnee_day=returnee_day,
-        fever_pending=fever_pending,
-        temperature=temperature,
-        observation_name=name,
-        observation_address=address,
-    )
+    """The snapshot the colour rules need (scanning.state_of)."""
+    holder = holder_of(person) if person is not None else None
+    return scanning.state_of(holder, values=values, today=today, temperature=temperature)
 
 
 # --- checks, alerts, the board -------------------------------------------------------

@@ -8,9 +8,7 @@ message constants, so tests assert them exactly.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,10 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
-from fangyi.passes import selectors, tokens
+from fangyi.passes import scanning, selectors, tokens
 from fangyi.passes.choices import (
-    DECISIONS_FOR,
-    FEVER_DECISIONS,
     ApplicationStatus,
     Decision,
     FeverStatus,
@@ -31,13 +27,17 @@ from fangyi.passes.choices import (
 )
 from fangyi.passes.colour import PersonState, Verdict, pass_colour_for
 from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
-from fangyi.passes.tokens import PassRefused
+from fangyi.passes.scanning import (  # noqa: F401 (the services' messages)
+    ERR_DECISION,
+    ERR_TEMPERATURE_REQUIRED,
+    ERR_TOKEN_OR_CODE,
+    REJECTED_REVOKE_REASON,
+)
 from fangyi.people.choices import DocType
 from fangyi.people.identity import IdentityError, parse_document, parse_phone
 from fangyi.people.models import Person
 from fangyi.people.services import person_create, person_update
 from fangyi.places.models import Dwelling, Gate
-from fangyi.quarantine.services import parse_temperature
 
 ERR_NAME = _("Enter the name.")
 ERR_DOC_TYPE = _("Choose a document type from the list.")
@@ -48,16 +48,11 @@ ERR_REJECT_REASON = _("Write the reason for rejecting; the applicant will see it
 ERR_REVOKE_REASON = _("Write the reason for revoking the pass.")
 ERR_ALREADY_REVOKED = _("This pass is already revoked.")
 ERR_NO_PERSON = _("A pass is issued to a person file.")
-ERR_TOKEN_OR_CODE = _("Scan the QR code or type the pass code.")
-ERR_TEMPERATURE_REQUIRED = _("Enter the temperature.")
-ERR_DECISION = _("This decision is not possible for a {colour} pass: choose one of {choices}.")
 ERR_DECIDED = _("This check was already decided.")
 ERR_NOT_YOUR_CHECK = _("Only the guard who made the check records its decision.")
 ERR_VISITOR_NAME = _("Enter the visitor's name.")
 ERR_REVIEWED = _("This alert was already reviewed.")
 ERR_OUTCOME = _("Choose cleared or referred.")
-
-REJECTED_REVOKE_REASON = "application rejected"
 
 
 def _user(user):
@@ -307,34 +302,11 @@ def pass_resolve(
     *, token: str = "", code: str = "", district_code: str, now: dt.datetime | None = None
 ) -> Pass:
     """The pass a scanned token or a typed code stands for, if it admits; else PassRefused
-    with the reason (forged, altered, unknown, mistyped, other district, revoked,
-    replaced, rejected, expired). One indexed query."""
-    now = now or timezone.now()
-    if token:
-        token_district, pass_id, key = tokens.read_token(token)
-        if token_district != district_code:
-            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
-        found = Pass.objects.select_related("person").filter(pk=pass_id).first()
-        if found is None or not secrets.compare_digest(found.key, key):
-            raise PassRefused(tokens.ERR_ALTERED)
-    elif code:
-        normal = tokens.normalise_code(code)
-        found = Pass.objects.select_related("person", "district").filter(code=normal).first()
-        if found is None:
-            raise PassRefused(tokens.ERR_UNKNOWN)
-        if found.district.code != district_code:
-            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
-    else:
-        raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
-    if found.revoked_at is not None:
-        if found.replaced_by_id:
-            raise PassRefused(tokens.ERR_REPLACED)
-        if found.revoke_reason == REJECTED_REVOKE_REASON:
-            raise PassRefused(tokens.ERR_REJECTED)
-        raise PassRefused(tokens.ERR_REVOKED)
-    if found.expires_at <= now:
-        raise PassRefused(tokens.ERR_EXPIRED)
-    return found
+    with the reason (scanning.pass_for)."""
+    found = scanning.pass_for(
+        token=token, code=code, district_code=district_code, now=now or timezone.now()
+    )
+    return Pass.objects.select_related("person").get(pk=found.id)
 
 
 def pass_verdict(pass_obj: Pass, *, now: dt.datetime | None = None) -> tuple[Verdict, Policy]:
@@ -357,17 +329,6 @@ class CheckResult:
     name_masked: str
 
 
-def _validate_decision(decision: str, verdict_colour: str, fever: bool) -> None:
-    allowed = FEVER_DECISIONS if fever else DECISIONS_FOR[verdict_colour]
-    if fever and verdict_colour != "red":
-        allowed = (Decision.HELD,)
-    if decision not in allowed:
-        choices = ", ".join(str(Decision(d).label) for d in allowed)
-        raise ValidationError(
-            {"decision": [ERR_DECISION.format(colour=verdict_colour, choices=choices)]}
-        )
-
-
 def gate_check_record(
     *,
     by,
@@ -380,25 +341,25 @@ def gate_check_record(
     decision: str = "",
     now: dt.datetime | None = None,
 ) -> CheckResult:
-    """Check one person at a gate the caller may check at (the caller resolves the gate
-    through selectors.gate_get): resolve the pass (or register a visitor), take the
-    temperature, compute the colour under the policy in force, keep the check. A fever is
-    never green: the check is held for review and an alert goes to the zone's staff.
-
-    Only the writes are in a transaction: on SQLite (IMMEDIATE transactions) a
-    transaction takes the write lock at its start, and holding it through the reads would
-    serialise every gate of the district behind one check's reads."""
+    """Check one person at a gate the caller may check at: a pass (scanning.scan, the
+    path every gate check takes) or a visitor registered by hand. A fever is never
+    green: the check is held for review and an alert goes to the zone's staff."""
     now = now or timezone.now()
-    if temperature in (None, ""):
-        raise ValidationError({"temperature": [ERR_TEMPERATURE_REQUIRED]})
-    value: Decimal = parse_temperature(temperature)
-    today = timezone.localdate(now)
-    policy = policy_in_force(today)
-    values = values_of(policy)
-    pass_obj = None
-    person = None
-    visitor_fields: dict[str, str] = {}
-    if visitor is not None:
+    principal = scanning.Principal(by.pk, by.is_superuser)
+    if visitor is None:
+        result = scanning.scan(
+            principal=principal,
+            gate_id=gate.pk,
+            temperature=temperature,
+            token=token,
+            code=code,
+            decision=decision,
+            method=method,
+            now=now,
+        )
+    else:
+        gate_row = scanning.gate_for(principal, gate.pk)
+        value = scanning.temperature_of(temperature)
         name = " ".join(str(visitor.get("name") or "").split())
         if not name:
             raise ValidationError({"visitor_name": [ERR_VISITOR_NAME]})
@@ -408,78 +369,26 @@ def gate_check_record(
                 phone = parse_phone(phone)
             except IdentityError as exc:
                 raise ValidationError({"visitor_phone": [exc.message]}) from None
-        visitor_fields = {
-            "visitor_name": name[:50],
-            "visitor_phone": phone,
-            "visitor_note": str(visitor.get("note") or "").strip()[:100],
-        }
-        state = PersonState(linked=False, verified=False, visitor=True, temperature=value)
-        method = Method.VISITOR
-        shown_name = selectors.mask_name(name)
-    else:
-        pass_obj = pass_resolve(
-            token=token, code=code, district_code=gate.zone.district.code, now=now
-        )
-        person = pass_obj.person
-        state = selectors.person_state(person, values=values, today=today, temperature=value)
-        method = method or (Method.SCAN if token else Method.CODE)
-        if person is not None:
-            holder = person.name
-        else:
-            holder = pass_obj.application.name if pass_obj.application else ""
-        shown_name = selectors.mask_name(holder)
-    verdict = pass_colour_for(state, values)
-    if decision:
-        _validate_decision(decision, verdict.colour, verdict.fever)
-    elif verdict.fever:
-        decision = Decision.HELD
-    with transaction.atomic():
-        return _record(
-            gate=gate,
-            by=by,
+        result = scanning.record(
+            principal=principal,
+            gate=gate_row,
             now=now,
-            method=method,
-            pass_obj=pass_obj,
-            person=person,
-            value=value,
-            verdict=verdict,
-            policy=policy,
-            decision=decision,
-            visitor_fields=visitor_fields,
-            shown_name=shown_name,
-        )
-
-
-def _record(
-    *, gate, by, now, method, pass_obj, person, value, verdict, policy, decision,
-    visitor_fields, shown_name,
-) -> CheckResult:  # fmt: skip
-    check = GateCheck.objects.create(
-        gate=gate,
-        zone_id=gate.zone_id,
-        guard=by,
-        at=now,
-        method=method,
-        pass_obj=pass_obj,
-        person=person,
-        temperature=value,
-        fever=verdict.fever,
-        colour=verdict.colour,
-        reason=verdict.reason,
-        policy=policy,
-        decision=decision,
-        decided_at=now if decision else None,
-        **visitor_fields,
-    )
-    if verdict.fever:
-        GateFeverAlert.objects.create(
-            check_obj=check,
-            person=person,
-            zone_id=gate.zone_id,
+            method=Method.VISITOR,
+            pass_id=None,
+            person_id=None,
+            name=name,
             temperature=value,
-            created_at=now,
+            state=PersonState(linked=False, verified=False, visitor=True, temperature=value),
+            policy=scanning.policy_now(timezone.localdate(now)),
+            decision=decision,
+            visitor={
+                "visitor_name": name[:50],
+                "visitor_phone": phone,
+                "visitor_note": str(visitor.get("note") or "").strip()[:100],
+            },
         )
-    return CheckResult(check, verdict, shown_name)
+    check = GateCheck.objects.select_related("policy").get(pk=result.check_id)
+    return CheckResult(check, result.verdict, result.name_masked)
 
 
 @transaction.atomic
@@ -493,7 +402,7 @@ def gate_check_decide(
         raise PermissionDenied(ERR_NOT_YOUR_CHECK)
     if locked.decision and locked.decision != Decision.HELD:
         raise ValidationError(ERR_DECIDED, code="decided")
-    _validate_decision(decision, locked.colour, locked.fever)
+    scanning.decision_check(decision, locked.colour, locked.fever)
     locked.decision = decision
     locked.decided_at = now
     locked.save(update_fields=["decision", "decided_at"])

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangyi.core.documents import pdf_document, pdf_response
-from fangyi.passes import ratelimit, selectors, services, tokens
+from fangyi.passes import ratelimit, scanning, selectors, services, tokens
 from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, FeverStatus
 from fangyi.passes.models import Pass
 from fangyi.passes.qr import qr_svg
@@ -119,7 +119,7 @@ def _pass_context(pass_obj: Pass) -> dict:
         context.update(
             verdict=verdict,
             policy=policy,
-            name=selectors.mask_name(holder),
+            name=scanning.mask_name(holder),
             code=tokens.format_code(pass_obj.code),
             pending=pass_obj.person_id is None,
             now=now,
@@ -417,7 +417,7 @@ def fevers(request):
     rows = [
         (
             a,
-            selectors.mask_name(a.person.name if a.person else a.check_obj.visitor_name),
+            scanning.mask_name(a.person.name if a.person else a.check_obj.visitor_name),
         )
         for a in alerts
     ]

@@ -12,6 +12,8 @@ from fangyi.duty.services import api_token_create
 from fangyi.passes import ratelimit, services, tokens
 from fangyi.passes.models import GateCheck, GateFeverAlert, Pass
 from fangyi.passes.tests.conftest import NOW
+from fangyi.passes.tests.wsgi import served
+from fangyi.wsgi import application as wsgi_application
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +23,19 @@ def _clear_cache():
     cache.clear()
 
 
-@pytest.fixture
-def api(client):
+@pytest.fixture(params=["django", "served"])
+def api(request, client):
+    """Every API test runs twice: through Django's test client (the API views), and
+    through the WSGI application gunicorn serves (fangyi.wsgi), where devices' gate
+    checks are answered by the scan fast path and everything else falls through."""
+
     def call(user, method, path, data=None):
-        kwargs = {}
+        headers = {}
         if user is not None:
-            kwargs["headers"] = {"Authorization": f"Bearer {api_token_create(user=user)}"}
+            headers["Authorization"] = f"Bearer {api_token_create(user=user)}"
+        if request.param == "served":
+            return served(wsgi_application, method, f"/api{path}", data, headers)
+        kwargs = {"headers": headers}
         if data is not None:
             kwargs["data"] = data
             kwargs["content_type"] = "application/json"

@@ -1,0 +1,522 @@
+"""The gate check: the one implementation behind the guard's page, `POST /api/scans` and
+the scan fast path (fangyi.passes.fastpath).
+
+A district's gates check tens of thousands of people a day, in bursts at shift changes,
+so a check is a handful of indexed statements written in SQL (the same text on SQLite
+and PostgreSQL) instead of ORM queries, whose compilation cost ten times the database
+work. Each read is one round trip:
+
+1. the gate, its district's code and whether the user may check there (a gate post or
+   an assignment to the gate's zone; operators anywhere) — `gate_for`;
+2. the policy version in force today (its values parsed once per version) — `policy_now`;
+3. the pass with its holder's file, refused with the reason when it does not admit —
+   `pass_for`;
+4. the holder's state for the colour rules (`state_of`): recent quarantine cases and an
+   open fever alert in one statement; the open case's stage (and the facility), its
+   recent check-ins and the designated observation point only when they matter;
+5. the insert of the check (and of a fever alert) in one short transaction — `_insert`.
+
+Statements run on the driver's connection (core.sql.run). The colour itself comes from
+fangyi.passes.colour, the rules' only home. Tests hold the
+page, the API and the fast path to the same answers (tests/test_scanning.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.core.policy import PolicyValues, policy_in_force, values_of
+from fangyi.core.sql import run
+from fangyi.passes import tokens
+from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, Method
+from fangyi.passes.colour import (
+    AT_FACILITY_STAGES,
+    RED_HEALTH,
+    PersonState,
+    Verdict,
+    pass_colour_for,
+)
+from fangyi.passes.tokens import PassRefused
+from fangyi.quarantine.choices import ACTIVE_STATES, FacilityKind
+from fangyi.quarantine.services import parse_temperature
+
+ERR_TOKEN_OR_CODE = _("Scan the QR code or type the pass code.")
+ERR_TEMPERATURE_REQUIRED = _("Enter the temperature.")
+ERR_DECISION = _("This decision is not possible for a {colour} pass: choose one of {choices}.")
+
+# A pass revoked because its application was rejected (services.application_reject).
+REJECTED_REVOKE_REASON = "application rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who checks: a user id and whether they are an operator (checks at any gate)."""
+
+    user_id: int
+    is_superuser: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GateRow:
+    id: int
+    zone_id: int
+    district_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRow:
+    id: int
+    code: str
+    values: PolicyValues
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """What the colour rules read of a person file."""
+
+    id: int
+    name: str
+    verified: bool
+    health_status: str
+    travel_status: str
+    return_date: dt.date | None
+    district_id: int | None
+    community_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PassRow:
+    id: int
+    holder: Holder | None
+    # The name shown (masked) to the guard: the file's, else the application's.
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    check_id: int
+    verdict: Verdict
+    name_masked: str
+    decision: str
+    policy: PolicyRow
+    method: str
+    pass_id: int | None
+    person_id: int | None
+
+
+def mask_name(name: str) -> str:
+    """`张*明`, `李*`: the first character, and the last of names of three or more."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+# --- 1. the gate -------------------------------------------------------------------------
+
+_GATE_SQL = """
+SELECT g.id, g.zone_id, d.code,
+  EXISTS (SELECT 1 FROM duty_assignment a JOIN duty_staff s ON s.id = a.staff_id
+          WHERE s.user_id = %s AND s.active AND a.zone_id = g.zone_id)
+  OR EXISTS (SELECT 1 FROM passes_gatepost p JOIN duty_staff s ON s.id = p.staff_id
+          WHERE p.gate_id = g.id AND s.user_id = %s AND s.active)
+FROM places_gate g
+JOIN places_zone z ON z.id = g.zone_id
+JOIN places_district d ON d.id = z.district_id
+WHERE g.id = %s
+"""
+
+
+def gate_for(principal: Principal, gate_id: int) -> GateRow:
+    """The gate if the user may check there (posted at it, or assigned to its zone;
+    operators anywhere), else Http404: a guard cannot even learn another gate exists."""
+    rows = run(_GATE_SQL, (principal.user_id, principal.user_id, gate_id))
+    if not rows or not (rows[0][3] or principal.is_superuser):
+        raise Http404
+    return GateRow(rows[0][0], rows[0][1], rows[0][2])
+
+
+# --- 2. the policy -----------------------------------------------------------------------
+
+_POLICY_SQL = (
+    'SELECT id, code, "values" FROM core_policy WHERE effective_from <= %s '
+    "ORDER BY effective_from DESC, id DESC LIMIT 1"
+)
+# Parsed values per (policy id, stored text): an edited version is parsed again.
+_parsed: dict[tuple[int, str], PolicyValues] = {}
+
+
+def policy_now(today: dt.date) -> PolicyRow:
+    """The policy version in force on `today` (core.policy.policy_in_force), one query."""
+    rows = run(_POLICY_SQL, (connection.ops.adapt_datefield_value(today),))
+    row = rows[0] if rows else None
+    if row is None:  # nothing dated yet: core.policy's fallbacks
+        policy = policy_in_force(today)
+        return PolicyRow(policy.pk, policy.code, values_of(policy))
+    raw = row[2] if isinstance(row[2], str) else json.dumps(row[2], sort_keys=True)
+    key = (row[0], raw)
+    values = _parsed.get(key)
+    if values is None:
+        if len(_parsed) > 64:
+            _parsed.clear()
+        values = _parsed[key] = PolicyValues.from_json(_json(row[2]) or {})
+    return PolicyRow(row[0], row[1], values)
+
+
+# --- 3. the pass -------------------------------------------------------------------------
+
+_PASS_SQL = """
+SELECT p.id, p.key, d.code, p.revoked_at IS NOT NULL, p.replaced_by_id, p.revoke_reason,
+  p.expires_at <= %s, per.id, per.name, per.verified, per.health_status,
+  per.travel_status, per.return_date, per.district_id, per.community_id, app.name
+FROM passes_pass p
+JOIN places_district d ON d.id = p.district_id
+LEFT JOIN people_person per ON per.id = p.person_id
+LEFT JOIN passes_passapplication app ON app.id = p.application_id
+WHERE {where}
+"""
+_PASS_BY_ID = _PASS_SQL.format(where="p.id = %s")
+_PASS_BY_CODE = _PASS_SQL.format(where="p.code = %s")
+
+
+def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
+    """The pass a scanned token or a typed code stands for, if it admits; else PassRefused
+    with the reason (forged, altered, unknown, mistyped, other district, revoked,
+    replaced, rejected, expired). One indexed query."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    if token:
+        token_district, pass_id, key = tokens.read_token(token)
+        if token_district != district_code:
+            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
+        rows = run(_PASS_BY_ID, (moment, pass_id))
+        row = rows[0] if rows else None
+        if row is None or not secrets.compare_digest(row[1], key):
+            raise PassRefused(tokens.ERR_ALTERED)
+    elif code:
+        normal = tokens.normalise_code(code)
+        rows = run(_PASS_BY_CODE, (moment, normal))
+        row = rows[0] if rows else None
+        if row is None:
+            raise PassRefused(tokens.ERR_UNKNOWN)
+        if row[2] != district_code:
+            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
+    else:
+        raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
+    if row[3]:
+        if row[4]:
+            raise PassRefused(tokens.ERR_REPLACED)
+        if row[5] == REJECTED_REVOKE_REASON:
+            raise PassRefused(tokens.ERR_REJECTED)
+        raise PassRefused(tokens.ERR_REVOKED)
+    if row[6]:
+        raise PassRefused(tokens.ERR_EXPIRED)
+    holder = None
+    if row[7] is not None:
+        holder = Holder(
+            id=row[7],
+            name=row[8],
+            verified=bool(row[9]),
+            health_status=row[10],
+            travel_status=row[11],
+            return_date=_date(row[12]),
+            district_id=row[13],
+            community_id=row[14],
+        )
+    return PassRow(row[0], holder, row[8] if holder is not None else (row[15] or ""))
+
+
+# --- 4. the holder's state ---------------------------------------------------------------
+
+_ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+# Cases that are open, or (for a recent returnee) began since the return; and whether a
+# gate fever is waiting for review. The second SELECT adds one row when there is.
+_CASES_SQL = f"""
+SELECT c.id, c.state, c.reason FROM quarantine_quarantinecase c
+WHERE c.person_id = %s AND (c.state IN ({_ACTIVE}) OR c.start_date >= %s)
+UNION ALL
+SELECT 0, 'fever', '' FROM passes_gatefeveralert f
+WHERE f.person_id = %s AND f.status = 'open'
+"""
+_STAGE_SQL = """
+SELECT s.kind, f.name, f.address FROM quarantine_stage s
+LEFT JOIN quarantine_facility f ON f.id = s.facility_id
+WHERE s.case_id = %s AND s.ended_at IS NULL
+ORDER BY s.started_at DESC, s.id DESC LIMIT 1
+"""
+_CHECKS_SQL = """
+SELECT date, temperature, symptoms FROM quarantine_healthcheck
+WHERE case_id = %s AND date >= %s
+"""
+_POINTS_SQL = f"""
+SELECT name, address, community_id FROM quarantine_facility
+WHERE kind = '{FacilityKind.OBSERVATION}' AND active {{district}}
+ORDER BY name, id LIMIT 20
+"""
+# No date is that early: "no recent return" leaves only the open cases.
+_NEVER = dt.date(1, 1, 1)
+
+
+def _normal_checkin_days(case_id: int, today: dt.date, values: PolicyValues) -> int:
+    """Consecutive days up to today with checks, all below the fever threshold and without
+    symptoms. Today counts only once it has a check."""
+    most = max(values.pass_red_green_after_days, values.pass_yellow_green_after_days)
+    since = today - dt.timedelta(days=most + 1)
+    days: dict[dt.date, bool] = {}
+    for date, temperature, symptoms in run(
+        _CHECKS_SQL, (case_id, connection.ops.adapt_datefield_value(since))
+    ):
+        day = _date(date)
+        assert day is not None
+        normal = _decimal(temperature) < values.fever_threshold and not _json(symptoms)
+        days[day] = days.get(day, True) and normal
+    count = 0
+    day = today if today in days else today - dt.timedelta(days=1)
+    while days.get(day):
+        count += 1
+        day -= dt.timedelta(days=1)
+    return count
+
+
+def observation_point(district_id: int | None, community_id: int | None) -> tuple[str, str] | None:
+    """Where a red is sent when not already at a facility: an active observation point of
+    the person's district, one of their own community first."""
+    if district_id:
+        candidates = run(_POINTS_SQL.format(district="AND district_id = %s"), (district_id,))
+    else:
+        candidates = run(_POINTS_SQL.format(district=""))
+    for name, address, community in candidates:
+        if community_id and community == community_id:
+            return name, address
+    return (candidates[0][0], candidates[0][1]) if candidates else None
+
+
+def state_of(
+    holder: Holder | None,
+    *,
+    values: PolicyValues,
+    today: dt.date,
+    temperature: Decimal | None = None,
+) -> PersonState:
+    """The snapshot the colour rules need: one query for a person with no open case, up
+    to four for one in quarantine."""
+    if holder is None:
+        return PersonState(linked=False, verified=False, temperature=temperature)
+    recent_return = (
+        holder.travel_status == "returned"
+        and holder.return_date is not None
+        and (today - holder.return_date).days < values.pass_returnee_days
+    )
+    since = holder.return_date if recent_return and holder.return_date else _NEVER
+    rows = run(_CASES_SQL, (holder.id, connection.ops.adapt_datefield_value(since), holder.id))
+    fever_pending = any(row[1] == "fever" for row in rows)
+    cases = sorted((row for row in rows if row[1] != "fever"), key=lambda r: -r[0])
+    open_case = next((c for c in cases if c[1] in ACTIVE_STATES), None)
+    stage_kind = reason = None
+    facility: tuple[str, str] | None = None
+    checkin_days = 0
+    if open_case is not None:
+        stages = run(_STAGE_SQL, (open_case[0],))
+        stage = stages[0] if stages else None
+        stage_kind = stage[0] if stage is not None else open_case[1]
+        if stage is not None and stage[1] is not None:
+            facility = (stage[1], stage[2])
+        reason = open_case[2]
+        if max(values.pass_red_green_after_days, values.pass_yellow_green_after_days):
+            checkin_days = _normal_checkin_days(open_case[0], today, values)
+    name = address = ""
+    if facility is not None and stage_kind in AT_FACILITY_STAGES:
+        name, address = facility
+    elif holder.health_status in RED_HEALTH or open_case is not None:
+        point = observation_point(holder.district_id, holder.community_id)
+        if point is not None:
+            name, address = point
+    returnee_day = None
+    if recent_return and not cases and holder.return_date is not None:
+        returnee_day = (today - holder.return_date).days + 1
+    return PersonState(
+        linked=True,
+        verified=holder.verified,
+        health_status=holder.health_status,
+        case_stage=stage_kind,
+        case_reason=reason,
+        normal_checkin_days=checkin_days,
+        returnee_day=returnee_day,
+        fever_pending=fever_pending,
+        temperature=temperature,
+        observation_name=name,
+        observation_address=address,
+    )
+
+
+# --- 5. the check --------------------------------------------------------------------------
+
+_INSERT_CHECK = """
+INSERT INTO passes_gatecheck (gate_id, zone_id, guard_id, at, method, pass_obj_id,
+  person_id, visitor_name, visitor_phone, visitor_note, temperature, fever, colour,
+  reason, policy_id, decision, decided_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+RETURNING id
+"""
+_INSERT_ALERT = """
+INSERT INTO passes_gatefeveralert (check_obj_id, person_id, zone_id, temperature, status,
+  created_at, note) VALUES (%s, %s, %s, %s, 'open', %s, '')
+"""
+
+
+def decision_check(decision: str, colour: str, fever: bool) -> None:
+    """A decision the guard may record for a check of this colour (and fever)."""
+    allowed = FEVER_DECISIONS if fever else DECISIONS_FOR[colour]
+    if fever and colour != "red":
+        allowed = (Decision.HELD,)
+    if decision not in allowed:
+        choices = ", ".join(str(Decision(d).label) for d in allowed)
+        raise ValidationError({"decision": [ERR_DECISION.format(colour=colour, choices=choices)]})
+
+
+def temperature_of(raw: Any) -> Decimal:
+    if raw in (None, ""):
+        raise ValidationError({"temperature": [ERR_TEMPERATURE_REQUIRED]})
+    return parse_temperature(raw)
+
+
+def _insert(
+    *, gate: GateRow, guard_id: int, now: dt.datetime, method: str, pass_id: int | None,
+    person_id: int | None, temperature: Decimal, verdict: Verdict, policy: PolicyRow,
+    decision: str, visitor: dict[str, str],
+) -> int:  # fmt: skip
+    ops = connection.ops
+    moment = ops.adapt_datetimefield_value(now)
+    value = ops.adapt_decimalfield_value(temperature, 3, 1)
+    params = (
+        gate.id, gate.zone_id, guard_id, moment, method, pass_id, person_id,
+        visitor.get("visitor_name", ""), visitor.get("visitor_phone", ""),
+        visitor.get("visitor_note", ""), value, verdict.fever, verdict.colour,
+        verdict.reason, policy.id, decision, moment if decision else None,
+    )  # fmt: skip
+    if not verdict.fever:
+        # One statement is atomic by itself: no transaction to open and commit.
+        return run(_INSERT_CHECK, params)[0][0]
+    with transaction.atomic():
+        check_id = run(_INSERT_CHECK, params)[0][0]
+        run(_INSERT_ALERT, (check_id, person_id, gate.zone_id, value, moment))
+    return check_id
+
+
+def scan(
+    *,
+    principal: Principal,
+    gate_id: int,
+    temperature: Any,
+    token: str = "",
+    code: str = "",
+    decision: str = "",
+    method: str = "",
+    now: dt.datetime | None = None,
+) -> Scan:
+    """Check one pass at a gate: may the user check here (else Http404), does the pass
+    admit (else PassRefused), the colour under the policy in force, the check kept. A
+    fever is never green: the check is held for review and an alert raised.
+
+    Only the inserts are in a transaction: on SQLite (IMMEDIATE transactions) a
+    transaction takes the write lock at its start, and holding it through the reads
+    would serialise every gate of the district behind one check's reads."""
+    now = now or timezone.now()
+    gate = gate_for(principal, gate_id)
+    value = temperature_of(temperature)
+    today = timezone.localdate(now)
+    policy = policy_now(today)
+    found = pass_for(token=token, code=code, district_code=gate.district_code, now=now)
+    state = state_of(found.holder, values=policy.values, today=today, temperature=value)
+    return record(
+        principal=principal,
+        gate=gate,
+        now=now,
+        method=method or (Method.SCAN if token else Method.CODE),
+        pass_id=found.id,
+        person_id=found.holder.id if found.holder is not None else None,
+        name=found.name,
+        temperature=value,
+        state=state,
+        policy=policy,
+        decision=decision,
+    )
+
+
+def record(
+    *, principal: Principal, gate: GateRow, now: dt.datetime, method: str, pass_id: int | None,
+    person_id: int | None, name: str, temperature: Decimal, state: PersonState,
+    policy: PolicyRow, decision: str, visitor: dict[str, str] | None = None,
+) -> Scan:  # fmt: skip
+    """Colour the state, check the decision, keep the check (pass or visitor)."""
+    verdict = pass_colour_for(state, policy.values)
+    if decision:
+        decision_check(decision, verdict.colour, verdict.fever)
+    elif verdict.fever:
+        decision = Decision.HELD
+    check_id = _insert(
+        gate=gate,
+        guard_id=principal.user_id,
+        now=now,
+        method=method,
+        pass_id=pass_id,
+        person_id=person_id,
+        temperature=temperature,
+        verdict=verdict,
+        policy=policy,
+        decision=decision,
+        visitor=visitor or {},
+    )
+    return Scan(
+        check_id=check_id,
+        verdict=verdict,
+        name_masked=mask_name(name),
+        decision=decision,
+        policy=policy,
+        method=method,
+        pass_id=pass_id,
+        person_id=person_id,
+    )
+
+
+def scan_body(result: Scan) -> dict[str, Any]:
+    """The answer of `POST /api/scans` (schemas.ScanOut), in the active language."""
+    verdict = result.verdict
+    return {
+        "check_id": result.check_id,
+        "colour": verdict.colour,
+        "reason": verdict.reason,
+        "reason_label": verdict.reason_label,
+        "instruction": verdict.instruction,
+        "name_masked": result.name_masked,
+        "fever": verdict.fever,
+        "decision": result.decision,
+        "observation_point": verdict.observation_name or None,
+        "observation_address": verdict.observation_address or None,
+        "policy": result.policy.code,
+    }

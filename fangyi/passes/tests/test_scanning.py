@@ -1,0 +1,223 @@
+"""The scan fast path (fangyi.passes.fastpath) in front of Django, and the one gate check
+implementation (fangyi.passes.scanning) it shares with the API view and the guard's
+page. The API tests (test_api.py) run every scan through both paths; these tests pin
+what only the fast path does: which requests it answers, which it hands on untouched,
+its headers and language, its errors, and how few statements a check takes."""
+
+import json
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fangyi.conftest import PASSWORD
+from fangyi.core.sql import run
+from fangyi.duty import services as duty_services
+from fangyi.duty.services import api_token_create
+from fangyi.passes import scanning, selectors, services
+from fangyi.passes.fastpath import ScanFastPath
+from fangyi.passes.models import GateCheck, GateFeverAlert
+from fangyi.passes.tests.wsgi import served
+from fangyi.places.models import Gate
+from fangyi.wsgi import application
+
+pytestmark = pytest.mark.django_db
+
+
+class Behind:
+    """The application behind the fast path: records what reaches it."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        self.bodies.append(environ["wsgi.input"].read(length))
+        start_response("299 Behind", [("Content-Type", "text/plain")])
+        return [b"behind"]
+
+
+@pytest.fixture
+def green_pass(tree):
+    person = tree.people[0]
+    person.verified = True
+    person.save()
+    return services.pass_issue(by=None, person=person)
+
+
+@pytest.fixture
+def bearer(guard):
+    return {"Authorization": f"Bearer {api_token_create(user=guard)}"}
+
+
+def check(gate, green_pass, **extra):
+    return {"gate_id": gate.pk, "token": services.pass_token(green_pass), "temperature": "36.5"} | (
+        extra
+    )
+
+
+def test_a_check_is_answered_in_front_of_django(gate, green_pass, bearer):
+    behind = Behind()
+    answer = served(ScanFastPath(behind), "post", "/api/scans", check(gate, green_pass), bearer)
+    assert answer.status_code == 201 and behind.bodies == []
+    body = answer.json()
+    assert (body["colour"], body["reason"], body["name_masked"]) == ("green", "clear", "居*1")
+    stored = GateCheck.objects.get(pk=body["check_id"])
+    assert (stored.gate_id, stored.method, stored.colour, str(stored.temperature)) == (
+        gate.pk,
+        "device",
+        "green",
+        "36.5",
+    )
+
+
+def test_same_answer_and_headers_as_the_api_view(client, gate, green_pass, bearer):
+    for payload in (
+        check(gate, green_pass),
+        check(gate, green_pass, temperature="38.1"),
+        check(gate, green_pass, token="P1.440310.1.x:abc"),
+        check(gate, green_pass, temperature="sixty"),
+        check(gate, green_pass, decision="observation"),
+        check(gate, green_pass, gate_id=gate.pk + 1000),
+    ):
+        fast = served(application, "post", "/api/scans", payload, bearer)
+        view = client.post("/api/scans", payload, content_type="application/json", headers=bearer)
+        assert fast.status_code == view.status_code, payload
+        fast_body, view_body = fast.json(), view.json()
+        fast_body.pop("check_id", None), view_body.pop("check_id", None)
+        assert fast_body == view_body, payload
+        assert {k.lower() for k in fast.headers} == {k.lower() for k in view.headers}, payload
+        for name in ("Content-Type", "X-Frame-Options", "Referrer-Policy", "Content-Language"):
+            assert fast.headers[name] == view.headers[name]
+    assert GateCheck.objects.count() == 4  # two good checks on each path
+    assert GateFeverAlert.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers"),
+    [
+        ("post", "/api/scans", b"{not json", "bearer"),
+        ("post", "/api/scans", {"gate_id": "1", "temperature": "36.5"}, "bearer"),
+        ("post", "/api/scans", {"gate_id": 1, "temperature": "36.5", "extra": 1}, "bearer"),
+        ("post", "/api/scans", {"gate_id": 1, "temperature": 36.5}, "bearer"),
+        ("post", "/api/scans", {"gate_id": True, "temperature": "36.5"}, "bearer"),
+        ("post", "/api/scans", {"temperature": "36.5"}, "bearer"),
+        ("post", "/api/scans", {"gate_id": 1, "temperature": "36.5"}, None),
+        ("post", "/api/scans/", {"gate_id": 1, "temperature": "36.5"}, "bearer"),
+        ("get", "/api/scans", None, "bearer"),
+        ("post", "/api/gates", {"gate_id": 1, "temperature": "36.5"}, "bearer"),
+    ],
+)
+def test_anything_else_goes_to_django_with_its_body(method, path, body, headers, bearer):
+    behind = Behind()
+    raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body else b"")
+    answer = served(ScanFastPath(behind), method, path, raw or None, bearer if headers else {})
+    assert answer.status_code == 299
+    assert behind.bodies == [raw]
+
+
+def test_a_host_not_allowed_is_django_s_to_refuse(gate, green_pass, bearer):
+    answer = served(
+        application,
+        "post",
+        "/api/scans",
+        check(gate, green_pass),
+        bearer | {"Host": "evil.example"},
+    )
+    assert answer.status_code == 400
+    assert GateCheck.objects.count() == 0
+
+
+def test_refusals_and_errors_in_the_one_shape(gate, green_pass, bearer, other_guard):
+    answer = served(
+        application, "post", "/api/scans", check(gate, green_pass), {"Authorization": "Bearer nope"}
+    )
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthenticated"
+    other = {"Authorization": f"Bearer {api_token_create(user=other_guard)}"}
+    answer = served(application, "post", "/api/scans", check(gate, green_pass), other)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+    answer = served(
+        application, "post", "/api/scans", check(gate, green_pass, token="forged"), bearer
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "forged"
+    answer = served(
+        application, "post", "/api/scans", check(gate, green_pass, token="", code=""), bearer
+    )
+    assert answer.status_code == 422 and list(answer.json()["error"]["fields"]) == ["token"]
+    assert GateCheck.objects.count() == 0
+
+
+def test_an_inactive_user_s_token_is_refused(guard, gate, green_pass, bearer):
+    guard.is_active = False
+    guard.save()
+    answer = served(application, "post", "/api/scans", check(gate, green_pass), bearer)
+    assert answer.status_code == 401
+
+
+def test_a_failure_is_a_logged_500_in_the_one_shape(gate, green_pass, bearer, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(scanning, "scan", broken)
+    with caplog.at_level(logging.ERROR, logger="django.request"):
+        answer = served(application, "post", "/api/scans", check(gate, green_pass), bearer)
+    assert answer.status_code == 500 and answer.json()["error"]["code"] == "server_error"
+    assert "disk on fire" in caplog.text
+
+
+def test_language_from_cookie_or_accept_language(gate, green_pass, bearer):
+    chinese = served(application, "post", "/api/scans", check(gate, green_pass), bearer).json()
+    english = served(
+        application,
+        "post",
+        "/api/scans",
+        check(gate, green_pass),
+        bearer | {"Accept-Language": "en-GB,en;q=0.8"},
+    )
+    assert english.headers["Content-Language"] == "en"
+    assert english.json()["instruction"] == "Let in."
+    assert chinese["instruction"] != "Let in." and chinese["instruction"]
+    cookie = served(
+        application,
+        "post",
+        "/api/scans",
+        check(gate, green_pass),
+        bearer | {"Cookie": "django_language=en", "Accept-Language": "zh-CN"},
+    )
+    assert cookie.json()["instruction"] == "Let in."
+
+
+def test_a_green_check_is_a_handful_of_statements(gate, green_pass, bearer, monkeypatch):
+    served(application, "post", "/api/scans", check(gate, green_pass), bearer)  # token's last use
+    statements = []
+
+    def counted(sql, params=()):
+        statements.append(" ".join(sql.split())[:60])
+        return run(sql, params)
+
+    monkeypatch.setattr(scanning, "run", counted)
+    monkeypatch.setattr(duty_services, "run", counted)
+    with CaptureQueriesContext(connection) as through_django:
+        answer = served(application, "post", "/api/scans", check(gate, green_pass), bearer)
+    assert answer.status_code == 201
+    # token, gate, policy, pass, state, insert; nothing through the ORM
+    assert len(statements) == 6, statements
+    assert through_django.captured_queries == []
+    assert GateCheck.objects.count() == 2
+
+
+def test_gate_permission_is_the_same_as_the_gate_list(tree, guard, other_guard):
+    admin = get_user_model().objects.create_superuser("op", password=PASSWORD)
+    users = [guard, other_guard, admin, *tree.users.values()]
+    for user in users:
+        allowed = set(selectors.gates_for(user).values_list("pk", flat=True))
+        for gate in Gate.objects.all():
+            principal = scanning.Principal(user.pk, user.is_superuser)
+            try:
+                scanning.gate_for(principal, gate.pk)
+                found = True
+            except Exception:
+                found = False
+            assert found == (gate.pk in allowed), (user.username, gate.pk)
