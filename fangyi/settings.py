@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "fangyi.passes",
     "fangyi.reports",
     "fangyi.screening",
+    "fangyi.jobs",
     "fangyi.support",
 ]
 

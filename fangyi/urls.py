@@ -24,6 +24,7 @@ urlpatterns = [
     path("passes/", include("fangyi.passes.urls")),
     path("reports/", include("fangyi.reports.urls")),
     path("screening/", include("fangyi.screening.urls")),
+    path("jobs/", include("fangyi.jobs.urls")),
     path("support/", include("fangyi.support.urls")),
     path("c/<str:token>/", quarantine_views.checkin_page, name="checkin"),
     path("api/", api.urls),
