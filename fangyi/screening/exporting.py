@@ -20,9 +20,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fangyi.audit.models import AccessLog
 from fangyi.core.spreadsheets import EXCEL_MAX_ROWS, SpreadsheetError
@@ -30,9 +32,16 @@ from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.selectors import people_for
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
+from fangyi.places.selectors import place_get
 
 CHUNK = 5000
 LOG_BATCH = 5000
+# The page writes exports of up to this many people in the request (under a second);
+# larger ones are a background job (settings.SCREENING_EXPORT_INLINE_ROWS).
+PAGE_INLINE_MAX = 20_000
+# Stages of `people_export`, for its `stage` callback.
+STAGE_REVEAL = "reveal"
+STAGE_WRITE = "write"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -272,11 +281,19 @@ def people_export(
     reveal: bool = False,
     ip: str | None = None,
     progress: Callable[[int], object] | None = None,
+    stage: Callable[[str], object] | None = None,
 ) -> int:
-    """Export the people of a place the user may see; log each reveal. Returns rows."""
+    """Export the people of a place the user may see; log each reveal. Returns rows.
+
+    `stage(STAGE_REVEAL)` and `stage(STAGE_WRITE)` are called as those stages begin.
+    """
     people = people_to_export(user, level, place)
     if reveal:
+        if stage is not None:
+            stage(STAGE_REVEAL)
         log_reveals(user=user, person_ids=list(people.values_list("pk", flat=True)), ip=ip)
+    if stage is not None:
+        stage(STAGE_WRITE)
     return write_people_xlsx(
         target,
         title=place.name,
@@ -284,3 +301,31 @@ def people_export(
         rows=export_rows(people, reveal=reveal),
         progress=progress,
     )
+
+
+def inline_max() -> int:
+    """Places of up to this many people are exported in the request; larger ones by a job."""
+    return getattr(settings, "SCREENING_EXPORT_INLINE_ROWS", PAGE_INLINE_MAX)
+
+
+def export_job(context) -> dict[str, Any]:
+    """The work of an export job: the file of `people_export`, for its user to download.
+
+    Params: level, place (id), reveal, ip. Scope is applied again when the job runs.
+    """
+    params = context.params
+    place = place_get(context.user, params["level"], params["place"])
+    total = people_to_export(context.user, params["level"], place).count()
+    stages = {STAGE_REVEAL: _("Logging the reveal for every person"), STAGE_WRITE: _("Writing")}
+    rows = people_export(
+        user=context.user,
+        level=params["level"],
+        place=place,
+        target=context.output_file(f"{place.name}.xlsx", ".xlsx"),
+        reveal=bool(params.get("reveal")),
+        ip=params.get("ip"),
+        progress=context.progress,
+        stage=lambda name: context.stage(stages[name], total=total if name == STAGE_WRITE else 0),
+    )
+    summary = ngettext("%(n)d person exported.", "%(n)d people exported.", rows) % {"n": rows}
+    return {"rows": rows, "summary": summary}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,10 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from openpyxl.utils import get_column_letter
 
 from fangyi.duty.scope import scope_for
@@ -50,8 +54,14 @@ from fangyi.places.models import Building, Dwelling, Household, Zone
 SOURCE = "import"
 HEADER_SCAN_ROWS = 30
 LOOKUP_CHUNK = 2000
-# The page checks files up to this many rows in the request; larger ones go to the command.
+# The page checks files up to this many rows in the request (a few seconds); larger ones
+# are checked and imported by a background job (settings.SCREENING_IMPORT_INLINE_ROWS).
 PAGE_MAX_ROWS = 20_000
+# A report kept by a job, and shown on the page, lists this many problems (and the total).
+REPORT_PROBLEMS_SHOWN = 500
+# Stages of `people_import`, for its `stage` callback.
+STAGE_MATCH = "match"
+STAGE_WRITE = "write"
 
 ERR_FILE_TYPE = _("Upload an .xlsx or .csv file (.xls is not supported: save it as .xlsx).")
 ERR_FILE_UNREADABLE = _("The file cannot be read as a spreadsheet: {error}")
@@ -74,6 +84,9 @@ ERR_SEX = _("Unknown sex {value}: use 男 or 女.")
 ERR_SEX_MISMATCH = _("The sex {value} does not match the ID number.")
 ERR_DUPLICATE_ROW = _("The same document number is on row {row}.")
 ERR_TOO_LONG = _("Longer than {limit} characters.")
+ERR_UPLOAD_GONE = _(
+    "The uploaded file is no longer there (files are kept 24 hours); upload it again."
+)
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,17 @@ def read_table(source: str | Path | bytes | IO[bytes], filename: str = "") -> It
             raise ImportFileError(ERR_FILE_TYPE)
         return _csv_rows(source)
     raise ImportFileError(ERR_FILE_TYPE)
+
+
+def read_start(source: str | Path, filename: str, limit: int) -> tuple[list[list], bool]:
+    """The first `limit` rows, and whether the file has more (the rest is not read)."""
+    table = read_table(source, filename)
+    rows = list(itertools.islice(table, limit))
+    more = next(table, None) is not None
+    close = getattr(table, "close", None)
+    if close is not None:
+        close()  # an .xlsx generator closes its zip file
+    return rows, more
 
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -480,6 +504,28 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def problem_count(self) -> int:
+        return len(self.problems)
+
+    def as_json(self, limit: int | None = None) -> dict[str, Any]:
+        """The report as a job keeps it: counts, and the first `limit` problems
+        (REPORT_PROBLEMS_SHOWN by default)."""
+        limit = REPORT_PROBLEMS_SHOWN if limit is None else limit
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "new_dwellings": self.new_dwellings,
+            "committed": self.committed,
+            "problem_count": len(self.problems),
+            "problems": [
+                {"row": p.row, "column": p.column, "message": p.message}
+                for p in self.problems[:limit]
+            ],
+        }
+
 
 def _text(value: Any) -> str:
     if value is None:
@@ -722,11 +768,14 @@ def people_import(
     mapping: dict[int, str] | None = None,
     commit: bool = False,
     progress: ProgressCallback | None = None,
+    stage: Callable[[str], object] | None = None,
     today: dt.date | None = None,
 ) -> ImportReport:
     """Check every data row (below `header.row`) and, with `commit`, write them all.
 
     `rows` are all rows of the sheet from the first (as `read_table` gives them).
+    `progress(row_number)` is called every 1,000 rows of the check, and once at its
+    end; `stage(STAGE_MATCH)` and `stage(STAGE_WRITE)` when those stages begin.
     Nothing is written unless every row is clean; then the whole import is one
     transaction. The user must have the zone in scope (PermissionDenied otherwise).
     """
@@ -744,6 +793,7 @@ def people_import(
     parsed: list[_Row] = []
     first_row: dict[tuple[str, str], int] = {}
     problems = report.problems
+    index = 0
     for index, row in enumerate(rows, start=1):
         if index <= header.row:
             continue
@@ -768,6 +818,10 @@ def people_import(
             continue
         first_row[key] = index
         parsed.append(checked)
+    if progress is not None:
+        progress(index)
+    if stage is not None:
+        stage(STAGE_MATCH)
     plan = _plan(user, places, parsed, column, problems)
     report.created = len(plan.new)
     report.updated = len(plan.changed)
@@ -775,9 +829,77 @@ def people_import(
     report.new_dwellings = len(plan.new_dwellings)
     report.problems.sort(key=lambda p: p.row)
     if commit and report.ok:
+        if stage is not None:
+            stage(STAGE_WRITE)
         _write(user, zone, plan)
         report.committed = True
     return report
+
+
+def inline_rows() -> int:
+    """Files of up to this many data rows are checked in the request; larger ones by a job."""
+    return getattr(settings, "SCREENING_IMPORT_INLINE_ROWS", PAGE_MAX_ROWS)
+
+
+def import_job(context) -> dict[str, Any]:
+    """The work of an import job (a check, or a commit): read, check, maybe write.
+
+    Params: zone (id), path (the uploaded file), filename, token (of the page), mapping
+    (column → field, keys as strings), commit. The result is the report (`as_json`) with
+    a summary and a link: to the report on the page, or to the zone once imported.
+    """
+    from fangyi.jobs.runner import JobError
+
+    params = context.params
+    zone = Zone.objects.filter(pk=params["zone"]).first()
+    path = Path(params["path"])
+    if zone is None or not path.is_file():
+        raise JobError(ERR_UPLOAD_GONE)
+    context.stage(_("Reading the file"), total=0)
+    rows: list[list] = []
+    for row in read_table(path, params.get("filename", "")):
+        rows.append(row)
+        if len(rows) % 1000 == 0:
+            context.progress(len(rows))
+    header = detect_header(rows[: HEADER_SCAN_ROWS + 2])
+    mapping = {int(col): name for col, name in params["mapping"].items()}
+    stages = {STAGE_MATCH: _("Matching existing files"), STAGE_WRITE: _("Saving")}
+    context.stage(_("Checking rows"), total=len(rows))
+    report = people_import(
+        user=context.user,
+        zone=zone,
+        rows=rows,
+        header=header,
+        mapping=mapping,
+        commit=bool(params.get("commit")),
+        progress=context.progress,
+        stage=lambda name: context.stage(stages[name], total=0),
+    )
+    context.progress(len(rows), total=len(rows))  # the job ends on the rows it checked
+    result = report.as_json()
+    if report.committed:
+        path.unlink(missing_ok=True)
+        result["summary"] = str(
+            _("Imported: {created} new, {updated} updated, {unchanged} unchanged.")
+        ).format(created=report.created, updated=report.updated, unchanged=report.unchanged)
+        result["url"] = reverse("place", args=["zone", zone.pk])
+        result["link"] = str(_("Go to {zone}")).format(zone=zone.name)
+        return result
+    count = len(report.problems)
+    if count:
+        result["summary"] = ngettext(
+            "%(rows)d rows checked: %(n)d problem, nothing imported.",
+            "%(rows)d rows checked: %(n)d problems, nothing imported.",
+            count,
+        ) % {"rows": report.rows, "n": count}
+    else:
+        result["summary"] = str(
+            _("{rows} rows checked, no problem: {created} new files, {updated} to update.")
+        ).format(rows=report.rows, created=report.created, updated=report.updated)
+    url = reverse("screening:import_check", args=[zone.pk, params["token"]])
+    result["url"] = f"{url}?job={context.job.pk}"
+    result["link"] = str(_("Show the report"))
+    return result
 
 
 @dataclass

@@ -18,14 +18,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core.spreadsheets import XLSX_CONTENT_TYPE
 from fangyi.duty.scope import scope_for
+from fangyi.jobs.choices import ACTIVE, JobKind, JobStatus
+from fangyi.jobs.selectors import job_get, jobs_for
+from fangyi.jobs.services import job_start
 from fangyi.places.selectors import place_get
 from fangyi.screening import exporting, importing
 from fangyi.screening.forms import UploadForm, mapping_choices
 
 # A file checked on the page is kept this long for the commit that follows.
 UPLOAD_KEEP_SECONDS = 24 * 3600
-# Exports larger than this belong to `fangyi export people` (they outlast a request).
-PAGE_EXPORT_MAX = 200_000
 
 
 def _client_ip(request) -> str | None:
@@ -47,7 +48,7 @@ def place_people(request, level: str, pk: int):
             "level": level,
             "upload": UploadForm() if level == "zone" else None,
             "total": exporting.people_to_export(request.user, level, place).count(),
-            "page_max": PAGE_EXPORT_MAX,
+            "inline_max": exporting.inline_max(),
         },
     )
 
@@ -55,12 +56,32 @@ def place_people(request, level: str, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def export(request, level: str, pk: int):
-    """GET: masked; POST with reveal: unmasked, one access-log row per person and field."""
+    """GET: masked; POST with reveal: unmasked, one access-log row per person and field.
+
+    A place of more than `exporting.inline_max()` people is exported by a job (POST only:
+    a GET starts no work), whose file only this user may download.
+    """
     place = place_get(request.user, level, pk)
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
-    if exporting.people_to_export(request.user, level, place).count() > PAGE_EXPORT_MAX:
-        messages.error(request, _("Too many people for the page; use `fangyi export people`."))
-        return redirect("screening:place_people", level, pk)
+    total = exporting.people_to_export(request.user, level, place).count()
+    if total > exporting.inline_max():
+        if request.method != "POST":
+            messages.info(request, _("This place is large: start its export with a button."))
+            return redirect("screening:place_people", level, pk)
+        job = job_start(
+            user=request.user,
+            kind=JobKind.EXPORT,
+            work=exporting.export_job,
+            params={
+                "level": level,
+                "place": place.pk,
+                "reveal": reveal,
+                "ip": _client_ip(request),
+                "title": place.name,
+            },
+            total=total,
+        )
+        return redirect(job)
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (FileResponse closes it)
     try:
         exporting.people_export(
@@ -127,27 +148,70 @@ def import_upload(request, zone_pk: int):
     return redirect("screening:import_check", zone.pk, token)
 
 
+def _mapping_from(post) -> dict[int, str]:
+    return {
+        int(key.removeprefix("col-")): value
+        for key, value in post.items()
+        if key.startswith("col-") and key.removeprefix("col-").isdigit() and value
+    }
+
+
+def _import_job_for(request, zone, token: str):
+    """The finished import job (?job=) whose report this page shows, or None."""
+    raw = request.GET.get("job", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404
+    job = job_get(request.user, int(raw))
+    params = job.params
+    if (
+        job.kind not in (JobKind.IMPORT_CHECK, JobKind.IMPORT)
+        or params.get("token") != token
+        or params.get("zone") != zone.pk
+    ):
+        raise Http404
+    return job
+
+
+def _running_import(user, token: str, kind: str):
+    """An import job of this upload still running (a second click joins it)."""
+    for job in jobs_for(user).filter(kind=kind, status__in=ACTIVE, params__token=token):
+        if not job.is_stale():
+            return job
+    return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_check(request, zone_pk: int, token: str):
-    """The mapping (proposed, then as the user set it), the dry run report, the commit."""
+    """The mapping (proposed, then as the user set it), the dry run report, the commit.
+
+    A file of up to `importing.inline_rows()` data rows is checked (and imported) in the
+    request. A larger one is checked, then imported, by a background job: this page shows
+    the mapping and starts the job, and afterwards (`?job=`) shows the job's report.
+    """
     zone = _zone(request, zone_pk)
     path = _upload_path(request.user, token)
     meta = request.session.get(f"import-{token}", {})
+    filename = meta.get("name", "") or "upload.xlsx"
     context = {"zone": zone, "token": token, "filename": meta.get("name", "")}
+    limit = importing.inline_rows()
+    job = _import_job_for(request, zone, token) if request.method == "GET" else None
+    # With a job's report, only the header is needed; else enough rows to tell the size.
+    scan = importing.HEADER_SCAN_ROWS + 2 if job is not None else limit + importing.HEADER_SCAN_ROWS
     try:
-        rows = list(importing.read_table(path, meta.get("name", "") or "upload.xlsx"))
+        rows, more = importing.read_start(path, filename, scan)
         header = importing.detect_header(rows)
     except importing.ImportFileError as exc:
         context["file_error"] = exc.message
         return render(request, "screening/import.html", context, status=422)
+    large = job is not None or more or len(rows) - header.row > limit
     mapping = header.mapping
     if request.method == "POST":
-        mapping = {
-            int(key.removeprefix("col-")): value
-            for key, value in request.POST.items()
-            if key.startswith("col-") and value
-        }
+        mapping = _mapping_from(request.POST)
+    elif job is not None:
+        mapping = {int(col): name for col, name in job.params.get("mapping", {}).items()}
     context.update(
         header=header,
         columns=[
@@ -160,11 +224,15 @@ def import_check(request, zone_pk: int, token: str):
             for i in range(len(header.labels))
         ],
         choices=mapping_choices(),
-        data_rows=len(rows) - header.row,
-        page_max=importing.PAGE_MAX_ROWS,
+        large=large,
+        inline_rows=limit,
+        report_limit=importing.REPORT_PROBLEMS_SHOWN,
     )
-    if len(rows) - header.row > importing.PAGE_MAX_ROWS:
-        context["too_big"] = True
+    if job is not None:
+        context["job"] = job
+        if job.state == JobStatus.DONE:
+            context["report"] = job.result
+            context["problems"] = job.result.get("problems", [])
         return render(request, "screening/import.html", context)
     problems = importing.mapping_problems(mapping)
     if problems:
@@ -176,10 +244,33 @@ def import_check(request, zone_pk: int, token: str):
             status=422 if request.method == "POST" else 200,
         )
     commit = request.method == "POST" and request.POST.get("commit") == "1"
+    if large:
+        if request.method != "POST":
+            return render(request, "screening/import.html", context)
+        kind = JobKind.IMPORT if commit else JobKind.IMPORT_CHECK
+        running = _running_import(request.user, token, kind)
+        if running is not None:
+            return redirect(running)
+        started = job_start(
+            user=request.user,
+            kind=kind,
+            work=importing.import_job,
+            params={
+                "zone": zone.pk,
+                "token": token,
+                "path": str(path),
+                "filename": filename,
+                "mapping": {str(col): name for col, name in mapping.items()},
+                "commit": commit,
+                "title": f"{filename} → {zone.name}",
+            },
+        )
+        return redirect(started)
     report = importing.people_import(
         user=request.user, zone=zone, rows=rows, header=header, mapping=mapping, commit=commit
     )
     context["report"] = report
+    context["problems"] = report.problems[: importing.REPORT_PROBLEMS_SHOWN]
     if report.committed:
         path.unlink(missing_ok=True)
         request.session.pop(f"import-{token}", None)

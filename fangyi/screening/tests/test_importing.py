@@ -172,3 +172,33 @@ def test_file_of_another_area_is_reported_not_moved(tree):
 def test_no_header_is_refused():
     with pytest.raises(importing.ImportFileError):
         detect_header([["a", "b"], [1, 2]])
+
+
+def test_progress_every_thousand_rows_and_at_the_end_and_the_stages(tree):
+    rows = [HEADER] + [
+        [i, f"进度{i}", make_id_number(i, dt.date(1970, 1, 1) + dt.timedelta(days=i // 1000)),
+         None, "1栋", "101", None, None]
+        for i in range(2_500)
+    ]  # fmt: skip
+    header = detect_header(rows)
+    for commit, expected_stages in ((False, ["match"]), (True, ["match", "write"])):
+        seen: list[int] = []
+        stages: list[str] = []
+        report = people_import(
+            user=None, zone=tree.zones[0], rows=rows, header=header, commit=commit,
+            progress=seen.append, stage=stages.append,
+        )  # fmt: skip
+        assert report.ok and report.committed == commit
+        assert seen == [1000, 2000, 2501] and stages == expected_stages
+
+
+def test_report_as_json_keeps_the_first_problems_and_their_count():
+    report = importing.ImportReport(rows=3, created=1)
+    report.problems = [importing.Problem(n, "姓名 (B)", "bad") for n in (2, 3, 4)]
+    kept = report.as_json(limit=2)
+    assert kept["problem_count"] == 3 and kept["committed"] is False
+    assert kept["problems"] == [
+        {"row": 2, "column": "姓名 (B)", "message": "bad"},
+        {"row": 3, "column": "姓名 (B)", "message": "bad"},
+    ]
+    assert len(report.as_json()["problems"]) == 3  # REPORT_PROBLEMS_SHOWN is 500
