@@ -30,6 +30,14 @@ from fangyi.quarantine.models import Alert
 from fangyi.quarantine.selectors import in_quarantine_counts
 from fangyi.reports.choices import RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
 from fangyi.reports.models import ConfirmedCase, ZoneMap
+from fangyi.screening.selectors import (
+    Coverage,
+    ZoneScreening,
+    covering_campaign,
+    latest_outcome,
+    status_of,
+    zone_screening,
+)
 
 # Roles that see the map but may not change it (upload a picture, move a building).
 READ_ONLY_ROLES = frozenset({Role.GATE_GUARD.value, Role.VOLUNTEER.value})
@@ -139,6 +147,16 @@ class BuildingOnMap:
     residents: int
     in_quarantine: int
     quarantine_floors: list[int]
+    # Door-to-door screening of the building's dwellings (`with_screening`), if any.
+    screening: Coverage | None = None
+
+    @property
+    def screening_state(self) -> str:
+        """For the map's fill: "done" (every dwelling visited), "some", "none", or ""."""
+        c = self.screening
+        if c is None or not c.total:
+            return ""
+        return "done" if c.done == c.total else "some" if c.done else "none"
 
     @property
     def label_point(self) -> tuple[float, float]:
@@ -172,6 +190,7 @@ class ZoneMapData:
     taken_at: dt.datetime
     can_edit: bool = False
     unplaced: list[BuildingOnMap] = field(default_factory=list)
+    screening: ZoneScreening | None = None
 
     @property
     def all_buildings(self) -> list[BuildingOnMap]:
@@ -266,23 +285,55 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
     )
 
 
+def with_screening(user, data: ZoneMapData) -> ZoneMapData:
+    """Add the door-to-door screening of the campaign covering the zone, if any: the
+    zone's totals and each building's visited / total dwellings. Two queries."""
+    data.screening = zone_screening(user, data.zone)
+    if data.screening is not None:
+        for item in data.all_buildings:
+            item.screening = data.screening.buildings.get(item.id, Coverage(item.name))
+    return data
+
+
 @dataclass
 class FloorRow:
     floor: int
-    dwellings: list[tuple[Dwelling, int, int]]  # dwelling, residents, in quarantine
+    # dwelling, residents, in quarantine, screening status ("" without a campaign)
+    dwellings: list[tuple[Dwelling, int, int, str]]
 
     @property
     def residents(self) -> int:
-        return sum(r for _d, r, _q in self.dwellings)
+        return sum(r for _d, r, _q, _s in self.dwellings)
 
     @property
     def in_quarantine(self) -> int:
-        return sum(q for _d, _r, q in self.dwellings)
+        return sum(q for _d, _r, q, _s in self.dwellings)
 
 
-def building_floors(user, building_id: int) -> tuple[Building, list[FloorRow]]:
-    """A building in scope with its floors (top first) and dwellings, with counts."""
+@dataclass
+class BuildingScreening:
+    """The campaign covering a building, for its drill-down."""
+
+    campaign_id: int
+    campaign_name: str
+    closed: bool
+    visible: bool
+
+
+def building_floors(
+    user, building_id: int
+) -> tuple[Building, list[FloorRow], BuildingScreening | None]:
+    """A building in scope with its floors (top first) and dwellings, with counts and,
+    when a screening campaign covers it, each dwelling's status in that campaign."""
     building = place_get(user, "building", building_id)
+    found = covering_campaign(user, building.zone)
+    screening = None
+    dwellings = Dwelling.objects.filter(building_id=building.pk).order_by("floor", "room")
+    if found is not None:
+        dwellings = dwellings.annotate(outcome=latest_outcome(found["pk"]))
+        screening = BuildingScreening(
+            found["pk"], found["name"], found["closed_at"] is not None, found["visible"]
+        )
     residents = dict(
         Person.objects.filter(building_id=building.pk)
         .values_list("dwelling_id")
@@ -291,12 +342,13 @@ def building_floors(user, building_id: int) -> tuple[Building, list[FloorRow]]:
     )
     quarantine = in_quarantine_counts("building", building.pk, "dwelling")
     floors: dict[int, FloorRow] = {}
-    for dwelling in Dwelling.objects.filter(building_id=building.pk).order_by("floor", "room"):
+    for dwelling in dwellings:
         row = floors.setdefault(dwelling.floor, FloorRow(dwelling.floor, []))
+        status = status_of(getattr(dwelling, "outcome", None)) if screening else ""
         row.dwellings.append(
-            (dwelling, residents.get(dwelling.pk, 0), quarantine.get(dwelling.pk, 0))
+            (dwelling, residents.get(dwelling.pk, 0), quarantine.get(dwelling.pk, 0), status)
         )
-    return building, sorted(floors.values(), key=lambda r: -r.floor)
+    return building, sorted(floors.values(), key=lambda r: -r.floor), screening
 
 
 # --- the overview --------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def overview(request):
 @login_required
 @require_GET
 def zone_map(request, pk: int):
-    data = selectors.zone_map(request.user, pk)
+    data = selectors.with_screening(request.user, selectors.zone_map(request.user, pk))
     return render(
         request,
         "reports/zone_map.html",
@@ -65,9 +65,9 @@ def zone_map(request, pk: int):
 @login_required
 @require_GET
 def building(request, pk: int):
-    place, floors = selectors.building_floors(request.user, pk)
+    place, floors, screening = selectors.building_floors(request.user, pk)
     template = "reports/_building.html" if request.headers.get("HX-Request") else None
-    context = {"building": place, "floors": floors}
+    context = {"building": place, "floors": floors, "screening": screening}
     if template:
         return render(request, template, context)
     return render(request, "reports/building.html", context)
