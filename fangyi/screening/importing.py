@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import re
@@ -34,7 +35,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from openpyxl.utils import get_column_letter
@@ -156,7 +157,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "travel_status",
         _("travel status"),
-        ("人员类别", "人员类型", "类别", "人员状态", "离深情况", "travel status"),
+        ("人员类别", "人员类型", "类别", "人员状态", "离深情况", "离返深情况", "travel status"),
     ),
     FieldSpec("sex", _("sex"), ("性别", "sex")),
     FieldSpec("notes", _("notes"), ("备注", "说明", "notes")),
@@ -196,6 +197,25 @@ TRAVEL = {
 }
 SEXES = {"男": Sex.MALE, "M": Sex.MALE, "MALE": Sex.MALE, "女": Sex.FEMALE, "F": Sex.FEMALE}
 SEXES["FEMALE"] = Sex.FEMALE
+
+
+@functools.cache
+def _value_tables() -> tuple[dict[str, DocType], dict[str, TravelStatus], dict[str, Sex]]:
+    """DOC_TYPES, TRAVEL and SEXES, plus each choice's label in every language of the site
+    as the export writes it, so that an exported list imports back as it is. Keys are
+    `identity.normalise`d (half-width, no spaces or dashes, upper case)."""
+    tables: tuple[dict, dict, dict] = (
+        {normalise(k): v for k, v in DOC_TYPES.items()},
+        {normalise(k): v for k, v in TRAVEL.items()},
+        {normalise(k): v for k, v in SEXES.items()},
+    )
+    for table, choices in zip(tables, (DocType, TravelStatus, Sex), strict=True):
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                for member in choices:
+                    table.setdefault(normalise(str(member.label)), member)
+    return tables
+
 
 # Fields compared between a row and an existing file, in history order.
 COMPARED = (
@@ -650,7 +670,7 @@ def _check_row(
     doc_type = DocType.ID_CARD
     raw_type = normalise(_text(cells.get("doc_type")))
     if raw_type:
-        doc_type = DOC_TYPES.get(raw_type) or DOC_TYPES.get(raw_type.lower())
+        doc_type = _value_tables()[0].get(raw_type)
         if doc_type is None:
             bad("doc_type", str(ERR_DOC_TYPE.format(value=_text(cells.get("doc_type")))))
             doc_type = DocType.ID_CARD
@@ -668,7 +688,7 @@ def _check_row(
 
     raw_sex = _text(cells.get("sex")).upper()
     if raw_sex:
-        sex = SEXES.get(raw_sex)
+        sex = _value_tables()[2].get(normalise(raw_sex))
         if sex is None:
             bad("sex", str(ERR_SEX.format(value=raw_sex)))
         elif "sex" in values and values["sex"] != sex:
@@ -702,7 +722,7 @@ def _check_row(
     raw_travel = normalise(_text(cells.get("travel_status"))).upper()
     travel = None
     if raw_travel:
-        travel = TRAVEL.get(raw_travel)
+        travel = _value_tables()[1].get(raw_travel)
         if travel is None:
             bad("travel_status", str(ERR_TRAVEL.format(value=_text(cells.get("travel_status")))))
     elif return_date is not None:
