@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -55,8 +56,12 @@ def person_search(user, query: str) -> QuerySet[Person]:
     return people.filter(condition).order_by("name", "id")
 
 
-def duty_chain(person: Person) -> list[Assignment]:
-    """Who is responsible for this person, from their building up to the district."""
+def duty_chain(person: Person, places: dict[str, Any] | None = None) -> list[Assignment]:
+    """Who is responsible for this person, from their building up to the district.
+
+    `places` may give place objects already loaded (level -> object): they are attached
+    to the assignments instead of being joined again (a seven-table join took
+    PostgreSQL longer to plan than to run)."""
     levels = [
         ("building", person.building_id),
         ("zone", person.zone_id),
@@ -64,15 +69,19 @@ def duty_chain(person: Person) -> list[Assignment]:
         ("street", person.street_id),
         ("district", person.district_id),
     ]
+    places = {level: obj for level, obj in (places or {}).items() if obj is not None}
     condition = Q(pk__in=[])
     for level, pk in levels:
         if pk is not None:
             condition |= Q(**{f"{level}_id": pk})
     rank = {level: i for i, (level, _pk) in enumerate(levels)}
+    joined = [level for level, pk in levels if pk is not None and level not in places]
     rows = list(
-        Assignment.objects.filter(condition, staff__active=True).select_related(
-            "staff", "building", "zone", "community", "street", "district"
-        )
+        Assignment.objects.filter(condition, staff__active=True).select_related("staff", *joined)
     )
+    for assignment in rows:
+        for level, obj in places.items():
+            if getattr(assignment, f"{level}_id") == obj.pk:
+                setattr(assignment, level, obj)
     rows.sort(key=lambda a: (rank[a.level], a.staff.role, a.staff.name))
     return rows

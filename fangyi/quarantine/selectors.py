@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -126,10 +127,14 @@ def open_case_of(person) -> QuarantineCase | None:
     )
 
 
-def in_quarantine_counts(level: str, place_id: int, group_by: str) -> dict[int, int]:
+def in_quarantine_counts(
+    level: str, place_id: int, group_by: str, *, unplaced: bool = False
+) -> dict[Any, int]:
     """People under quarantine today per `group_by` (building, zone, …) inside a place.
 
     Counted from open cases whose day 1 has come, grouped by the person's current place.
+    With `unplaced`, people with no `group_by` place (e.g. no dwelling) are counted under
+    None, so that the counts add up to the place's total.
     """
     today = timezone.localdate()
     rows = (
@@ -142,7 +147,7 @@ def in_quarantine_counts(level: str, place_id: int, group_by: str) -> dict[int, 
         .annotate(n=Count("person_id", distinct=True))
         .order_by()
     )
-    return {key: n for key, n in rows if key is not None}
+    return {key: n for key, n in rows if unplaced or key is not None}
 
 
 def facility_occupancy() -> dict[int, int]:

@@ -110,7 +110,7 @@ def poster_pdf(data: ZoneMapData, live_url: str) -> bytes:
     doc.story.append(_site_plan(data, doc.frame_width, doc.font))
     doc.spacer(4)
     duty = "；".join(
-        f"{a.staff.name}（{a.staff.get_role_display()}{'，' + a.duty if a.duty else ''}）"
+        f"{a.staff.name}（{a.staff.role_label}{'，' + a.duty if a.duty else ''}）"
         for a in data.duty
     )
     contact = " ".join(part for part in (zone.contact_name, zone.contact_phone) if part)

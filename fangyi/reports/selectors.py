@@ -216,7 +216,13 @@ def zone_duty_chain(zone: Zone) -> list[Assignment]:
         street_id=zone.street_id,
         district_id=zone.district_id,
     )
-    return duty_chain(where)  # type: ignore[arg-type]
+    places = {
+        "zone": zone,
+        "community": zone.community,
+        "street": zone.street,
+        "district": zone.district,
+    }
+    return duty_chain(where, places)  # type: ignore[arg-type]
 
 
 def can_edit_map(user, zone: Zone) -> bool:
@@ -244,11 +250,13 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
     # One GROUP BY gives both the residents per building and the zone's travel counts.
     travel = travel_counts("zone", zone.pk, "building")
     residents = {key: sum(statuses.values()) for key, statuses in travel.items()}
-    quarantine_by_dwelling = in_quarantine_counts("zone", zone.pk, "dwelling")
+    # Per dwelling, and (under None) people of the zone in no dwelling: a person has one
+    # dwelling, so the counts add up to the zone's total.
+    quarantine_by_dwelling = in_quarantine_counts("zone", zone.pk, "dwelling", unplaced=True)
     floors_of: dict[int, set[int]] = defaultdict(set)
     in_quarantine: dict[int, int] = defaultdict(int)
     for dwelling_id, building_id, floor in (
-        Dwelling.objects.filter(pk__in=sorted(quarantine_by_dwelling))
+        Dwelling.objects.filter(pk__in=sorted(k for k in quarantine_by_dwelling if k is not None))
         .order_by()
         .values_list("id", "building_id", "floor")
     ):
@@ -269,7 +277,7 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
         (drawn if len(item.polygon) >= 3 else unplaced).append(item)
     counts = _counts(
         _sum_statuses(travel.values()),
-        in_quarantine_counts("zone", zone.pk, "zone").get(zone.pk, 0),
+        sum(quarantine_by_dwelling.values()),
         fever_alert_counts("zone", zone.pk, "zone").get(zone.pk, 0),
     )
     return ZoneMapData(

@@ -1,6 +1,7 @@
 """Template filters used across the site (registered as builtins in settings)."""
 
 from django import template
+from django.utils.html import format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -81,3 +82,24 @@ def alert_detail(alert) -> str:
     if alert.kind == "symptom":
         return enumeration(symptom_labels(alert.detail.split(",")))
     return alert.detail
+
+
+@register.filter
+def duty_items(assignments) -> str:
+    """A duty chain as list items: name · role · duty, and the place in muted type.
+
+    The zone map lists the whole chain (often fifty people); written here instead of a
+    template loop, the list renders in a fraction of the time."""
+    return format_html_join(
+        "",
+        '<li>{} · {}{} <span class="muted">{}</span></li>',
+        (
+            (
+                a.staff.name,
+                a.staff.role_label,
+                f" · {a.duty}" if a.duty else "",
+                a.place.name,
+            )
+            for a in assignments
+        ),
+    )
