@@ -99,11 +99,17 @@ class IdInfo:
 _FLOAT_RE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
+_SEPARATORS = re.compile(r"[\s\-\u00a0]")
+_ASCII_SEPARATORS = str.maketrans("", "", " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f-")
+
+
 def normalise(raw: str) -> str:
     """Full-width to half-width, spaces and dashes removed, letters upper case."""
-    text = unicodedata.normalize("NFKC", str(raw or ""))
-    text = re.sub(r"[\s\-\u00a0]", "", text)
-    return text.upper()
+    text = str(raw or "")
+    if text.isascii():  # nothing for NFKC to fold (an import calls this a million times)
+        return text.translate(_ASCII_SEPARATORS).upper()
+    text = unicodedata.normalize("NFKC", text)
+    return _SEPARATORS.sub("", text).upper()
 
 
 def check_char(first17: str) -> str:
@@ -112,8 +118,9 @@ def check_char(first17: str) -> str:
 
 
 def _birth_date(yyyymmdd: str, today: dt.date) -> dt.date:
+    born: dt.date | None
     try:
-        born = dt.datetime.strptime(yyyymmdd, "%Y%m%d").date()
+        born = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
     except ValueError:
         born = None
     if born is None or born < EARLIEST_BIRTH or born > today:

@@ -19,11 +19,14 @@ the same PersonEvent rows as `people.services` (source "import").
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
+import gc
 import io
 import itertools
+import operator
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -280,12 +283,20 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _CELL_REF = re.compile(r"([A-Z]+)")
 
 
+_COLUMNS: dict[str, int] = {}
+
+
 def _column_index(ref: str) -> int:
-    letters = _CELL_REF.match(ref)
-    index = 0
-    for ch in letters.group(1) if letters else "":
-        index = index * 26 + ord(ch) - 64
-    return index - 1
+    """0-based column of a cell reference ("C12" -> 2); the letters' index is cached."""
+    letters = ref.rstrip("0123456789")
+    index = _COLUMNS.get(letters)
+    if index is None:
+        match = _CELL_REF.fullmatch(letters)
+        index = 0
+        for ch in match.group(1) if match else "":
+            index = index * 26 + ord(ch) - 64
+        index = _COLUMNS[letters] = index - 1
+    return index
 
 
 def _xlsx_rows(source) -> Iterator[list]:
@@ -316,6 +327,7 @@ def _xlsx_rows(source) -> Iterator[list]:
 
     def rows() -> Iterator[list]:
         row_tag, cell_tag, v_tag, is_tag = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}is"
+        is_t_path = f"{is_tag}/{_NS}t"
         expected = 1
         with archive, archive.open(sheet_path) as handle:
             for _event, row in etree.iterparse(handle, tag=row_tag):
@@ -330,8 +342,12 @@ def _xlsx_rows(source) -> Iterator[list]:
                     col = _column_index(ref) if ref else len(values)
                     kind = cell.get("t", "n")
                     if kind == "inlineStr":
-                        node = cell.find(is_tag)
-                        value: Any = "".join(node.itertext(f"{_NS}t")) if node is not None else ""
+                        # One run of text (what writers make): one lookup; rich text
+                        # (several runs) is joined.
+                        value: Any = cell.findtext(is_t_path)
+                        if value is None:
+                            node = cell.find(is_tag)
+                            value = "".join(node.itertext(f"{_NS}t")) if node is not None else ""
                     else:
                         text = cell.findtext(v_tag)
                         if text is None:
@@ -622,6 +638,11 @@ class _Row:
     room: str
     floor: int
 
+    @functools.cached_property
+    def dwelling_key(self) -> tuple[int, str]:
+        """(building id, normalised room): how the row's dwelling is looked up."""
+        return (self.building.pk, _room_key(self.room))
+
 
 class _Places:
     """The zone's buildings and dwellings, loaded once."""
@@ -798,7 +819,32 @@ def people_import(
     end; `stage(STAGE_MATCH)` and `stage(STAGE_WRITE)` when those stages begin.
     Nothing is written unless every row is clean; then the whole import is one
     transaction. The user must have the zone in scope (PermissionDenied otherwise).
+
+    Python's cycle collector is paused meanwhile: an import holds every row in memory
+    (hundreds of thousands of lists and dicts, none of them cyclic), and each full
+    collection walks them all again — it cost as much as parsing the file.
     """
+    with _collector_paused():
+        return _people_import(
+            user=user, zone=zone, rows=rows, header=header, mapping=mapping, commit=commit,
+            progress=progress, stage=stage, today=today,
+        )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _people_import(
+    *, user, zone, rows, header, mapping, commit, progress, stage, today
+) -> ImportReport:
     if user is not None and not scope_for(user).covers("zone", zone):
         raise PermissionDenied(ERR_ZONE_SCOPE)
     mapping = header.mapping if mapping is None else mapping
@@ -851,7 +897,7 @@ def people_import(
     if commit and report.ok:
         if stage is not None:
             stage(STAGE_WRITE)
-        _write(user, zone, plan)
+        _write(user, zone, plan, places)
         report.committed = True
     return report
 
@@ -951,7 +997,7 @@ def _plan(user, places: _Places, parsed: list[_Row], column, problems) -> _Plan:
             ):
                 existing[(found["doc_type"], found["doc_number"])] = found
     for row in parsed:
-        dwelling_key = (row.building.pk, _room_key(row.room))
+        dwelling_key = row.dwelling_key
         dwelling_id = places.dwellings.get(dwelling_key)
         if dwelling_id is None and dwelling_key not in plan.new_dwellings:
             plan.new_dwellings[dwelling_key] = row
@@ -995,22 +1041,20 @@ def _place_ids(building: Building) -> dict[str, int]:
 
 
 @transaction.atomic
-def _write(user, zone: Zone, plan: _Plan) -> None:
+def _write(user, zone: Zone, plan: _Plan, places: _Places) -> None:
     """Write the plan: dwellings, households, files and their history, set-based."""
     by = user if user is not None and user.is_authenticated else None
-    Dwelling.objects.bulk_create(
+    created = Dwelling.objects.bulk_create(
         [
             Dwelling(building=row.building, zone=zone, floor=row.floor, room=row.room)
             for row in plan.new_dwellings.values()
         ]
     )
-    # Existing and new dwellings of the zone, by (building, room): one query.
-    dwelling_ids: dict[tuple[int, str], int] = {
-        (building_id, _room_key(room)): pk
-        for pk, building_id, room in Dwelling.objects.filter(zone=zone).values_list(
-            "pk", "building_id", "room"
-        )
-    }
+    # The zone's dwellings by (building, room): those loaded before, and the new ones
+    # (bulk_create gives their ids on SQLite and PostgreSQL).
+    dwelling_ids: dict[tuple[int, str], int] = dict(places.dwellings)
+    for new_key, dwelling in zip(plan.new_dwellings, created, strict=True):
+        dwelling_ids[new_key] = dwelling.pk
     households: dict[int, int] = {}
     for household_id, dwelling_id in (
         Household.objects.filter(dwelling__zone=zone)
@@ -1018,9 +1062,9 @@ def _write(user, zone: Zone, plan: _Plan) -> None:
         .values_list("pk", "dwelling_id")
     ):
         households[dwelling_id] = household_id  # ordered by -id: the first one wins
-    needed = {dwelling_ids[(row.building.pk, _room_key(row.room))] for row in plan.new}
+    needed = {dwelling_ids[row.dwelling_key] for row in plan.new}
     needed |= {
-        dwelling_ids[(row.building.pk, _room_key(row.room))]
+        dwelling_ids[row.dwelling_key]
         for _found, row, changes in plan.changed
         if "dwelling" in changes
     }
@@ -1031,7 +1075,7 @@ def _write(user, zone: Zone, plan: _Plan) -> None:
     now = timezone.now()
     person_rows = []
     for row in plan.new:
-        dwelling_id = dwelling_ids[(row.building.pk, _room_key(row.room))]
+        dwelling_id = dwelling_ids[row.dwelling_key]
         person_rows.append(
             {
                 **_PERSON_DEFAULTS,
@@ -1066,7 +1110,7 @@ def _write(user, zone: Zone, plan: _Plan) -> None:
         person = Person(pk=found["pk"], updated_at=now, **row.values)
         fields.update(row.values)
         if "dwelling" in changes:
-            dwelling_id = dwelling_ids[(row.building.pk, _room_key(row.room))]
+            dwelling_id = dwelling_ids[row.dwelling_key]
             person.dwelling_id = dwelling_id
             person.household_id = households[dwelling_id]
             for key, value in _place_ids(row.building).items():
@@ -1135,15 +1179,29 @@ def _insert(model, rows: list[dict[str, Any]], batch: int = 1000) -> None:
         ", ".join(["%s"] * len(fields)),
     )
     names = [f.attname for f in fields]
+    pick = operator.itemgetter(*names)
+    # A whole import shares a few values per date/time column (its `now`): adapt each
+    # once. JSON values (dicts, lists) are adapted one by one.
+    adapted: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (i, adapt, {}) for i, adapt in enumerate(adapters) if adapt is not None
+    ]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
-            params = [
-                [
-                    adapt(row[name]) if adapt is not None and row[name] is not None else row[name]
-                    for name, adapt in zip(names, adapters, strict=True)
-                ]
-                for row in rows[start : start + batch]
-            ]
+            params = []
+            for row in rows[start : start + batch]:
+                values = list(pick(row))
+                for i, adapt, memo in adapted:
+                    value = values[i]
+                    if value is None:
+                        continue
+                    if isinstance(value, dict | list):
+                        values[i] = adapt(value)
+                        continue
+                    found = memo.get(value)
+                    if found is None:
+                        found = memo[value] = adapt(value)
+                    values[i] = found
+                params.append(values)
             cursor.executemany(sql, params)
 
 
