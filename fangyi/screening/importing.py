@@ -822,7 +822,9 @@ def people_import(
 
     Python's cycle collector is paused meanwhile: an import holds every row in memory
     (hundreds of thousands of lists and dicts, none of them cyclic), and each full
-    collection walks them all again — it cost as much as parsing the file.
+    collection walks them all again — it cost as much as parsing the file. The pause is
+    process-wide (a job's thread pauses it for the web worker too, for the import's
+    seconds); cyclic garbage made meanwhile is collected when it ends.
     """
     with _collector_paused():
         return _people_import(
@@ -923,10 +925,11 @@ def import_job(context) -> dict[str, Any]:
         raise JobError(ERR_UPLOAD_GONE)
     context.stage(_("Reading the file"), total=0)
     rows: list[list] = []
-    for row in read_table(path, params.get("filename", "")):
-        rows.append(row)
-        if len(rows) % 1000 == 0:
-            context.progress(len(rows))
+    with _collector_paused():  # as in people_import: the rows are many and acyclic
+        for row in read_table(path, params.get("filename", "")):
+            rows.append(row)
+            if len(rows) % 1000 == 0:
+                context.progress(len(rows))
     header = detect_header(rows[: HEADER_SCAN_ROWS + 2])
     mapping = {int(col): name for col, name in params["mapping"].items()}
     stages = {STAGE_MATCH: _("Matching existing files"), STAGE_WRITE: _("Saving")}
