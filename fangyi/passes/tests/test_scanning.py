@@ -221,3 +221,25 @@ def test_gate_permission_is_the_same_as_the_gate_list(tree, guard, other_guard):
             except Exception:
                 found = False
             assert found == (gate.pk in allowed), (user.username, gate.pk)
+
+
+def test_the_api_with_a_session_still_checks_csrf(guard, gate, green_pass):
+    """A page's script posting with the login session needs the CSRF token; a request
+    with neither session nor token is unauthenticated (401), not a CSRF failure."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(guard)
+    payload = check(gate, green_pass)
+    refused = browser.post("/api/scans", payload, content_type="application/json")
+    assert refused.status_code == 403
+    token = browser.get(f"/passes/gates/{gate.pk}/").cookies["csrftoken"].value
+    accepted = browser.post(
+        "/api/scans", payload, content_type="application/json", headers={"X-CSRFToken": token}
+    )
+    assert accepted.status_code == 201
+    anonymous = Client(enforce_csrf_checks=True).post(
+        "/api/scans", payload, content_type="application/json"
+    )
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "unauthenticated"
