@@ -68,7 +68,12 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
             ),
             "transaction_mode": "IMMEDIATE",
         }
-    elif engine not in ("django.db.backends.postgresql",):
+    elif engine == "django.db.backends.postgresql":
+        # Django turns psycopg's prepared statements off; the plain-SQL hot paths
+        # (core.sql) prepare theirs, as planning cost them more than running. Django's
+        # own queries use client-side binding and are never prepared either way.
+        config["OPTIONS"] = {"prepare_threshold": 5}
+    else:
         raise ImproperlyConfigured(
             f"{name} must be a sqlite:/// or postgres:// URL; got engine {engine or 'unknown'}"
         )

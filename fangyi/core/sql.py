@@ -8,7 +8,9 @@ skipped. Callers adapt parameters with `connection.ops` as the ORM would
 (`adapt_datetimefield_value`, `adapt_datefield_value`, `adapt_decimalfield_value`),
 and write statements that mean the same on SQLite and PostgreSQL, with `%s`
 placeholders. Statements run here do not appear in `connection.queries`; tests count
-them by counting calls of `run`.
+them by counting calls of `run`. On PostgreSQL they are prepared once per connection
+(server-side binding): a connection pooler in transaction mode (pgbouncer) must be
+configured to keep prepared statements, or be run in session mode.
 """
 
 from __future__ import annotations
@@ -32,7 +34,17 @@ def run(sql: str, params: tuple = ()) -> list[tuple]:
     wrapper = connections[DEFAULT_DB_ALIAS]  # one lookup: the proxy costs one per attribute
     if wrapper.connection is None:
         wrapper.ensure_connection()
-    cursor = wrapper.connection.execute(_text(wrapper.vendor, sql), params)
+    raw = wrapper.connection
+    if wrapper.vendor == "postgresql":
+        # A server-side prepared statement per connection: PostgreSQL plans each of these
+        # statements once instead of on every gate check (planning cost more than running
+        # them). sqlite3 keeps its own cache of prepared statements.
+        import psycopg
+
+        cursor = psycopg.Cursor(raw)
+        cursor.execute(sql, params, prepare=True)
+    else:
+        cursor = raw.execute(_text(wrapper.vendor, sql), params)
     try:
         return cursor.fetchall() if cursor.description is not None else []
     finally:

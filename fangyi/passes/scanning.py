@@ -278,8 +278,8 @@ SELECT name, address, community_id FROM quarantine_facility
 WHERE kind = '{FacilityKind.OBSERVATION}' AND active {{district}}
 ORDER BY name, id LIMIT 20
 """
-# No date is that early: "no recent return" leaves only the open cases.
-_NEVER = dt.date(1, 1, 1)
+# No case starts that late: without a recent return only the open cases match.
+_NEVER = dt.date(9999, 12, 31)
 
 
 def _normal_checkin_days(case_id: int, today: dt.date, values: PolicyValues) -> int:
