@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, OperationalError, connections, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -142,12 +142,24 @@ def error_text(exc: BaseException) -> str:
     return str(ERR_FAILED).format(error=f"{type(exc).__name__}: {exc}")
 
 
+def _record(job_id: int, **values: Any) -> None:
+    """Write a job's status. SQLite may answer "table is locked" at once instead of
+    waiting (a shared-cache database, as the tests use, while the ticker writes): the
+    status must land, so try again for a few seconds."""
+    for attempt in range(50):
+        try:
+            Job.objects.filter(pk=job_id).update(**values)
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
 def execute(job: Job, work: JobFunction, context: JobContext) -> None:
     """Run the work and record how it ended (in the language of whoever started it)."""
     started = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, started_at=started, heartbeat_at=started
-    )
+    _record(job.pk, status=JobStatus.RUNNING, started_at=started, heartbeat_at=started)
     final: dict[str, Any]
     with translation.override(job.language or None):
         try:
@@ -167,9 +179,7 @@ def execute(job: Job, work: JobFunction, context: JobContext) -> None:
                 "result_name": context.file_name if context.file else "",
             }
     finished = timezone.now()
-    Job.objects.filter(pk=job.pk).update(
-        **final, **context.counters(), finished_at=finished, heartbeat_at=finished
-    )
+    _record(job.pk, **final, **context.counters(), finished_at=finished, heartbeat_at=finished)
 
 
 class _Ticker(threading.Thread):
