@@ -243,3 +243,29 @@ def test_the_api_with_a_session_still_checks_csrf(guard, gate, green_pass):
     )
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "unauthenticated"
+
+
+def test_the_policy_in_force_is_core_policy_s(db):
+    """scanning.policy_now (one statement) picks the version core.policy does, on any day,
+    and parses an edited version again."""
+    import datetime as dt
+
+    from fangyi.core.models import Policy
+    from fangyi.core.policy import policy_in_force, values_of
+
+    later = Policy.objects.create(
+        code="later", name="later", effective_from=dt.date(2030, 1, 1), values={}
+    )
+    for day in (
+        dt.date(2020, 2, 1),
+        dt.date(2026, 11, 29),
+        dt.date(2030, 1, 1),
+        dt.date(9999, 12, 31),
+    ):
+        chosen = scanning.policy_now(day)
+        expected = policy_in_force(day)
+        assert (chosen.id, chosen.code) == (expected.pk, expected.code), day
+        assert chosen.values == values_of(expected), day
+    later.values = {"fever_threshold": "37.5"}
+    later.save()
+    assert str(scanning.policy_now(dt.date(2030, 1, 2)).values.fever_threshold) == "37.5"
