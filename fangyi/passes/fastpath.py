@@ -35,6 +35,7 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from fangyi.core.api_errors import error_body, validation_error_body
 from fangyi.core.middleware import language_for
@@ -90,7 +91,7 @@ class ScanFastPath:
         self.security = SecurityMiddleware(_unused)
         self.frames = XFrameOptionsMiddleware(_unused)
         self._static: dict[bool, list[tuple[str, str]]] = {}
-        setting_changed.connect(self._settings_changed, weak=False)
+        setting_changed.connect(self._settings_changed)  # weakly: instances may go
 
     def _settings_changed(self, **kwargs):
         self._static.clear()
@@ -155,8 +156,6 @@ class ScanFastPath:
         return headers
 
     def _check(self, environ: dict[str, Any], payload: dict[str, Any]) -> tuple[int, dict]:
-        from django.utils.translation import gettext as _
-
         principal = api_token_principal(environ["HTTP_AUTHORIZATION"][7:].strip())
         if principal is None:
             message = _("Send a valid token: Authorization: Bearer <token>.")

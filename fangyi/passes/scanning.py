@@ -168,8 +168,8 @@ _POLICY_SQL = (
     'SELECT id, code, "values" FROM core_policy WHERE effective_from <= %s '
     "ORDER BY effective_from DESC, id DESC LIMIT 1"
 )
-# Parsed values per (policy id, stored text): an edited version is parsed again.
-_parsed: dict[tuple[int, str], PolicyValues] = {}
+# Per policy id: the stored values last seen and their parse (an edit is parsed again).
+_parsed: dict[int, tuple[Any, PolicyValues]] = {}
 
 
 def policy_now(today: dt.date) -> PolicyRow:
@@ -179,14 +179,14 @@ def policy_now(today: dt.date) -> PolicyRow:
     if row is None:  # nothing dated yet: core.policy's fallbacks
         policy = policy_in_force(today)
         return PolicyRow(policy.pk, policy.code, values_of(policy))
-    raw = row[2] if isinstance(row[2], str) else json.dumps(row[2], sort_keys=True)
-    key = (row[0], raw)
-    values = _parsed.get(key)
-    if values is None:
+    # The stored values as the driver gives them (text on SQLite, a dict on PostgreSQL):
+    # parsed again only when they differ from the last ones seen for this version.
+    cached = _parsed.get(row[0])
+    if cached is None or cached[0] != row[2]:
         if len(_parsed) > 64:
             _parsed.clear()
-        values = _parsed[key] = PolicyValues.from_json(_json(row[2]) or {})
-    return PolicyRow(row[0], row[1], values)
+        cached = _parsed[row[0]] = (row[2], PolicyValues.from_json(_json(row[2]) or {}))
+    return PolicyRow(row[0], row[1], cached[1])
 
 
 # --- 3. the pass -------------------------------------------------------------------------

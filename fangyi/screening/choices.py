@@ -13,10 +13,6 @@ class Outcome(models.TextChoices):
     VACANT = "vacant", _("vacant")
 
 
-# A dwelling whose latest visit had one of these outcomes counts as visited.
-DONE_OUTCOMES = frozenset({Outcome.ANSWERED, Outcome.REFUSED, Outcome.VACANT})
-
-
 class DwellingStatus(models.TextChoices):
     """A dwelling's state within a campaign, derived from its latest visit."""
 

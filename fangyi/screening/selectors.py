@@ -347,12 +347,6 @@ def daily_summary(campaign: Campaign) -> list[DayRow]:
     return sorted(rows.values(), key=lambda r: (r.day, r.team), reverse=False)
 
 
-def zone_coverage(campaign: Campaign) -> dict[int, Coverage]:
-    """Coverage per zone id of a whole campaign (for the statistics). The zone map reads
-    one zone only, with `zone_screening`."""
-    return campaign_progress(campaign).zones
-
-
 # ---- one zone, for the zone map ----------------------------------------------------------
 
 

@@ -154,7 +154,7 @@ def test_zone_map_shows_coverage_that_matches_an_independent_count(client, tree,
     assert {int(b): [int(v), int(t)] for b, v, t in labels} == expected["buildings"]
     assert 'class="building cov-some"' in page  # both buildings: one of two visited
     # The same numbers as the campaign's own progress for the zone.
-    zone_cov = screening.zone_coverage(screened)[zone.pk]
+    zone_cov = screening.campaign_progress(screened).zones[zone.pk]
     mine = screening.zone_screening(tree.users["community"], zone)
     assert mine is not None
     assert (mine.zone.total, mine.zone.done, mine.zone.revisit, mine.zone.refused) == (
