@@ -173,17 +173,24 @@ def campaign_edit(request, pk: int):
     )
 
 
-@login_required
-@require_POST
-def campaign_close(request, pk: int):
-    campaign = _managed_campaign(request, pk)
+def _act(request, service, done: str) -> None:
+    """Run a service of a button (close, reopen, dissolve): its refusal or `done` as a
+    message on the page the view redirects to."""
     try:
-        services.campaign_close(user=request.user, campaign=campaign)
+        service()
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("Campaign {name} closed.").format(name=campaign.name))
+        messages.success(request, done)
+
+
+@login_required
+@require_POST
+def campaign_close(request, pk: int):
+    campaign = _managed_campaign(request, pk)
+    done = _("Campaign {name} closed.").format(name=campaign.name)
+    _act(request, lambda: services.campaign_close(user=request.user, campaign=campaign), done)
     return redirect("screening:campaign", campaign.pk)
 
 
@@ -191,13 +198,8 @@ def campaign_close(request, pk: int):
 @require_POST
 def campaign_reopen(request, pk: int):
     campaign = _managed_campaign(request, pk)
-    try:
-        services.campaign_reopen(user=request.user, campaign=campaign)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Campaign {name} reopened.").format(name=campaign.name))
+    done = _("Campaign {name} reopened.").format(name=campaign.name)
+    _act(request, lambda: services.campaign_reopen(user=request.user, campaign=campaign), done)
     return redirect("screening:campaign", campaign.pk)
 
 
@@ -264,13 +266,8 @@ def team_edit(request, pk: int):
 def team_dissolve(request, pk: int):
     """Delete a team without visits (one with visits stays; close the campaign instead)."""
     team = _managed_team(request, pk)
-    try:
-        services.team_dissolve(user=request.user, team=team)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Team {name} dissolved.").format(name=team.name))
+    done = _("Team {name} dissolved.").format(name=team.name)
+    _act(request, lambda: services.team_dissolve(user=request.user, team=team), done)
     return redirect("screening:campaign", team.campaign_id)
 
 
