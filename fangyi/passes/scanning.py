@@ -4,17 +4,20 @@ the scan fast path (fangyi.passes.fastpath).
 A district's gates check tens of thousands of people a day, in bursts at shift changes,
 so a check is a handful of indexed statements written in SQL (the same text on SQLite
 and PostgreSQL) instead of ORM queries, whose compilation cost ten times the database
-work. Each read is one round trip:
+work. A green check is three round trips (four with the API token's lookup); on
+PostgreSQL each is a wait for another process, so reads that can go together do:
 
-1. the gate, its district's code and whether the user may check there (a gate post or
-   an assignment to the gate's zone; operators anywhere) — `gate_for`;
-2. the policy version in force today (its values parsed once per version) — `policy_now`;
-3. the pass with its holder's file, refused with the reason when it does not admit —
-   `pass_for`;
-4. the holder's state for the colour rules (`state_of`): recent quarantine cases and an
-   open fever alert in one statement; the open case's stage (and the facility), its
-   recent check-ins and the designated observation point only when they matter;
-5. the insert of the check (and of a fever alert) in one short transaction — `_insert`.
+1. the gate, its district's code, whether the user may check there (a gate post or an
+   assignment to the gate's zone; operators anywhere) and the policy version in force
+   today (its values parsed once per version) — `gate_and_policy` (`gate_for` and
+   `policy_now` alone for the other callers);
+2. the pass with its holder's file and what the colour rules need of the holder (the
+   cases that may matter, an open fever alert), refused with the reason when it does
+   not admit — `pass_for`;
+3. the holder's state for the colour rules (`state_of`): from what came with the pass;
+   the open case's stage (and the facility), its recent check-ins and the designated
+   observation point only when they matter;
+4. the insert of the check (and of a fever alert) in one short transaction — `_insert`.
 
 Statements run on the driver's connection (core.sql.run). The colour itself comes from
 fangyi.passes.colour, the rules' only home. Tests hold the
@@ -93,6 +96,11 @@ class Holder:
     return_date: dt.date | None
     district_id: int | None
     community_id: int | None
+    # Read with the pass (pass_for) so that state_of needs no statement of its own:
+    # the person's cases that may matter (id, state, reason, start date), and whether a
+    # gate fever waits for review. None: not read yet (state_of reads them).
+    cases: tuple[tuple[int, str, str, dt.date], ...] | None = None
+    fever_pending: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,37 +153,53 @@ SELECT g.id, g.zone_id, d.code,
   EXISTS (SELECT 1 FROM duty_assignment a JOIN duty_staff s ON s.id = a.staff_id
           WHERE s.user_id = %s AND s.active AND a.zone_id = g.zone_id)
   OR EXISTS (SELECT 1 FROM passes_gatepost p JOIN duty_staff s ON s.id = p.staff_id
-          WHERE p.gate_id = g.id AND s.user_id = %s AND s.active)
+          WHERE p.gate_id = g.id AND s.user_id = %s AND s.active){policy_columns}
 FROM places_gate g
 JOIN places_zone z ON z.id = g.zone_id
-JOIN places_district d ON d.id = z.district_id
+JOIN places_district d ON d.id = z.district_id{policy_join}
 WHERE g.id = %s
 """
+_POLICY_SQL = (
+    'SELECT id, code, "values" FROM core_policy WHERE effective_from <= %s '
+    "ORDER BY effective_from DESC, id DESC LIMIT 1"
+)
+_GATE_ONLY = _GATE_SQL.format(policy_columns="", policy_join="")
+# The gate and the policy in force in one round trip (the check's first statement).
+_GATE_AND_POLICY = _GATE_SQL.format(
+    policy_columns=', pol.id, pol.code, pol."values"',
+    policy_join=f"\nLEFT JOIN ({_POLICY_SQL}) pol ON 1 = 1",
+)
 
 
-def gate_for(principal: Principal, gate_id: int) -> GateRow:
-    """The gate if the user may check there (posted at it, or assigned to its zone;
-    operators anywhere), else Http404: a guard cannot even learn another gate exists."""
-    rows = run(_GATE_SQL, (principal.user_id, principal.user_id, gate_id))
+def _gate_row(principal: Principal, rows: list[tuple]) -> GateRow:
     if not rows or not (rows[0][3] or principal.is_superuser):
         raise Http404
     return GateRow(rows[0][0], rows[0][1], rows[0][2])
 
 
+def gate_for(principal: Principal, gate_id: int) -> GateRow:
+    """The gate if the user may check there (posted at it, or assigned to its zone;
+    operators anywhere), else Http404: a guard cannot even learn another gate exists."""
+    return _gate_row(principal, run(_GATE_ONLY, (principal.user_id, principal.user_id, gate_id)))
+
+
+def gate_and_policy(
+    principal: Principal, gate_id: int, today: dt.date
+) -> tuple[GateRow, PolicyRow]:
+    """gate_for and policy_now in one statement."""
+    day = connection.ops.adapt_datefield_value(today)
+    rows = run(_GATE_AND_POLICY, (principal.user_id, principal.user_id, day, gate_id))
+    gate = _gate_row(principal, rows)
+    return gate, _policy_row(rows[0][4:7] if rows[0][4] is not None else None, today)
+
+
 # --- 2. the policy -----------------------------------------------------------------------
 
-_POLICY_SQL = (
-    'SELECT id, code, "values" FROM core_policy WHERE effective_from <= %s '
-    "ORDER BY effective_from DESC, id DESC LIMIT 1"
-)
 # Per policy id: the stored values last seen and their parse (an edit is parsed again).
 _parsed: dict[int, tuple[Any, PolicyValues]] = {}
 
 
-def policy_now(today: dt.date) -> PolicyRow:
-    """The policy version in force on `today` (core.policy.policy_in_force), one query."""
-    rows = run(_POLICY_SQL, (connection.ops.adapt_datefield_value(today),))
-    row = rows[0] if rows else None
+def _policy_row(row: tuple | None, today: dt.date) -> PolicyRow:
     if row is None:  # nothing dated yet: core.policy's fallbacks
         policy = policy_in_force(today)
         return PolicyRow(policy.pk, policy.code, values_of(policy))
@@ -189,17 +213,32 @@ def policy_now(today: dt.date) -> PolicyRow:
     return PolicyRow(row[0], row[1], cached[1])
 
 
+def policy_now(today: dt.date) -> PolicyRow:
+    """The policy version in force on `today` (core.policy.policy_in_force), one query."""
+    rows = run(_POLICY_SQL, (connection.ops.adapt_datefield_value(today),))
+    return _policy_row(rows[0] if rows else None, today)
+
+
 # --- 3. the pass -------------------------------------------------------------------------
 
-_PASS_SQL = """
+_ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+# The pass, its holder's file and what state_of needs of the holder, in one statement:
+# one row per case that may matter (open, or begun since the holder's return; state_of
+# keeps the latter only while the return is recent), and whether a gate fever waits.
+_PASS_SQL = f"""
 SELECT p.id, p.key, d.code, p.revoked_at IS NOT NULL, p.replaced_by_id, p.revoke_reason,
   p.expires_at <= %s, per.id, per.name, per.verified, per.health_status,
-  per.travel_status, per.return_date, per.district_id, per.community_id, app.name
+  per.travel_status, per.return_date, per.district_id, per.community_id, app.name,
+  EXISTS (SELECT 1 FROM passes_gatefeveralert f
+          WHERE f.person_id = per.id AND f.status = 'open'),
+  c.id, c.state, c.reason, c.start_date
 FROM passes_pass p
 JOIN places_district d ON d.id = p.district_id
 LEFT JOIN people_person per ON per.id = p.person_id
 LEFT JOIN passes_passapplication app ON app.id = p.application_id
-WHERE {where}
+LEFT JOIN quarantine_quarantinecase c ON c.person_id = per.id
+  AND (c.state IN ({_ACTIVE}) OR c.start_date >= per.return_date)
+WHERE {{where}}
 """
 _PASS_BY_ID = _PASS_SQL.format(where="p.id = %s")
 _PASS_BY_CODE = _PASS_SQL.format(where="p.code = %s")
@@ -208,7 +247,8 @@ _PASS_BY_CODE = _PASS_SQL.format(where="p.code = %s")
 def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
     """The pass a scanned token or a typed code stands for, if it admits; else PassRefused
     with the reason (forged, altered, unknown, mistyped, other district, revoked,
-    replaced, rejected, expired). One indexed query."""
+    replaced, rejected, expired). One indexed query, which also reads what the colour
+    rules need of the holder (Holder.cases, Holder.fever_pending)."""
     moment = connection.ops.adapt_datetimefield_value(now)
     if token:
         token_district, pass_id, key = tokens.read_token(token)
@@ -247,13 +287,14 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
             return_date=_date(row[12]),
             district_id=row[13],
             community_id=row[14],
+            cases=tuple((r[17], r[18], r[19], _date(r[20])) for r in rows if r[17] is not None),
+            fever_pending=bool(row[16]),
         )
     return PassRow(row[0], holder, row[8] if holder is not None else (row[15] or ""))
 
 
 # --- 4. the holder's state ---------------------------------------------------------------
 
-_ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
 # Cases that are open, or (for a recent returnee) began since the return; and whether a
 # gate fever is waiting for review. The second SELECT adds one row when there is.
 _CASES_SQL = f"""
@@ -323,8 +364,8 @@ def state_of(
     today: dt.date,
     temperature: Decimal | None = None,
 ) -> PersonState:
-    """The snapshot the colour rules need: one query for a person with no open case, up
-    to four for one in quarantine."""
+    """The snapshot the colour rules need: no query for a person with no open case whose
+    cases came with the pass (pass_for), else one; up to four for one in quarantine."""
     if holder is None:
         return PersonState(linked=False, verified=False, temperature=temperature)
     recent_return = (
@@ -333,8 +374,12 @@ def state_of(
         and (today - holder.return_date).days < values.pass_returnee_days
     )
     since = holder.return_date if recent_return and holder.return_date else _NEVER
-    rows = run(_CASES_SQL, (holder.id, connection.ops.adapt_datefield_value(since), holder.id))
-    fever_pending = any(row[1] == "fever" for row in rows)
+    if holder.cases is not None:  # read with the pass
+        rows = [c for c in holder.cases if c[1] in ACTIVE_STATES or c[3] >= since]
+        fever_pending = holder.fever_pending
+    else:
+        rows = run(_CASES_SQL, (holder.id, connection.ops.adapt_datefield_value(since), holder.id))
+        fever_pending = any(row[1] == "fever" for row in rows)
     cases = sorted((row for row in rows if row[1] != "fever"), key=lambda r: -r[0])
     open_case = next((c for c in cases if c[1] in ACTIVE_STATES), None)
     stage_kind = reason = None
@@ -447,10 +492,9 @@ def scan(
     transaction takes the write lock at its start, and holding it through the reads
     would serialise every gate of the district behind one check's reads."""
     now = now or timezone.now()
-    gate = gate_for(principal, gate_id)
-    value = temperature_of(temperature)
     today = timezone.localdate(now)
-    policy = policy_now(today)
+    gate, policy = gate_and_policy(principal, gate_id, today)
+    value = temperature_of(temperature)
     found = pass_for(token=token, code=code, district_code=gate.district_code, now=now)
     state = state_of(found.holder, values=policy.values, today=today, temperature=value)
     return record(

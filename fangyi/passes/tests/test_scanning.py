@@ -10,6 +10,7 @@ import logging
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from fangyi.conftest import PASSWORD
@@ -202,8 +203,8 @@ def test_a_green_check_is_a_handful_of_statements(gate, green_pass, bearer, monk
     with CaptureQueriesContext(connection) as through_django:
         answer = served(application, "post", "/api/scans", check(gate, green_pass), bearer)
     assert answer.status_code == 201
-    # token, gate, policy, pass, state, insert; nothing through the ORM
-    assert len(statements) == 6, statements
+    # token; gate and policy; pass and the holder's state; insert. Nothing through the ORM
+    assert len(statements) == 4, statements
     assert through_django.captured_queries == []
     assert GateCheck.objects.count() == 2
 
@@ -245,14 +246,16 @@ def test_the_api_with_a_session_still_checks_csrf(guard, gate, green_pass):
     assert anonymous.json()["error"]["code"] == "unauthenticated"
 
 
-def test_the_policy_in_force_is_core_policy_s(db):
-    """scanning.policy_now (one statement) picks the version core.policy does, on any day,
-    and parses an edited version again."""
+def test_the_policy_in_force_is_core_policy_s(gate):
+    """scanning.policy_now (one statement), and the policy read with the gate
+    (gate_and_policy), pick the version core.policy does, on any day, and parse an edited
+    version again."""
     import datetime as dt
 
     from fangyi.core.models import Policy
     from fangyi.core.policy import policy_in_force, values_of
 
+    operator = scanning.Principal(0, is_superuser=True)
     later = Policy.objects.create(
         code="later", name="later", effective_from=dt.date(2030, 1, 1), values={}
     )
@@ -262,10 +265,104 @@ def test_the_policy_in_force_is_core_policy_s(db):
         dt.date(2030, 1, 1),
         dt.date(9999, 12, 31),
     ):
-        chosen = scanning.policy_now(day)
         expected = policy_in_force(day)
-        assert (chosen.id, chosen.code) == (expected.pk, expected.code), day
-        assert chosen.values == values_of(expected), day
+        for chosen in (
+            scanning.policy_now(day),
+            scanning.gate_and_policy(operator, gate.pk, day)[1],
+        ):
+            assert (chosen.id, chosen.code) == (expected.pk, expected.code), day
+            assert chosen.values == values_of(expected), day
     later.values = {"fever_threshold": "37.5"}
     later.save()
     assert str(scanning.policy_now(dt.date(2030, 1, 2)).values.fever_threshold) == "37.5"
+    later.values = {"fever_threshold": "37.6"}
+    later.save()
+    read = scanning.gate_and_policy(operator, gate.pk, dt.date(2030, 1, 2))[1]
+    assert str(read.values.fever_threshold) == "37.6"
+
+
+def test_gate_and_policy_refuses_what_gate_for_refuses(tree, guard, other_guard, gate):
+    import datetime as dt
+
+    for user in (guard, other_guard):
+        principal = scanning.Principal(user.pk)
+        try:
+            expected = scanning.gate_for(principal, gate.pk)
+        except Exception as exc:
+            expected = type(exc)
+        try:
+            found = scanning.gate_and_policy(principal, gate.pk, dt.date(2026, 11, 29))[0]
+        except Exception as exc:
+            found = type(exc)
+        assert found == expected, user.username
+    with pytest.raises(Http404):
+        scanning.gate_and_policy(scanning.Principal(guard.pk), 10**9, dt.date(2026, 11, 29))
+
+
+def test_the_state_read_with_the_pass_is_the_state_read_alone(tree, station, gate, guard):
+    """pass_for reads the holder's cases and open fever alert with the pass; state_of
+    gives from them exactly what it gives reading them itself (selectors.person_state),
+    for every kind of history and both policies."""
+    import datetime as dt
+
+    import time_machine
+
+    from fangyi.core.policy import policy_in_force, values_of
+    from fangyi.passes.tests.conftest import at
+    from fangyi.passes.tests.test_colour import HANGZHOU
+    from fangyi.quarantine import services as quarantine
+
+    today = dt.date(2020, 3, 20)
+    people = tree.people[:8]
+    plain, recent, recent_case, old_case, open_case, fever, released, unverified = people
+
+    def returned(person, day):
+        person.travel_status, person.return_date = "returned", day
+        person.save()
+
+    def intake(person, day):
+        with time_machine.travel(at(day.year, day.month, day.day, 9), tick=False):
+            return quarantine.case_intake(
+                by=None, person=person, reason="returned",
+                arrived_at=at(day.year, day.month, day.day, 8),
+                facility=station, now=at(day.year, day.month, day.day, 9),
+            )  # fmt: skip
+
+    for person in people:
+        person.verified = person is not unverified
+        person.save()
+    returned(recent, today - dt.timedelta(days=5))
+    returned(recent_case, today - dt.timedelta(days=6))
+    case = intake(recent_case, today - dt.timedelta(days=6))
+    quarantine.case_release(by=None, case=case, kind="early", note="test", now=at(2020, 3, 18))
+    returned(old_case, dt.date(2020, 1, 10))
+    case = intake(old_case, dt.date(2020, 1, 10))
+    quarantine.case_release(by=None, case=case, kind="early", note="test", now=at(2020, 1, 30))
+    intake(open_case, today - dt.timedelta(days=3))
+    case = intake(released, dt.date(2020, 2, 1))
+    quarantine.case_release(by=None, case=case, kind="early", note="test", now=at(2020, 2, 20))
+    passes = {p.pk: services.pass_issue(by=None, person=p) for p in people}
+    services.gate_check_record(by=guard, gate=gate, code=passes[fever.pk].code, temperature="38.2")
+    assert GateFeverAlert.objects.filter(person=fever, status="open").exists()
+    moment = dt.datetime(2020, 3, 20, 2, tzinfo=dt.UTC)
+    for values in (values_of(policy_in_force(today)), HANGZHOU):
+        for person in people:
+            person.refresh_from_db()
+            found = scanning.pass_for(
+                token=services.pass_token(passes[person.pk]),
+                district_code=tree.district.code,
+                now=moment,
+            )
+            assert found.holder is not None and found.holder.cases is not None
+            read_with_pass = scanning.state_of(found.holder, values=values, today=today)
+            read_alone = selectors.person_state(person, values=values, today=today)
+            assert read_with_pass == read_alone, person.name
+    states = {p.name: selectors.person_state(p, values=values, today=today) for p in people}
+    assert (states[plain.name].case_stage, states[plain.name].returnee_day) == (None, None)
+    assert states[released.name].case_stage is None  # released: no longer matters
+    assert states[recent.name].returnee_day == 6
+    assert states[recent_case.name].returnee_day is None  # a case since the return
+    assert states[old_case.name].returnee_day is None
+    assert states[open_case.name].case_stage == "station"
+    assert states[fever.name].fever_pending
+    assert not states[unverified.name].verified
