@@ -138,6 +138,13 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def _day(value: Any) -> dt.date:
+    """A NOT NULL date column's value as a date."""
+    day = _date(value)
+    assert day is not None
+    return day
+
+
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
@@ -287,7 +294,7 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
             return_date=_date(row[12]),
             district_id=row[13],
             community_id=row[14],
-            cases=tuple((r[17], r[18], r[19], _date(r[20])) for r in rows if r[17] is not None),
+            cases=tuple((r[17], r[18], r[19], _day(r[20])) for r in rows if r[17] is not None),
             fever_pending=bool(row[16]),
         )
     return PassRow(row[0], holder, row[8] if holder is not None else (row[15] or ""))
