@@ -339,8 +339,7 @@ def _normal_checkin_days(case_id: int, today: dt.date, values: PolicyValues) -> 
     for date, temperature, symptoms in run(
         _CHECKS_SQL, (case_id, connection.ops.adapt_datefield_value(since))
     ):
-        day = _date(date)
-        assert day is not None
+        day = _day(date)
         normal = _decimal(temperature) < values.fever_threshold and not _json(symptoms)
         days[day] = days.get(day, True) and normal
     count = 0
