@@ -1,4 +1,5 @@
-"""Policy versions: the rules' numbers, each version in force from a date."""
+"""Policy versions (the rules' numbers, each version in force from a date) and the
+rate-limit counts of the public forms."""
 
 from __future__ import annotations
 
@@ -27,3 +28,19 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.effective_from:%Y-%m-%d})"
+
+
+class RateCount(models.Model):
+    """One rate-limit window's count of one key (core.ratelimit): in the database, so that
+    every worker process and app node counts against the same limit."""
+
+    name = models.CharField(max_length=200, unique=True)
+    hits = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit count")
+        verbose_name_plural = _("rate-limit counts")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.hits}"

@@ -2,7 +2,6 @@
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.urls import reverse
 
 from fangyi.conftest import PASSWORD, make_id_number
@@ -12,11 +11,6 @@ from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.passes.tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
 
 
 @pytest.fixture
