@@ -3,6 +3,11 @@
 A staff member sees the subtree of each place they are assigned to; an
 operator (superuser) sees everything; anybody else sees nothing. Views turn
 "not in scope" into 404, so an outsider cannot even learn that a file exists.
+
+Person files are narrower than places: a role that works at a place without caring
+for its residents (a gate guard: PLACES_ONLY_ROLES) sees the zone, its map and its
+gates, but no person file there; the gate check shows such a guard a masked name
+only (fangyi.passes.scanning).
 """
 
 from __future__ import annotations
@@ -11,7 +16,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from fangyi.duty.choices import Role
 from fangyi.places.choices import LEVELS
+
+# Roles whose assignments give places but no person files.
+PLACES_ONLY_ROLES = frozenset({Role.GATE_GUARD.value})
 
 # For each place model, the levels (own and ancestors) it has an id column for.
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -31,17 +40,23 @@ class Scope:
 
     everything: bool = False
     ids: dict[str, frozenset[int]] = field(default_factory=dict)
+    # The places whose person files the user sees; None: the same as `ids`.
+    person_ids: dict[str, frozenset[int]] | None = None
 
     @property
     def is_empty(self) -> bool:
         return not self.everything and not any(self.ids.values())
 
+    def _for(self, level: str) -> dict[str, frozenset[int]]:
+        return self.person_ids if level == "person" and self.person_ids is not None else self.ids
+
     def _q(self, columns: tuple[str, ...], own_level: str) -> Q:
         if self.everything:
             return Q()
         q = Q(pk__in=[])
+        chosen = self._for(own_level)
         for level in columns:
-            ids = self.ids.get(level)
+            ids = chosen.get(level)
             if ids:
                 column = "pk" if level == own_level else f"{level}_id"
                 q |= Q(**{f"{column}__in": sorted(ids)})
@@ -72,13 +87,24 @@ class Scope:
                 q |= Q(**{f"{column}__in": sorted(ids)})
         return q
 
+    @property
+    def people_ids(self) -> dict[str, frozenset[int]]:
+        """Per level, the places whose person files the user sees."""
+        return self._for("person")
+
     def covers(self, level: str, obj) -> bool:
         """Whether a place object (or person) lies inside the scope, without a query."""
-        if self.everything:
-            return True
+        return self.everything or self._inside(self._for(level), level, obj)
+
+    def covers_people_of(self, level: str, obj) -> bool:
+        """Whether the person files of a place lie inside the scope (imports, exports)."""
+        return self.everything or self._inside(self._for("person"), level, obj)
+
+    @staticmethod
+    def _inside(chosen: dict[str, frozenset[int]], level: str, obj) -> bool:
         for column_level in _COLUMNS[level]:
             value = obj.pk if column_level == level else getattr(obj, f"{column_level}_id", None)
-            if value is not None and value in self.ids.get(column_level, ()):
+            if value is not None and value in chosen.get(column_level, ()):
                 return True
         return False
 
@@ -99,13 +125,19 @@ def scope_for(user) -> Scope:
         from fangyi.duty.models import Assignment
 
         ids: dict[str, set[int]] = {level: set() for level in LEVELS}
+        person_ids: dict[str, set[int]] = {level: set() for level in LEVELS}
         rows = Assignment.objects.filter(staff__user=user, staff__active=True).values_list(
-            *(f"{level}_id" for level in LEVELS)
+            *(f"{level}_id" for level in LEVELS), "staff__role"
         )
-        for row in rows:
-            for level, value in zip(LEVELS, row, strict=True):
+        for *places, role in rows:
+            for level, value in zip(LEVELS, places, strict=True):
                 if value is not None:
                     ids[level].add(value)
-        scope = Scope(ids={level: frozenset(v) for level, v in ids.items()})
+                    if role not in PLACES_ONLY_ROLES:
+                        person_ids[level].add(value)
+        scope = Scope(
+            ids={level: frozenset(v) for level, v in ids.items()},
+            person_ids={level: frozenset(v) for level, v in person_ids.items()},
+        )
     user._fangyi_scope = scope
     return scope

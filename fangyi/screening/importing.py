@@ -847,7 +847,7 @@ def _collector_paused() -> Iterator[None]:
 def _people_import(
     *, user, zone, rows, header, mapping, commit, progress, stage, today
 ) -> ImportReport:
-    if user is not None and not scope_for(user).covers("zone", zone):
+    if user is not None and not scope_for(user).covers_people_of("zone", zone):
         raise PermissionDenied(ERR_ZONE_SCOPE)
     mapping = header.mapping if mapping is None else mapping
     problems_in_mapping = mapping_problems(mapping)
@@ -1028,7 +1028,7 @@ def _covers(scope, found: dict) -> bool:
     if scope.everything:
         return True
     return any(
-        found[f"{level}_id"] in scope.ids.get(level, ())
+        found[f"{level}_id"] in scope.people_ids.get(level, ())
         for level in ("district", "street", "community", "zone", "building")
     )
 

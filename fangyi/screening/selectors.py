@@ -60,7 +60,7 @@ def _managed_q(user) -> Q:
         return Q()
     q = Q(pk__in=[])
     for level in ("district", "street", "community", "zone"):
-        ids = scope.ids.get(level)
+        ids = scope.people_ids.get(level)
         if ids:
             q |= Q(**{f"{level}_id__in": sorted(ids)})
     return q
@@ -77,8 +77,9 @@ def campaigns_for(user) -> QuerySet[Campaign]:
 
 
 def campaign_manages(user, campaign: Campaign) -> bool:
-    """Whether the user's scope covers the campaign's place (may form teams, see all)."""
-    return scope_for(user).covers(campaign.level, campaign.place)
+    """Whether the user's scope covers the person files of the campaign's place (may form
+    teams, see all)."""
+    return scope_for(user).covers_people_of(campaign.level, campaign.place)
 
 
 def campaign_get(user, pk: int) -> Campaign:

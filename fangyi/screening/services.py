@@ -74,7 +74,7 @@ def campaign_create(
 ) -> Campaign:
     """Start a campaign over a street, community or zone of the user's area."""
     level = {Street: "street", Community: "community", Zone: "zone"}[type(place)]
-    if not scope_for(user).covers(level, place):
+    if not scope_for(user).covers_people_of(level, place):
         raise PermissionDenied(ERR_PLACE_SCOPE)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": [ERR_DATES]})
@@ -96,7 +96,7 @@ def campaign_create(
 
 def _campaign_for_change(user, campaign: Campaign) -> Campaign:
     """The campaign row, locked, after checking the user may manage it."""
-    if not scope_for(user).covers(campaign.level, campaign.place):
+    if not scope_for(user).covers_people_of(campaign.level, campaign.place):
         raise PermissionDenied(ERR_PLACE_SCOPE)
     return Campaign.objects.select_for_update().get(pk=campaign.pk)
 

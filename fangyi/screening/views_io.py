@@ -39,7 +39,7 @@ def _client_ip(request) -> str | None:
 @login_required
 def place_people(request, level: str, pk: int):
     """Import into a zone, export the people of any place (in scope)."""
-    place = place_get(request.user, level, pk)
+    place = _people_place(request, level, pk)
     return render(
         request,
         "screening/place_people.html",
@@ -61,7 +61,7 @@ def export(request, level: str, pk: int):
     A place of more than `exporting.inline_max()` people is exported by a job (POST only:
     a GET starts no work), whose file only this user may download.
     """
-    place = place_get(request.user, level, pk)
+    place = _people_place(request, level, pk)
     reveal = request.method == "POST" and request.POST.get("reveal") == "1"
     total = exporting.people_to_export(request.user, level, place).count()
     if total > exporting.inline_max():
@@ -120,9 +120,17 @@ def _upload_path(user, token: str) -> Path:
     return path
 
 
+def _people_place(request, level: str, pk: int):
+    """A place whose person files the user sees (a gate guard sees the zone, not them)."""
+    place = place_get(request.user, level, pk)
+    if not scope_for(request.user).covers_people_of(level, place):
+        raise Http404
+    return place
+
+
 def _zone(request, zone_pk: int):
     zone = place_get(request.user, "zone", zone_pk)
-    if not scope_for(request.user).covers("zone", zone):
+    if not scope_for(request.user).covers_people_of("zone", zone):
         raise Http404
     return zone
 

@@ -152,3 +152,53 @@ def test_reveal_needs_post(client, tree):
     client.login(username="b_grid", password=PASSWORD)
     response = client.get(reverse("person_reveal", args=[tree.people[0].pk, "doc_number"]))
     assert response.status_code == 405
+
+
+def _staff_user(username, role, **place):
+    from django.contrib.auth import get_user_model
+
+    from fangyi.duty.models import Assignment, Staff
+
+    user = get_user_model().objects.create_user(username, password=PASSWORD)
+    staff = Staff.objects.create(user=user, name=username, role=role)
+    Assignment.objects.create(staff=staff, **place)
+    return user
+
+
+def test_a_gate_guard_sees_the_zone_but_no_person_file(client, tree):
+    """Least privilege: a guard works at the zone's gates, not on its residents' files."""
+    from fangyi.duty.choices import Role
+
+    zone = tree.zones[0]
+    guard = _staff_user("zone_guard", Role.GATE_GUARD, zone=zone)
+    residents = tree.people_in("zone", zone)
+    assert residents
+    assert not people_for(guard).exists()
+    assert set(places_for(guard, "zone").values_list("pk", flat=True)) == {zone.pk}
+    client.login(username="zone_guard", password=PASSWORD)
+    assert client.get(reverse("place", args=["zone", zone.pk])).status_code == 200
+    for pk in residents:
+        assert client.get(reverse("person", args=[pk])).status_code == 404
+    person = next(p for p in tree.people if p.pk in residents)
+    found = client.get(reverse("search"), {"q": person.name})
+    assert found.status_code == 200 and f"/people/{person.pk}/" not in found.content.decode()
+    assert client.post(reverse("person_reveal", args=[person.pk, "phone"])).status_code == 404
+    assert not AccessLog.objects.exists()
+    # Nor the zone's files by spreadsheet, nor a screening campaign over its residents.
+    for name in ("screening:place_people", "screening:export"):
+        assert client.get(reverse(name, args=["zone", zone.pk])).status_code == 404, name
+    assert client.post(reverse("screening:import_upload", args=[zone.pk])).status_code == 404
+    import datetime as dt
+
+    from django.core.exceptions import PermissionDenied
+
+    from fangyi.screening import services as screening
+
+    with pytest.raises(PermissionDenied):
+        screening.campaign_create(
+            user=guard, name="x", place=zone, starts_on=dt.date(2020, 2, 1),
+            ends_on=dt.date(2020, 2, 10),
+        )  # fmt: skip
+    # The property manager of the same zone keeps the residents' files.
+    manager = tree.users["zone"]
+    assert set(people_for(manager).values_list("pk", flat=True)) == residents
