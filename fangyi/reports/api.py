@@ -14,8 +14,10 @@ MAX_DAYS = 366
 
 @router.get("/zones/{zone_id}/map", response=ZoneMapOut)
 def zone_map(request, zone_id: int):
-    """A zone's epidemic-prevention map: the zone, its duty chain, live counts and buildings."""
-    data = selectors.zone_map(request.user, zone_id)
+    """A zone's epidemic-prevention map: the zone, its duty chain, live counts, buildings
+    and the door-to-door screening coverage of the campaign covering it (if any)."""
+    data = selectors.with_screening(request.user, selectors.zone_map(request.user, zone_id))
+    screening = data.screening
     zone = data.zone
     return {
         "zone": {
@@ -53,11 +55,31 @@ def zone_map(request, zone_id: int):
                 "residents": b.residents,
                 "in_quarantine": b.in_quarantine,
                 "quarantine_floors": b.quarantine_floors,
+                "screening": _coverage(b.screening) if b.screening is not None else None,
             }
             for b in data.all_buildings
         ],
+        "screening": None
+        if screening is None
+        else {
+            **_coverage(screening.zone),
+            "campaign_id": screening.campaign_id,
+            "campaign_name": screening.campaign_name,
+            "closed": screening.closed,
+            "person_times": screening.zone.person_times,
+        },
         "base_image_url": reverse("reports:base_image", args=[zone.pk]) if data.base_map else None,
         "taken_at": data.taken_at,
+    }
+
+
+def _coverage(c) -> dict:
+    return {
+        "total": c.total,
+        "visited": c.done,
+        "revisit": c.revisit,
+        "refused": c.refused,
+        "not_visited": c.not_visited,
     }
 
 

@@ -1,9 +1,10 @@
 """The printed epidemic-prevention map (防疫图): an A3 portrait PDF of a zone map.
 
 The site plan is drawn as vectors (buildings red where people are in quarantine, each
-labelled with its name, the number in quarantine and their floors) over the uploaded
-base picture when there is one, then the zone's facts, the live numbers, the time the
-data was taken and a QR code of the live map page.
+labelled with its name, the number in quarantine and their floors, and with the
+dwellings visited when a screening campaign covers the zone) over the uploaded base
+picture when there is one, then the zone's facts, the live numbers, the screening
+coverage, the time the data was taken and a QR code of the live map page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics.shapes import Drawing, Image, Polygon, Rect, String
 from reportlab.lib import colors
 
@@ -23,6 +25,7 @@ RED_FILL = colors.HexColor("#FFCDD2")
 GREY_FILL = colors.HexColor("#ECEFF1")
 GROUND = colors.HexColor("#F5F5F0")
 EDGE = colors.HexColor("#455A64")
+GREEN = colors.HexColor("#2E7D32")
 
 
 def data_time(value) -> str:
@@ -47,6 +50,29 @@ def count_rows(data: ZoneMapData) -> list[tuple[str, int]]:
         (_("away, not yet returned"), c.away),
         (_("in quarantine"), c.in_quarantine),
         (_("open fever alerts"), c.fever_alerts),
+    ]
+
+
+def visited_label(done: int, total: int) -> str:
+    """A building's screening label, as the map's SVG prints it."""
+    return _("visited %(done)s/%(total)s") % {"done": done, "total": total}
+
+
+def screening_rows(data: ZoneMapData) -> list[tuple[str, str]]:
+    """The zone's door-to-door screening, as the map's panel shows it; none without a
+    campaign covering the zone."""
+    s = data.screening
+    if s is None:
+        return []
+    c = s.zone
+    name = s.campaign_name + (f"（{pgettext('campaign', 'closed')}）" if s.closed else "")
+    return [
+        (_("Door-to-door screening"), name),
+        (_("visited"), f"{c.done} / {c.total} {_('dwellings')} ({c.percent}%)"),
+        (_("revisits pending"), str(c.revisit)),
+        (_("refused"), str(c.refused)),
+        (_("not visited"), str(c.not_visited)),
+        (_("person-times"), str(c.person_times)),
     ]
 
 
@@ -93,6 +119,18 @@ def _site_plan(data: ZoneMapData, width: float, font: str) -> Drawing:
                     textAnchor="middle",
                 )
             )
+        if b.screening is not None and b.screening.total:
+            drawing.add(
+                String(
+                    x,
+                    y - (28 if b.in_quarantine else 14),
+                    visited_label(b.screening.done, b.screening.total),
+                    fontName=font,
+                    fontSize=12,
+                    fillColor=GREEN,
+                    textAnchor="middle",
+                )
+            )
     return drawing
 
 
@@ -127,6 +165,10 @@ def poster_pdf(data: ZoneMapData, live_url: str) -> bytes:
     rows = count_rows(data)
     doc.table([label for label, _n in rows], [[str(n) for _label, n in rows]], size=16)
     doc.spacer(4)
+    screening = screening_rows(data)
+    if screening:
+        doc.key_values(screening, key_width=0.2)
+        doc.spacer(4)
     doc.paragraph(
         _("Data taken at %(time)s (Asia/Shanghai). Scan for the live map.")
         % {"time": data_time(data.taken_at)},

@@ -36,6 +36,24 @@ class CountsOut(Schema):
     fever_alerts: int
 
 
+class CoverageOut(Schema):
+    """Dwellings of a building or zone in the covering screening campaign, by the latest
+    visit: visited (answered or vacant), to revisit (nobody home), refused, not visited."""
+
+    total: int
+    visited: int
+    revisit: int
+    refused: int
+    not_visited: int
+
+
+class ScreeningOut(CoverageOut):
+    campaign_id: int
+    campaign_name: str
+    closed: bool
+    person_times: int
+
+
 class BuildingOut(Schema):
     id: int
     name: str
@@ -44,6 +62,8 @@ class BuildingOut(Schema):
     residents: int
     in_quarantine: int
     quarantine_floors: list[int]
+    # null when no screening campaign covers the zone
+    screening: CoverageOut | None
 
 
 class ZoneMapOut(Schema):
@@ -51,6 +71,8 @@ class ZoneMapOut(Schema):
     duty_chain: list[DutyOut]
     counts: CountsOut
     buildings: list[BuildingOut]
+    # The door-to-door screening of the campaign covering the zone; null without one.
+    screening: ScreeningOut | None
     base_image_url: str | None
     taken_at: dt.datetime
 

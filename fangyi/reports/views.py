@@ -78,7 +78,7 @@ def building(request, pk: int):
 def poster(request, pk: int):
     from fangyi.reports.posters import poster_pdf
 
-    data = selectors.zone_map(request.user, pk)
+    data = selectors.with_screening(request.user, selectors.zone_map(request.user, pk))
     url = request.build_absolute_uri(reverse("reports:zone_map", args=[pk]))
     stamp = timezone.localtime(data.taken_at).strftime("%Y%m%d-%H%M")
     name = f"{data.zone.name}-{_('Epidemic-prevention map')}-{stamp}.pdf"

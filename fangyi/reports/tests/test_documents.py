@@ -2,8 +2,10 @@
 
 import datetime as dt
 
+import pypdfium2
 import pytest
 import time_machine
+import zxingcpp
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
@@ -46,11 +48,6 @@ def test_poster_pdf_has_the_zone_counts_time_and_a_live_qr(client, busy, setting
     assert f"{len(tree.people_in('zone', zone))}" in text
     live = "http://testserver" + reverse("reports:zone_map", args=[zone.pk])
     assert live in text.replace("\n", "")
-    try:
-        import pypdfium2
-        import zxingcpp
-    except ImportError:
-        pytest.skip("pypdfium2 and zxing-cpp (dev extras)")
     image = pypdfium2.PdfDocument(response.content)[0].render(scale=2).to_pil()
     assert [b.text for b in zxingcpp.read_barcodes(image)] == [live]
 

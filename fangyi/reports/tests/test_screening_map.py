@@ -301,3 +301,57 @@ def test_zone_map_query_count_with_screening(client, tree, screened, django_asse
                 client.get(reverse("reports:building", args=[tree.buildings[0].pk])).status_code
                 == 200
             )
+
+
+def test_the_map_api_carries_the_same_coverage(client, tree, screened):
+    from fangyi.duty.services import api_token_create
+
+    zone = tree.zones[0]
+    expected = _independent(zone, screened)
+    headers = {"Authorization": f"Bearer {api_token_create(user=tree.users['community'])}"}
+    data = client.get(f"/api/zones/{zone.pk}/map", headers=headers).json()
+    cov = data["screening"]
+    assert (cov["campaign_id"], cov["campaign_name"], cov["closed"]) == (
+        screened.pk,
+        screened.name,
+        False,
+    )
+    assert {k: cov[k] for k in ("total", "visited", "revisit", "refused", "person_times")} == {
+        "total": expected["total"],
+        "visited": expected["done"],
+        "revisit": expected["revisit"],
+        "refused": expected["refused"],
+        "person_times": expected["person_times"],
+    }
+    assert cov["not_visited"] == expected["total"] - expected["done"] - expected["revisit"]
+    per_building = {
+        b["id"]: [b["screening"]["visited"], b["screening"]["total"]] for b in data["buildings"]
+    }
+    assert per_building == expected["buildings"]
+    # A zone no campaign covers: null, for the zone and each building.
+    other = tree.zones[2]
+    headers = {"Authorization": f"Bearer {api_token_create(user=tree.users['district'])}"}
+    data = client.get(f"/api/zones/{other.pk}/map", headers=headers).json()
+    assert data["screening"] is None
+    assert data["buildings"] and all(b["screening"] is None for b in data["buildings"])
+
+
+def test_the_poster_carries_the_same_coverage(client, tree, screened, settings):
+    from fangyi.core.documents import pdf_text
+
+    zone = tree.zones[0]
+    expected = _independent(zone, screened)
+    login(client, "c_secretary")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    text = pdf_text(client.get(reverse("reports:poster", args=[zone.pk])).content)
+    flat = " ".join(text.split())
+    assert "Door-to-door screening" in flat and screened.name in flat
+    done, total = expected["done"], expected["total"]
+    assert f"{done} / {total} dwellings ({round(100 * done / total)}%)" in flat
+    for _building, (visited, dwellings) in expected["buildings"].items():
+        assert f"visited {visited}/{dwellings}" in flat
+    assert f"person-times {expected['person_times']}" in flat
+    # A zone no campaign covers: no screening on its poster.
+    login(client, "d_leader")
+    other = pdf_text(client.get(reverse("reports:poster", args=[tree.zones[2].pk])).content)
+    assert "Door-to-door screening" not in other and "visited " not in other
