@@ -409,7 +409,7 @@ def covering_campaign(user, zone, *, person_times: bool = False) -> dict | None:
     )
     level = "zone" if row["zone_id"] else "community" if row["community_id"] else "street"
     place = SimpleNamespace(pk=row[f"{level}_id"], **{k: row[k] for k in PLACE_IDS})
-    row["visible"] = bool(row["member"]) or scope_for(user).covers(level, place)
+    row["visible"] = bool(row["member"]) or scope_for(user).covers_people_of(level, place)
     row["person_times"] = row.get("person_times") or 0
     return row
 
