@@ -17,13 +17,11 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
     Count,
-    Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -366,13 +364,31 @@ class ZoneScreening:
 PLACE_IDS = ("district_id", "street_id", "community_id")
 
 
-def _covering_q(zone_id: int, community_id: int, street_id: int) -> Q:
-    """Campaigns whose place is the zone, its community or its street."""
-    return (
-        Q(zone_id=zone_id)
-        | Q(zone__isnull=True, community_id=community_id)
-        | Q(community__isnull=True, street_id=street_id)
-    )
+# The zone map's campaign lookup in plain SQL: built by the ORM it cost ~3 ms of Python
+# (Q objects, Exists, Subquery, compilation) for under 1 ms of SQL on every map.
+_COVERING_SQL = """
+SELECT c.id, c.name, c.closed_at, c.starts_on, c.zone_id, c.district_id, c.street_id,
+  c.community_id,
+  EXISTS (SELECT 1 FROM screening_teammember m
+          JOIN screening_team t ON t.id = m.team_id
+          JOIN duty_staff s ON s.id = m.staff_id
+          WHERE t.campaign_id = c.id AND s.user_id = %s){person_times}
+FROM screening_campaign c
+WHERE c.zone_id = %s OR (c.zone_id IS NULL AND c.community_id = %s)
+  OR (c.community_id IS NULL AND c.street_id = %s)
+"""
+_PERSON_TIMES = """,
+  (SELECT COUNT(*) FROM screening_visitperson vp
+   JOIN screening_visit v ON v.id = vp.visit_id
+   WHERE v.campaign_id = c.id AND v.zone_id = %s AND vp.present)"""
+_COVERING = {
+    False: _COVERING_SQL.format(person_times=""),
+    True: _COVERING_SQL.format(person_times=_PERSON_TIMES),
+}
+_COVERING_COLUMNS = (
+    "pk", "name", "closed_at", "starts_on", "zone_id", "district_id", "street_id",
+    "community_id", "member", "person_times",
+)  # fmt: skip
 
 
 def covering_campaign(user, zone, *, person_times: bool = False) -> dict | None:
@@ -382,36 +398,28 @@ def covering_campaign(user, zone, *, person_times: bool = False) -> dict | None:
     `visible`: may the user open its page (manages it, or is on one of its teams).
     `person_times`: the people found present in the zone's visits of that campaign.
     """
-    member = TeamMember.objects.filter(team__campaign=OuterRef("pk"), staff__user_id=user.pk)
-    extra: dict[str, Any] = {"member": Exists(member)}
-    if person_times:
-        extra["person_times"] = Subquery(
-            VisitPerson.objects.filter(
-                visit__campaign=OuterRef("pk"), visit__zone_id=zone.pk, present=True
-            )
-            .order_by()
-            .values("visit__campaign")
-            .annotate(n=Count("id"))
-            .values("n"),
-            output_field=IntegerField(),
+    params = [user.pk] + ([zone.pk] if person_times else [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COVERING[person_times], [*params, zone.pk, zone.community_id, zone.street_id]
         )
-    # A zone is covered by a handful of campaigns at most: chosen here, not in SQL.
-    rows = list(
-        Campaign.objects.filter(_covering_q(zone.pk, zone.community_id, zone.street_id))
-        .annotate(**extra)
-        .order_by()
-        .values("pk", "name", "closed_at", "starts_on", "zone_id", *PLACE_IDS, *extra)
-    )
+        rows = [dict(zip(_COVERING_COLUMNS, row, strict=False)) for row in cursor.fetchall()]
     if not rows:
         return None
+    # A zone is covered by a handful of campaigns at most: chosen here, not in SQL.
     row = min(
-        rows, key=lambda r: (r["closed_at"] is not None, -r["starts_on"].toordinal(), -r["pk"])
+        rows,
+        key=lambda r: (r["closed_at"] is not None, -_day(r["starts_on"]).toordinal(), -r["pk"]),
     )
     level = "zone" if row["zone_id"] else "community" if row["community_id"] else "street"
     place = SimpleNamespace(pk=row[f"{level}_id"], **{k: row[k] for k in PLACE_IDS})
     row["visible"] = bool(row["member"]) or scope_for(user).covers_people_of(level, place)
     row["person_times"] = row.get("person_times") or 0
     return row
+
+
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def latest_outcome(campaign_id: int) -> Subquery:

@@ -355,3 +355,37 @@ def test_the_poster_carries_the_same_coverage(client, tree, screened, settings):
     login(client, "d_leader")
     other = pdf_text(client.get(reverse("reports:poster", args=[tree.zones[2].pk])).content)
     assert "Door-to-door screening" not in other and "visited " not in other
+
+
+def test_the_covering_campaign_is_of_the_zone_its_community_or_its_street(tree):
+    """covering_campaign (plain SQL) sees campaigns over the zone, its community and its
+    street, not others; open before closed, then the latest to start; person-times of
+    the zone only; `visible` for a team member or a manager, not for others."""
+    zone, other = tree.zones[0], tree.zones[2]
+    leader = tree.users["district"]
+    assert screening.covering_campaign(leader, zone) is None
+    street = services.campaign_create(
+        user=leader, name="街道排查", place=tree.streets[0],
+        starts_on=dt.date(2020, 2, 1), ends_on=dt.date(2020, 3, 1),
+    )  # fmt: skip
+    elsewhere = services.campaign_create(
+        user=leader, name="别的街道", place=tree.streets[1],
+        starts_on=dt.date(2020, 2, 15), ends_on=dt.date(2020, 3, 1),
+    )  # fmt: skip
+    assert screening.covering_campaign(leader, zone)["pk"] == street.pk
+    assert screening.covering_campaign(leader, other)["pk"] == elsewhere.pk
+    community = _campaign(tree, starts_on=dt.date(2020, 2, 10))
+    assert screening.covering_campaign(leader, zone)["pk"] == community.pk  # later start
+    own = _campaign(tree, place=zone, name="围合区", starts_on=dt.date(2020, 2, 5))
+    services.campaign_close(user=tree.users["community"], campaign=community)
+    found = screening.covering_campaign(leader, zone, person_times=True)
+    assert found["pk"] == own.pk  # open before closed, although it started earlier
+    assert found["person_times"] == 0 and found["visible"]
+    team = _team(tree, own, "building", tree.buildings[0], "一组")
+    first = Dwelling.objects.filter(building=tree.buildings[0]).order_by("id").first()
+    present = [p for p in tree.people if p.dwelling_id == first.pk]
+    _visit(tree, team, first, Outcome.ANSWERED, 11, 9, "building", present)
+    found = screening.covering_campaign(tree.users["building"], zone, person_times=True)
+    assert found["person_times"] == len(present) > 0
+    assert found["visible"]  # a team member (the building's grid worker)
+    assert not screening.covering_campaign(tree.users["outsider"], zone)["visible"]
