@@ -76,7 +76,7 @@ def zone_map(request, zone_id: int):
 def _coverage(c) -> dict:
     return {
         "total": c.total,
-        "visited": c.done,
+        "done": c.done,
         "revisit": c.revisit,
         "refused": c.refused,
         "not_visited": c.not_visited,

@@ -17,7 +17,7 @@ class ZoneOut(Schema):
     gates: list[str]
 
 
-class DutyOut(Schema):
+class MapDutyOut(Schema):
     level: str
     place: str
     name: str
@@ -26,7 +26,7 @@ class DutyOut(Schema):
     phone: str
 
 
-class CountsOut(Schema):
+class MapCountsOut(Schema):
     residents: int
     never_left: int
     returned: int
@@ -36,18 +36,19 @@ class CountsOut(Schema):
     fever_alerts: int
 
 
-class CoverageOut(Schema):
+class MapCoverageOut(Schema):
     """Dwellings of a building or zone in the covering screening campaign, by the latest
-    visit: visited (answered or vacant), to revisit (nobody home), refused, not visited."""
+    visit: done (answered or vacant), revisit (nobody home), refused, not visited; the
+    names of the campaign progress API (`/api/screening/campaigns/{id}/progress`)."""
 
     total: int
-    visited: int
+    done: int
     revisit: int
     refused: int
     not_visited: int
 
 
-class ScreeningOut(CoverageOut):
+class MapScreeningOut(MapCoverageOut):
     campaign_id: int
     campaign_name: str
     closed: bool
@@ -63,16 +64,16 @@ class BuildingOut(Schema):
     in_quarantine: int
     quarantine_floors: list[int]
     # null when no screening campaign covers the zone
-    screening: CoverageOut | None
+    screening: MapCoverageOut | None
 
 
 class ZoneMapOut(Schema):
     zone: ZoneOut
-    duty_chain: list[DutyOut]
-    counts: CountsOut
+    duty_chain: list[MapDutyOut]
+    counts: MapCountsOut
     buildings: list[BuildingOut]
     # The door-to-door screening of the campaign covering the zone; null without one.
-    screening: ScreeningOut | None
+    screening: MapScreeningOut | None
     base_image_url: str | None
     taken_at: dt.datetime
 

@@ -46,7 +46,7 @@ class DwellingOut(Schema):
     status: str
 
 
-class CheckIn(Schema):
+class VisitPersonIn(Schema):
     person_id: int
     present: bool = True
     temperature: str | None = None
@@ -72,7 +72,7 @@ class VisitIn(Schema):
     team_id: int
     dwelling_id: int
     outcome: str
-    people: list[CheckIn] = []
+    people: list[VisitPersonIn] = []
     new_people: list[NewPersonIn] = []
     notes: str = ""
 

@@ -28,6 +28,28 @@ def test_openapi_schema_is_served(client):
     assert "/api/people/" in paths and "/api/places/{level}/{place_id}" in paths
 
 
+def test_every_api_schema_has_its_own_name(client):
+    """The OpenAPI document names each schema by its class name: two classes of one name
+    (in two apps) would share one entry there, and one of them would be described wrong."""
+    from ninja import Schema
+
+    client.get("/api/openapi.json")  # every router and its schemas imported
+    seen: dict[str, str] = {}
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("fangyi."):
+            continue
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        assert seen.setdefault(cls.__name__, where) == where, (cls.__name__, seen[cls.__name__])
+    components = client.get("/api/openapi.json").json()["components"]["schemas"]
+    names = {"MapCoverageOut", "MapScreeningOut", "CoverageOut", "MapDutyOut", "DutyOut"}
+    assert names <= set(components)
+    assert "phone" in components["MapDutyOut"]["properties"]  # the map's chain, not a file's
+    assert "staff" in components["DutyOut"]["properties"]
+
+
 def test_place_detail_with_children_counts(api, tree):
     zone = tree.zones[0]
     body = api("get", f"/api/places/zone/{zone.pk}").json()

@@ -316,16 +316,16 @@ def test_the_map_api_carries_the_same_coverage(client, tree, screened):
         screened.name,
         False,
     )
-    assert {k: cov[k] for k in ("total", "visited", "revisit", "refused", "person_times")} == {
+    assert {k: cov[k] for k in ("total", "done", "revisit", "refused", "person_times")} == {
         "total": expected["total"],
-        "visited": expected["done"],
+        "done": expected["done"],
         "revisit": expected["revisit"],
         "refused": expected["refused"],
         "person_times": expected["person_times"],
     }
     assert cov["not_visited"] == expected["total"] - expected["done"] - expected["revisit"]
     per_building = {
-        b["id"]: [b["screening"]["visited"], b["screening"]["total"]] for b in data["buildings"]
+        b["id"]: [b["screening"]["done"], b["screening"]["total"]] for b in data["buildings"]
     }
     assert per_building == expected["buildings"]
     # A zone no campaign covers: null, for the zone and each building.
