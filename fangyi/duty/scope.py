@@ -4,14 +4,17 @@ A staff member sees the subtree of each place they are assigned to; an
 operator (superuser) sees everything; anybody else sees nothing. Views turn
 "not in scope" into 404, so an outsider cannot even learn that a file exists.
 
-Person files are narrower than places: a role that works at a place without caring
-for its residents (a gate guard: PLACES_ONLY_ROLES) sees the zone, its map and its
-gates, but no person file there; the gate check shows such a guard a masked name
-only (fangyi.passes.scanning).
+Person files are narrower than places: a role that works at a place without being
+responsible for its residents (gate guards and volunteers: PLACES_ONLY_ROLES) sees the
+zone, its map and its gates, but no person file there, except the files of the people
+it serves now: apps that hand people to staff register a grant (`person_grant`; the
+support app: a volunteer's open deliveries, requests and recurring visits). The gate
+check shows a guard a masked name only (fangyi.passes.scanning).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -20,7 +23,19 @@ from fangyi.duty.choices import Role
 from fangyi.places.choices import LEVELS
 
 # Roles whose assignments give places but no person files.
-PLACES_ONLY_ROLES = frozenset({Role.GATE_GUARD.value})
+PLACES_ONLY_ROLES = frozenset({Role.GATE_GUARD.value, Role.VOLUNTEER.value})
+
+# Functions (staff id) -> ids of the people that staff member serves now, whatever its
+# places; registered by the apps that hand people to staff (support, in its ready()).
+_PERSON_GRANTS: list[Callable[[int], Iterable[int]]] = []
+
+
+def person_grant(function: Callable[[int], Iterable[int]]) -> Callable[[int], Iterable[int]]:
+    """Register a grant: the person files a places-only role may see besides none."""
+    if function not in _PERSON_GRANTS:
+        _PERSON_GRANTS.append(function)
+    return function
+
 
 # For each place model, the levels (own and ancestors) it has an id column for.
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -42,6 +57,8 @@ class Scope:
     ids: dict[str, frozenset[int]] = field(default_factory=dict)
     # The places whose person files the user sees; None: the same as `ids`.
     person_ids: dict[str, frozenset[int]] | None = None
+    # Single person files granted besides (the people a volunteer serves now).
+    person_pks: frozenset[int] = frozenset()
 
     @property
     def is_empty(self) -> bool:
@@ -68,7 +85,8 @@ class Scope:
 
     def person_q(self) -> Q:
         """Filter for Person rows."""
-        return self._q(_COLUMNS["person"], "person")
+        q = self._q(_COLUMNS["person"], "person")
+        return q | Q(pk__in=sorted(self.person_pks)) if self.person_pks else q
 
     def dwelling_q(self) -> Q:
         """Filter for Dwelling rows (which carry building and zone ids)."""
@@ -94,6 +112,8 @@ class Scope:
 
     def covers(self, level: str, obj) -> bool:
         """Whether a place object (or person) lies inside the scope, without a query."""
+        if level == "person" and obj.pk in self.person_pks:
+            return True
         return self.everything or self._inside(self._for(level), level, obj)
 
     def covers_people_of(self, level: str, obj) -> bool:
@@ -122,22 +142,31 @@ def scope_for(user) -> Scope:
     if user.is_superuser:
         scope = Scope(everything=True)
     else:
-        from fangyi.duty.models import Assignment
+        from fangyi.duty.models import Assignment, Staff
 
         ids: dict[str, set[int]] = {level: set() for level in LEVELS}
         person_ids: dict[str, set[int]] = {level: set() for level in LEVELS}
         rows = Assignment.objects.filter(staff__user=user, staff__active=True).values_list(
-            *(f"{level}_id" for level in LEVELS), "staff__role"
+            *(f"{level}_id" for level in LEVELS), "staff__role", "staff_id"
         )
-        for *places, role in rows:
+        staff: tuple[int, str] | None = None
+        for *places, role, staff_id in rows:
+            staff = (staff_id, role)
             for level, value in zip(LEVELS, places, strict=True):
                 if value is not None:
                     ids[level].add(value)
                     if role not in PLACES_ONLY_ROLES:
                         person_ids[level].add(value)
+        if staff is None:  # no place: a volunteer may still serve somebody
+            staff = Staff.objects.filter(user=user, active=True).values_list("id", "role").first()
+        granted: set[int] = set()
+        if staff is not None and staff[1] in PLACES_ONLY_ROLES:
+            for grant in _PERSON_GRANTS:
+                granted.update(grant(staff[0]))
         scope = Scope(
             ids={level: frozenset(v) for level, v in ids.items()},
             person_ids={level: frozenset(v) for level, v in person_ids.items()},
+            person_pks=frozenset(granted),
         )
     user._fangyi_scope = scope
     return scope

@@ -26,7 +26,7 @@ from fangyi.places.models import Zone
 from fangyi.quarantine.choices import ACTIVE_STATES
 from fangyi.quarantine.models import QuarantineCase
 from fangyi.support import rules
-from fangyi.support.choices import OrderStatus, RequestStatus
+from fangyi.support.choices import OPEN_REQUEST_STATES, OrderStatus, RequestStatus
 from fangyi.support.models import (
     CareGroup,
     CatalogueItem,
@@ -52,6 +52,26 @@ def is_volunteer(user) -> bool:
         and staff.role == Role.VOLUNTEER
         and not user.is_superuser
         and staff.active
+    )
+
+
+def served_person_ids(staff_id: int) -> list[int]:
+    """The people a staff member serves now: open door deliveries, open requests and
+    recurring visits not yet ended that are given to them. A volunteer sees these
+    people's files and nobody else's (duty.scope's person grant; one query)."""
+    today = timezone.localdate()
+    orders = Order.objects.filter(deliverer_id=staff_id, status=OrderStatus.PLACED)
+    requests = ServiceRequest.objects.filter(
+        assigned_to_id=staff_id, status__in=OPEN_REQUEST_STATES
+    )
+    visits = RecurringVisit.objects.filter(volunteer_id=staff_id).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+    return list(
+        orders.values_list("person_id", flat=True)
+        .order_by()
+        .union(requests.values_list("person_id", flat=True).order_by())
+        .union(visits.values_list("person_id", flat=True).order_by())
     )
 
 

@@ -294,3 +294,55 @@ def test_concurrent_orders_never_oversell(tree, catalogue):
     assert item.ordered == 10
     assert Order.objects.count() == 5
     assert sum(CatalogueItem.objects.get(pk=item.pk).lines.values_list("quantity", flat=True)) == 10
+
+
+def test_a_volunteer_sees_the_files_of_the_people_it_serves_and_no_others(
+    client, tree, catalogue, place_order, volunteer, other_volunteer
+):
+    """Least privilege (duty.scope): a volunteer's zone gives it no person file; an open
+    delivery, request or recurring visit given to it gives it that person's file, for as
+    long as it is open. Reveals follow the same rule, and are logged."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from fangyi.audit.models import AccessLog
+    from fangyi.conftest import PASSWORD
+    from fangyi.people.selectors import people_for
+
+    def seen(user) -> set[int]:
+        fresh = get_user_model().objects.get(pk=user.pk)  # the scope is cached per object
+        return set(people_for(fresh).values_list("pk", flat=True))
+
+    assert seen(volunteer) == set()
+    items = catalogue(DAY, stock=None)
+    order = place_order(tree.people[0], {items["veg"]: 1})
+    services.order_assign(order=order, deliverer=volunteer.staff)
+    request = services.request_raise(
+        person=tree.people[1], kind="rubbish", description="", channel=Channel.STAFF
+    )
+    services.request_assign(request=request, staff=volunteer.staff)
+    services.visit_create(
+        person=tree.people[3], every_days=2, starts_on=DAY, volunteer=volunteer.staff
+    )
+    ended = services.visit_create(
+        person=tree.people[4], every_days=2, starts_on=DAY, volunteer=volunteer.staff
+    )
+    type(ended).objects.filter(pk=ended.pk).update(ends_on=dt.date(2020, 1, 31))
+    served = {tree.people[0].pk, tree.people[1].pk, tree.people[3].pk}
+    assert seen(volunteer) == served
+    assert seen(other_volunteer) == set()
+    client.login(username=volunteer.username, password=PASSWORD)
+    assert client.get(reverse("person", args=[tree.people[0].pk])).status_code == 200
+    assert client.get(reverse("person", args=[tree.people[2].pk])).status_code == 404
+    shown = client.post(reverse("person_reveal", args=[tree.people[0].pk, "phone"]))
+    assert shown.status_code == 200
+    assert (
+        client.post(reverse("person_reveal", args=[tree.people[2].pk, "phone"])).status_code == 404
+    )
+    assert list(AccessLog.objects.values_list("person_id", flat=True)) == [tree.people[0].pk]
+    # Done or delivered: the file is no longer the volunteer's to see.
+    services.order_deliver(order=order, by=volunteer)
+    services.request_done(request=request, by=volunteer)
+    assert seen(volunteer) == {tree.people[3].pk}
+    # Zone staff keep every file of the zone.
+    assert seen(tree.users["zone"]) == tree.people_in("zone", tree.zones[0])
