@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangyi.core.documents import pdf_document, pdf_response
+from fangyi.duty.scope import scope_for
 from fangyi.passes import ratelimit, scanning, selectors, services, tokens
 from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, FeverStatus
 from fangyi.passes.models import Pass
@@ -414,10 +415,13 @@ def fevers(request):
         .select_related("check_obj__gate", "person", "zone")
         .order_by("status", "-created_at")[:200]
     )
+    scope = scope_for(request.user)
     rows = [
         (
             a,
             scanning.mask_name(a.person.name if a.person else a.check_obj.visitor_name),
+            # a link to the file only for those who may open it (not a gate guard)
+            a.person is not None and scope.covers("person", a.person),
         )
         for a in alerts
     ]

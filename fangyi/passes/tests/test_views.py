@@ -274,3 +274,20 @@ def test_fever_review_page(client, tree, guard, gate, green_pass, persona, statu
     response = client.post(reverse("passes:fever_review", args=[alert.pk]), {"outcome": "cleared"})
     assert response.status_code == status
     assert client.get(reverse("passes:fever_review", args=[alert.pk])).status_code == 405
+
+
+def test_the_fever_list_links_to_the_file_only_for_those_who_may_open_it(
+    client, tree, guard, gate, green_pass
+):
+    from fangyi.duty.models import Assignment
+
+    _checks(tree, guard, gate, green_pass)
+    person_link = reverse("person", args=[green_pass.person_id])
+    login(client, tree.users["zone"])
+    assert person_link in client.get(reverse("passes:fevers")).content.decode()
+    # A guard of the zone sees the alert, the masked name, and no link it could not open.
+    Assignment.objects.create(staff=guard.staff, zone=gate.zone)
+    login(client, guard)
+    page = client.get(reverse("passes:fevers")).content.decode()
+    assert "fever-" in page and person_link not in page
+    assert client.get(person_link).status_code == 404
