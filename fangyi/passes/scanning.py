@@ -51,6 +51,7 @@ from fangyi.passes.colour import (
     pass_colour_for,
 )
 from fangyi.passes.tokens import PassRefused
+from fangyi.people.identity import mask_name
 from fangyi.quarantine.choices import ACTIVE_STATES, FacilityKind
 from fangyi.quarantine.services import parse_temperature
 
@@ -121,15 +122,6 @@ class Scan:
     method: str
     pass_id: int | None
     person_id: int | None
-
-
-def mask_name(name: str) -> str:
-    """`张*明`, `李*`: the first character, and the last of names of three or more."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def _date(value: Any) -> dt.date | None:

@@ -198,6 +198,15 @@ def mask_document(number: str) -> str:
     return number[:keep_head] + "*" * (len(number) - keep_head - keep_tail) + number[-keep_tail:]
 
 
+def mask_name(name: str) -> str:
+    """`张*明`, `李*`: the first character, and the last of names of three or more."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_phone(number: str) -> str:
     """`138****5678`."""
     if not number:

@@ -199,6 +199,18 @@ def test_a_gate_guard_sees_the_zone_but_no_person_file(client, tree):
             user=guard, name="x", place=zone, starts_on=dt.date(2020, 2, 1),
             ends_on=dt.date(2020, 2, 10),
         )  # fmt: skip
+    # A confirmed case of the zone: its name masked and not linked for the guard.
+    from fangyi.people.identity import mask_name
+    from fangyi.reports.services import confirmed_case_create
+
+    confirmed_case_create(by=None, date=dt.date(2020, 2, 3), zone=zone, person=person)
+    stats = client.get(reverse("reports:stats"), {"place": f"zone:{zone.pk}"})
+    page = stats.content.decode()
+    assert stats.status_code == 200 and mask_name(person.name) in page
+    assert person.name not in page and f"/people/{person.pk}/" not in page
     # The property manager of the same zone keeps the residents' files.
     manager = tree.users["zone"]
     assert set(people_for(manager).values_list("pk", flat=True)) == residents
+    client.login(username=manager.username, password=PASSWORD)
+    page = client.get(reverse("reports:stats"), {"place": f"zone:{zone.pk}"}).content.decode()
+    assert f'<a href="/people/{person.pk}/">{person.name}</a>' in page
