@@ -18,9 +18,8 @@
    the machine's C compiler, run as a separate process) sends exactly --rate checks/s
    for --seconds, --paced-runs times, and reports p50/p99/p99.9 measured from each
    request's due time (no coordinated omission); the same paced runs against the
-   ceiling show how much of the latency is the machine's. The paced runs may use their
-   own worker count (--paced-workers): fewer workers than the throughput run wants
-   compete less for two cores when the load is light.
+   ceiling show how much of the latency is the machine's. Workers default to the core
+   count: more sync workers than cores competed for two cores and doubled the p99.
 
 Only loopback addresses; bounded durations and request counts.
 """
@@ -310,12 +309,6 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rate", type=float, default=200.0)
-    parser.add_argument(
-        "--paced-workers",
-        type=int,
-        default=0,
-        help="gunicorn workers for the paced runs (default: --workers)",
-    )
     parser.add_argument("--paced-runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument(
@@ -358,7 +351,6 @@ def main() -> None:
         ceiling_name = "plain WSGI + " + (
             "psycopg" if args.reuse.startswith("postgres") else "sqlite3"
         )
-        paced_workers = args.paced_workers or args.workers
         for name, app in (
             ("fangyi (Django)", "fangyi.wsgi:application"),
             (ceiling_name, "scan:minimal_app"),
@@ -368,12 +360,6 @@ def main() -> None:
             procs.append(proc)
             run_wrk(port, lua, 2, args.connections)  # warm up every worker
             results[name] = run_wrk(port, lua, args.seconds, args.connections)
-            if paced_workers != args.workers:
-                stop(proc, procs)
-                port = free_port()
-                proc = serve(app, port, env, paced_workers)
-                procs.append(proc)
-                paced_run(paced_bin, port, args.rate, 2, requests_path)  # warm up
             results[f"paced {name}"] = [
                 paced_run(paced_bin, port, args.rate, args.seconds, requests_path)
                 for _ in range(args.paced_runs)
@@ -397,7 +383,7 @@ def main() -> None:
         print(f"{'ratio Django / ceiling':<24} {ratio:>10.0%}   (target >= 50%)")
         print(
             f"paced at {args.rate:.0f} checks/s for {args.seconds} s, {args.paced_runs} runs, "
-            f"gunicorn {paced_workers} sync workers (bench/paced.c; latency from each "
+            f"gunicorn {args.workers} sync workers (bench/paced.c; latency from each "
             "request's due time to its answer's last byte):"
         )
         print(

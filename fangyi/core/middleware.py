@@ -11,6 +11,13 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 
+def client_ip(request) -> str | None:
+    """The client's address as gunicorn gives it (REMOTE_ADDR): behind a proxy, the
+    proxy's unless gunicorn takes it from the proxy (`--forwarded-allow-ips`). Kept in
+    the access log of reveals and exports, and counted by the rate limits."""
+    return request.META.get("REMOTE_ADDR")
+
+
 def language_for(request) -> str:
     """The language of a request: the switch's cookie; for the API, else Accept-Language;
     else Chinese."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.core.middleware import client_ip
 from fangyi.core.ratelimit import allow
 
 # Applications per client address per hour: a family applies for its members from one
@@ -14,15 +15,9 @@ APPLY_WINDOW = 3600
 ERR_RATE_LIMITED = _("Too many applications from this network; try again in an hour.")
 
 
-def client_address(request) -> str:
-    # Behind the proxy this is the proxy's address unless the proxy sets REMOTE_ADDR
-    # (gunicorn --forwarded-allow-ips); see docs/passes.md.
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def hit(scope: str, request, *, limit: int, window: int) -> bool:
     """Count one request; False when the address has used up its `limit` in this window."""
-    return allow(f"{scope}:{client_address(request)}", limit=limit, window=window)
+    return allow(f"{scope}:{client_ip(request) or 'unknown'}", limit=limit, window=window)
 
 
 def apply_allowed(request) -> bool:

@@ -9,8 +9,8 @@ PostgreSQL each is a wait for another process, so reads that can go together do:
 
 1. the gate, its district's code, whether the user may check there (a gate post or an
    assignment to the gate's zone; operators anywhere) and the policy version in force
-   today (its values parsed once per version) — `gate_and_policy` (`gate_for` and
-   `policy_now` alone for the other callers);
+   today (its values parsed once per version) — `gate_and_policy` (`gate_for` alone
+   where no check follows);
 2. the pass with its holder's file and what the colour rules need of the holder (the
    cases that may matter, an open fever alert), refused with the reason when it does
    not admit — `pass_for`;
@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -185,7 +185,8 @@ def gate_for(principal: Principal, gate_id: int) -> GateRow:
 def gate_and_policy(
     principal: Principal, gate_id: int, today: dt.date
 ) -> tuple[GateRow, PolicyRow]:
-    """gate_for and policy_now in one statement."""
+    """gate_for, and the policy version in force on `today` (core.policy.policy_in_force),
+    in one statement."""
     day = connection.ops.adapt_datefield_value(today)
     rows = run(_GATE_AND_POLICY, (principal.user_id, principal.user_id, day, gate_id))
     gate = _gate_row(principal, rows)
@@ -212,15 +213,18 @@ def _policy_row(row: tuple | None, today: dt.date) -> PolicyRow:
     return PolicyRow(row[0], row[1], cached[1])
 
 
-def policy_now(today: dt.date) -> PolicyRow:
-    """The policy version in force on `today` (core.policy.policy_in_force), one query."""
-    rows = run(_POLICY_SQL, (connection.ops.adapt_datefield_value(today),))
-    return _policy_row(rows[0] if rows else None, today)
-
-
 # --- 3. the pass -------------------------------------------------------------------------
 
 _ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+# What the colour rules read of a holder `per`: the cases that may matter, joined as `c`
+# (open, or begun since the return; state_of keeps the latter only while the return is
+# recent), and whether a gate fever waits for review. Read with the pass (pass_for), or
+# alone (_holder_cases) for a holder that did not come with one.
+_CASES_JOIN = f"""LEFT JOIN quarantine_quarantinecase c ON c.person_id = per.id
+  AND (c.state IN ({_ACTIVE}) OR c.start_date >= per.return_date)"""
+_HOLDER_COLUMNS = """EXISTS (SELECT 1 FROM passes_gatefeveralert f
+          WHERE f.person_id = per.id AND f.status = 'open'),
+  c.id, c.state, c.reason, c.start_date"""
 # The pass, its holder's file and what state_of needs of the holder, in one statement:
 # one row per case that may matter (open, or begun since the holder's return; state_of
 # keeps the latter only while the return is recent), and whether a gate fever waits.
@@ -228,15 +232,12 @@ _PASS_SQL = f"""
 SELECT p.id, p.key, d.code, p.revoked_at IS NOT NULL, p.replaced_by_id, p.revoke_reason,
   p.expires_at <= %s, per.id, per.name, per.verified, per.health_status,
   per.travel_status, per.return_date, per.district_id, per.community_id, app.name,
-  EXISTS (SELECT 1 FROM passes_gatefeveralert f
-          WHERE f.person_id = per.id AND f.status = 'open'),
-  c.id, c.state, c.reason, c.start_date
+  {_HOLDER_COLUMNS}
 FROM passes_pass p
 JOIN places_district d ON d.id = p.district_id
 LEFT JOIN people_person per ON per.id = p.person_id
 LEFT JOIN passes_passapplication app ON app.id = p.application_id
-LEFT JOIN quarantine_quarantinecase c ON c.person_id = per.id
-  AND (c.state IN ({_ACTIVE}) OR c.start_date >= per.return_date)
+{_CASES_JOIN}
 WHERE {{where}}
 """
 _PASS_BY_ID = _PASS_SQL.format(where="p.id = %s")
@@ -286,7 +287,7 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
             return_date=_date(row[12]),
             district_id=row[13],
             community_id=row[14],
-            cases=tuple((r[17], r[18], r[19], _day(r[20])) for r in rows if r[17] is not None),
+            cases=_cases(rows, 17),
             fever_pending=bool(row[16]),
         )
     return PassRow(row[0], holder, row[8] if holder is not None else (row[15] or ""))
@@ -294,15 +295,26 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
 
 # --- 4. the holder's state ---------------------------------------------------------------
 
-# Cases that are open, or (for a recent returnee) began since the return; and whether a
-# gate fever is waiting for review. The second SELECT adds one row when there is.
-_CASES_SQL = f"""
-SELECT c.id, c.state, c.reason FROM quarantine_quarantinecase c
-WHERE c.person_id = %s AND (c.state IN ({_ACTIVE}) OR c.start_date >= %s)
-UNION ALL
-SELECT 0, 'fever', '' FROM passes_gatefeveralert f
-WHERE f.person_id = %s AND f.status = 'open'
+_HOLDER_CASES_SQL = f"""
+SELECT {_HOLDER_COLUMNS}
+FROM people_person per
+{_CASES_JOIN}
+WHERE per.id = %s
 """
+
+
+def _cases(rows: list[tuple], at: int) -> tuple[tuple[int, str, str, dt.date], ...]:
+    """The (id, state, reason, start date) of the case columns from `at` on."""
+    return tuple((r[at], r[at + 1], r[at + 2], _day(r[at + 3])) for r in rows if r[at] is not None)
+
+
+def _holder_cases(holder: Holder) -> Holder:
+    """The holder with its cases and pending fever read (one query)."""
+    rows = run(_HOLDER_CASES_SQL, (holder.id,))
+    fever = bool(rows[0][0]) if rows else False
+    return replace(holder, cases=_cases(rows, 1), fever_pending=fever)
+
+
 _STAGE_SQL = """
 SELECT s.kind, f.name, f.address FROM quarantine_stage s
 LEFT JOIN quarantine_facility f ON f.id = s.facility_id
@@ -363,7 +375,8 @@ def state_of(
     temperature: Decimal | None = None,
 ) -> PersonState:
     """The snapshot the colour rules need: no query for a person with no open case whose
-    cases came with the pass (pass_for), else one; up to four for one in quarantine."""
+    cases came with the pass (pass_for), else one (_holder_cases); up to four for one in
+    quarantine."""
     if holder is None:
         return PersonState(linked=False, verified=False, temperature=temperature)
     recent_return = (
@@ -372,13 +385,13 @@ def state_of(
         and (today - holder.return_date).days < values.pass_returnee_days
     )
     since = holder.return_date if recent_return and holder.return_date else _NEVER
-    if holder.cases is not None:  # read with the pass
-        rows = [c for c in holder.cases if c[1] in ACTIVE_STATES or c[3] >= since]
-        fever_pending = holder.fever_pending
-    else:
-        rows = run(_CASES_SQL, (holder.id, connection.ops.adapt_datefield_value(since), holder.id))
-        fever_pending = any(row[1] == "fever" for row in rows)
-    cases = sorted((row for row in rows if row[1] != "fever"), key=lambda r: -r[0])
+    if holder.cases is None:  # not read with a pass
+        holder = _holder_cases(holder)
+    assert holder.cases is not None
+    cases = sorted(
+        (c for c in holder.cases if c[1] in ACTIVE_STATES or c[3] >= since), key=lambda c: -c[0]
+    )
+    fever_pending = holder.fever_pending
     open_case = next((c for c in cases if c[1] in ACTIVE_STATES), None)
     stage_kind = reason = None
     facility: tuple[str, str] | None = None

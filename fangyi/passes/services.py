@@ -358,7 +358,7 @@ def gate_check_record(
             now=now,
         )
     else:
-        gate_row = scanning.gate_for(principal, gate.pk)
+        gate_row, policy = scanning.gate_and_policy(principal, gate.pk, timezone.localdate(now))
         value = scanning.temperature_of(temperature)
         name = " ".join(str(visitor.get("name") or "").split())
         if not name:
@@ -379,7 +379,7 @@ def gate_check_record(
             name=name,
             temperature=value,
             state=PersonState(linked=False, verified=False, visitor=True, temperature=value),
-            policy=scanning.policy_now(timezone.localdate(now)),
+            policy=policy,
             decision=decision,
             visitor={
                 "visitor_name": name[:50],

@@ -16,12 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fangyi.core.documents import pdf_document, pdf_response
 from fangyi.duty.scope import scope_for
-from fangyi.passes import ratelimit, scanning, selectors, services, tokens
+from fangyi.passes import ratelimit, selectors, services, tokens
 from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, FeverStatus
 from fangyi.passes.models import Pass
 from fangyi.passes.qr import qr_svg
 from fangyi.people.choices import DocType
-from fangyi.people.identity import mask_document, mask_phone
+from fangyi.people.identity import mask_document, mask_name, mask_phone
 from fangyi.people.selectors import person_get
 from fangyi.places.models import Building, Dwelling, Zone
 
@@ -120,7 +120,7 @@ def _pass_context(pass_obj: Pass) -> dict:
         context.update(
             verdict=verdict,
             policy=policy,
-            name=scanning.mask_name(holder),
+            name=mask_name(holder),
             code=tokens.format_code(pass_obj.code),
             pending=pass_obj.person_id is None,
             now=now,
@@ -419,7 +419,7 @@ def fevers(request):
     rows = [
         (
             a,
-            scanning.mask_name(a.person.name if a.person else a.check_obj.visitor_name),
+            mask_name(a.person.name if a.person else a.check_obj.visitor_name),
             # a link to the file only for those who may open it (not a gate guard)
             a.person is not None and scope.covers("person", a.person),
         )

@@ -4,6 +4,7 @@ from django.utils.translation import gettext
 from ninja import Query, Router, Schema, Status
 
 from fangyi.audit.services import REVEALABLE, reveal_field
+from fangyi.core.middleware import client_ip
 from fangyi.people import selectors, services
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.schemas import (
@@ -130,7 +131,7 @@ def person_reveal(request, person_id: int, payload: RevealIn):
         user=request.user,
         person=person,
         field=payload.field,
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
         channel="api",
     )
     return {"field": payload.field, "value": value}

@@ -7,16 +7,13 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from fangyi.audit.services import REVEALABLE, reveal_field
+from fangyi.core.middleware import client_ip
 from fangyi.people import selectors, services
 from fangyi.people.choices import VULNERABILITY_FLAGS
 from fangyi.people.forms import PersonForm
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.places.selectors import dwelling_get
 from fangyi.quarantine.selectors import person_cases
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _add_errors(form, exc: ValidationError) -> int | None:

@@ -27,15 +27,7 @@ from fangyi.screening import selectors, services
 from fangyi.screening.choices import Outcome
 from fangyi.screening.forms import CampaignForm, TeamEditForm, TeamForm
 
-# A file checked on the page is kept this long for the commit that follows.
-UPLOAD_KEEP_SECONDS = 24 * 3600
-# Exports larger than this belong to `fangyi export people` (they outlast a request).
-PAGE_EXPORT_MAX = 200_000
 CAMPAIGN_LEVELS = ("street", "community", "zone")
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @login_required

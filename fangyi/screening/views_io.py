@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangyi.core.middleware import client_ip
 from fangyi.core.spreadsheets import XLSX_CONTENT_TYPE
 from fangyi.duty.scope import scope_for
 from fangyi.jobs.choices import ACTIVE, JobKind, JobStatus
@@ -27,10 +28,6 @@ from fangyi.screening.forms import UploadForm, mapping_choices
 
 # A file checked on the page is kept this long for the commit that follows.
 UPLOAD_KEEP_SECONDS = 24 * 3600
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 # ---- export and import ----------------------------------------------------------------
@@ -76,7 +73,7 @@ def export(request, level: str, pk: int):
                 "level": level,
                 "place": place.pk,
                 "reveal": reveal,
-                "ip": _client_ip(request),
+                "ip": client_ip(request),
                 "title": place.name,
             },
             total=total,
@@ -90,7 +87,7 @@ def export(request, level: str, pk: int):
             place=place,
             target=handle,
             reveal=reveal,
-            ip=_client_ip(request),
+            ip=client_ip(request),
         )
         handle.seek(0)
     except BaseException:

@@ -63,3 +63,14 @@ def other_guard(tree):
 @pytest.fixture
 def gate(tree):
     return tree.zones[0].gates.select_related("zone__district").get()
+
+
+@pytest.fixture
+def green_pass(tree):
+    """A pass of a verified file with nothing against it: green at the gate."""
+    from fangyi.passes import services
+
+    person = tree.people[0]
+    person.verified = True
+    person.save()
+    return services.pass_issue(by=None, person=person)

@@ -39,14 +39,6 @@ def api(request, client):
     return call
 
 
-@pytest.fixture
-def green_pass(tree):
-    person = tree.people[0]
-    person.verified = True
-    person.save()
-    return services.pass_issue(by=None, person=person)
-
-
 def application(tree, seq=901):
     return {
         "name": "王小明",

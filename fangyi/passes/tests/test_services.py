@@ -141,6 +141,7 @@ def test_rejection_needs_a_reason_and_refuses_the_pass(tree, gate, guard):
 
 @pytest.fixture
 def green_pass(tree):
+    """Issued at NOW: these tests travel there (conftest's is issued today)."""
     person = tree.people[0]
     person.verified = True
     person.save()

@@ -25,14 +25,6 @@ def pending(tree):
     )
 
 
-@pytest.fixture
-def green_pass(tree):
-    person = tree.people[0]
-    person.verified = True
-    person.save()
-    return services.pass_issue(by=None, person=person)
-
-
 def login(client, user):
     assert client.login(username=user.username, password=PASSWORD)
     return client
