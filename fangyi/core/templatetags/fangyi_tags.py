@@ -40,6 +40,19 @@ def enumeration(items) -> str:
 
 
 @register.filter
+def author(user, empty: str = "") -> str:
+    """Who did something: the staff name, else the user name, else `empty` or "system".
+
+    Records made by imports, commands and the demo have no author, and a deleted user
+    leaves none (SET_NULL): both must render, never fail the page.
+    """
+    if user is None:
+        return empty or str(_("system"))
+    staff = getattr(user, "staff", None)  # no Staff row: RelatedObjectDoesNotExist
+    return (staff.name if staff is not None and staff.name else "") or user.get_username()
+
+
+@register.filter
 def names(items) -> list[str]:
     return [item.name for item in items]
 
