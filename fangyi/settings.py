@@ -83,6 +83,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "fangyi" / "locale"]
 USE_I18N = True
+# ISO first in every language's input formats: <input type="date"> shows nothing else.
+FORMAT_MODULE_PATH = ["fangyi.core.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 
