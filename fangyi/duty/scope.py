@@ -84,9 +84,27 @@ class Scope:
         return self._q(_COLUMNS[level], level)
 
     def person_q(self) -> Q:
-        """Filter for Person rows."""
+        """Filter for Person rows only (the granted files are matched on the primary key).
+
+        Rows about a person (an order, a request, an application) use `rows_q`, which
+        matches the grants on their person column, never on their own id."""
         q = self._q(_COLUMNS["person"], "person")
         return q | Q(pk__in=sorted(self.person_pks)) if self.person_pks else q
+
+    def rows_q(self, person_field: str | None = "person") -> Q:
+        """Filter for rows that carry the place ids of a person (district … building) and,
+        when `person_field` is given, the person they are about: the rows of the places
+        whose person files the user sees, plus those of the people granted to it."""
+        if self.everything:
+            return Q()
+        q = Q(pk__in=[])
+        for level in _COLUMNS["person"]:
+            ids = self.people_ids.get(level)
+            if ids:
+                q |= Q(**{f"{level}_id__in": sorted(ids)})
+        if person_field is not None and self.person_pks:
+            q |= Q(**{f"{person_field}_id__in": sorted(self.person_pks)})
+        return q
 
     def dwelling_q(self) -> Q:
         """Filter for Dwelling rows (which carry building and zone ids)."""

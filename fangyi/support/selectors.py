@@ -1,8 +1,9 @@
 """Reads for supplies and care, always scoped.
 
 - Staff see the rows of their place subtree (`duty.scope`: rows here carry the same
-  place ids as Person rows, so `scope.person_q()` filters them), plus whatever is
-  assigned to them.
+  place ids as Person rows, so `scope.rows_q("person")` filters them, matching the
+  files granted to a places-only role on the row's person, never on its id), plus
+  whatever is assigned to them.
 - A volunteer (role `volunteer`) sees only what is assigned to them: their door
   deliveries, their requests, their recurring visits; nothing else of the zone.
 - Operators see everything. Anonymous users see nothing (residents go through their
@@ -75,7 +76,11 @@ def served_person_ids(staff_id: int) -> list[int]:
     )
 
 
-def _scoped(user, queryset: QuerySet, assigned_field: str | None) -> QuerySet:
+def _scoped(
+    user, queryset: QuerySet, assigned_field: str | None, person_field: str | None
+) -> QuerySet:
+    """Rows of the user's person-file places, the rows about the people granted to it
+    (matched on `person_field`, never on the row's own id), and the rows given to it."""
     if user is None or not user.is_authenticated or not user.is_active:
         return queryset.none()
     staff = staff_of(user)
@@ -85,31 +90,31 @@ def _scoped(user, queryset: QuerySet, assigned_field: str | None) -> QuerySet:
     scope = scope_for(user)
     if scope.everything:
         return queryset
-    return queryset.filter(scope.person_q() | mine)
+    return queryset.filter(scope.rows_q(person_field) | mine)
 
 
 def orders_for(user) -> QuerySet[Order]:
-    return _scoped(user, Order.objects.all(), "deliverer")
+    return _scoped(user, Order.objects.all(), "deliverer", "person")
 
 
 def requests_for(user) -> QuerySet[ServiceRequest]:
-    return _scoped(user, ServiceRequest.objects.all(), "assigned_to")
+    return _scoped(user, ServiceRequest.objects.all(), "assigned_to", "person")
 
 
 def visits_for(user) -> QuerySet[RecurringVisit]:
-    return _scoped(user, RecurringVisit.objects.all(), "volunteer")
+    return _scoped(user, RecurringVisit.objects.all(), "volunteer", "person")
 
 
 def volunteers_for(user) -> QuerySet[Volunteer]:
     if is_volunteer(user):
         return Volunteer.objects.filter(staff=staff_of(user))
-    return _scoped(user, Volunteer.objects.all(), None)
+    return _scoped(user, Volunteer.objects.all(), None, None)
 
 
 def care_groups_for(user) -> QuerySet[CareGroup]:
     if is_volunteer(user):
         return CareGroup.objects.none()
-    return _scoped(user, CareGroup.objects.all(), None)
+    return _scoped(user, CareGroup.objects.all(), None, None)
 
 
 def zones_for(user) -> QuerySet[Zone]:
