@@ -34,6 +34,35 @@ def _person_rows(case: QuarantineCase) -> list[tuple[str, object]]:
     ]
 
 
+def _issuer(case: QuarantineCase) -> tuple[str, str]:
+    """The issuing unit (the person's community's prevention office) and whom to call:
+    the facility of the latest stage that has one, else the zone's contact."""
+    person = case.person
+    unit = (
+        _("%(community)s epidemic prevention and control office")
+        % {"community": person.community.name}
+        if person.community_id
+        else _("Epidemic prevention and control office")
+    )
+    stage = case.stages.filter(facility__isnull=False).select_related("facility")
+    latest = stage.order_by("-started_at").first()
+    phone = (latest.facility.phone if latest else "") or (
+        person.zone.contact_phone if person.zone_id else ""
+    )
+    return unit, phone or "—"
+
+
+def _signature(doc, case: QuarantineCase) -> None:
+    """Who issues the document, whom to call, and room for the unit's seal."""
+    unit, phone = _issuer(case)
+    doc.spacer(8)
+    doc.paragraph(_("Contact phone: %(phone)s") % {"phone": phone})
+    doc.spacer(6)
+    doc.paragraph(_("Issuing unit (seal): %(unit)s") % {"unit": unit}, align="right")
+    doc.spacer(28)  # the seal goes here
+    doc.paragraph(_("Issued on %(date)s") % {"date": _date(timezone.localdate())}, align="right")
+
+
 def notice_pdf(case: QuarantineCase, checkin_url: str | None = None) -> bytes:
     days = case_days(case)
     doc = pdf_document(title=f"{_('Quarantine notice')} {case.case_no}")
@@ -63,8 +92,7 @@ def notice_pdf(case: QuarantineCase, checkin_url: str | None = None) -> bytes:
     if checkin_url:
         doc.spacer(6)
         doc.qr_code(checkin_url, size=40, caption=_("Scan to send your daily health check"))
-    doc.spacer(10)
-    doc.paragraph(_("Issued on %(date)s") % {"date": _date(timezone.localdate())}, align="right")
+    _signature(doc, case)
     return doc.render()
 
 
@@ -87,8 +115,7 @@ def certificate_pdf(case: QuarantineCase) -> bytes:
         )
         % {"start": _date(case.start_date), "end": _date(case.released_on)}
     )
-    doc.spacer(10)
-    doc.paragraph(_("Issued on %(date)s") % {"date": _date(timezone.localdate())}, align="right")
+    _signature(doc, case)
     return doc.render()
 
 
