@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from fangyi.core.documents import pdf_document, pdf_response
+from fangyi.core.templatetags.fangyi_tags import list_separator
 from fangyi.places.models import Zone
 from fangyi.support.models import Order
 
@@ -19,7 +20,7 @@ ITEMS_SIZE = 12
 
 def order_items_text(order: Order) -> str:
     """`菜包A ×2、鸡蛋 ×1` from the prefetched lines."""
-    return "、".join(f"{line.item.name} ×{line.quantity}" for line in order.lines.all())
+    return list_separator().join(f"{line.item.name} ×{line.quantity}" for line in order.lines.all())
 
 
 def labels_document(zone: Zone, day: dt.date, orders: list[Order]) -> bytes:

@@ -32,11 +32,21 @@ def level_plural(level: str) -> str:
     return PLURALS.get(level, level)
 
 
+def list_separator() -> str:
+    """The separator of an enumeration in the active language: 、 in Chinese, ", " else."""
+    return "、" if (get_language() or "").startswith("zh") else ", "
+
+
 @register.filter
 def enumeration(items) -> str:
     """Join items as the language does: 甲、乙、丙 in Chinese, "a, b, c" in English."""
-    separator = "、" if (get_language() or "").startswith("zh") else ", "
-    return separator.join(str(item) for item in items)
+    return list_separator().join(str(item) for item in items)
+
+
+@register.simple_tag
+def sep() -> str:
+    """`{% if not forloop.last %}{% sep %}{% endif %}` between the items of a loop."""
+    return list_separator()
 
 
 @register.filter
