@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from fangyi.api import api
+from fangyi.core.middleware import resident_page
 from fangyi.people import views as people_views
 from fangyi.places import views as places_views
 from fangyi.quarantine import views as quarantine_views
@@ -11,6 +12,12 @@ urlpatterns = [
     path("", places_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("places/<str:level>/<int:pk>/", places_views.place_detail, name="place"),
     path("dwellings/<int:pk>/", places_views.dwelling_detail, name="dwelling"),
     path(
@@ -26,7 +33,7 @@ urlpatterns = [
     path("screening/", include("fangyi.screening.urls")),
     path("jobs/", include("fangyi.jobs.urls")),
     path("support/", include("fangyi.support.urls")),
-    path("c/<str:token>/", quarantine_views.checkin_page, name="checkin"),
+    path("c/<str:token>/", resident_page(quarantine_views.checkin_page), name="checkin"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -3,7 +3,9 @@
 Django's LocaleMiddleware would follow the browser's Accept-Language, so a phone or
 PC set to English would get English pages unasked. fangyi is Chinese first: pages
 use the language cookie set by the switch on every page, else zh-hans. The API
-also honours Accept-Language, for other systems that ask for English.
+also honours Accept-Language, for other systems that ask for English, and so do the
+pages residents open from a link without logging in (`resident_page`): a resident whose
+phone speaks English (a foreign worker, a Hong Kong resident) gets English unasked.
 """
 
 from django.conf import settings
@@ -32,6 +34,21 @@ def language_for(request) -> str:
     return settings.LANGUAGE_CODE
 
 
+def resident_page(view):
+    """Mark a view as a page residents open from a link, without logging in: when no
+    language was chosen with the switch, it follows the phone's Accept-Language."""
+    view.fangyi_resident_page = True
+    return view
+
+
+def _browser_language(request) -> str | None:
+    supported = {code for code, _name in settings.LANGUAGES}
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in supported:
+        return None  # chosen with the switch: that wins
+    asked = translation.get_language_from_request(request)
+    return asked if asked in supported else None
+
+
 class LanguageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -42,5 +59,12 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         patch_vary_headers(response, ("Cookie", "Accept-Language"))
-        response.headers.setdefault("Content-Language", language)
+        response.headers.setdefault("Content-Language", translation.get_language() or language)
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "fangyi_resident_page", False):
+            asked = _browser_language(request)
+            if asked:
+                translation.activate(asked)
+                request.LANGUAGE_CODE = translation.get_language()

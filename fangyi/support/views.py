@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangyi.core.middleware import resident_page
 from fangyi.core.ratelimit import allow
 from fangyi.people.identity import mask_phone
 from fangyi.people.selectors import person_get, person_search
@@ -651,6 +652,7 @@ def _refused(request, reason) -> HttpResponse:
     return render(request, "support/resident_refused.html", {"reason": reason}, status=404)
 
 
+@resident_page
 @require_http_methods(["GET", "POST"])
 def resident(request, token: str):
     """The resident's page: order for the next round, their orders and requests."""

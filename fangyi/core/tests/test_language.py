@@ -1,5 +1,6 @@
 """Chinese first: pages are zh-hans unless the user chose English with the switch."""
 
+import pytest
 from django.conf import settings
 
 
@@ -27,3 +28,25 @@ def test_api_follows_accept_language(client, db):
     assert response.status_code == 401
     assert response.json()["error"]["message"].startswith("Send a valid token")
     assert response["Content-Language"] == "en"
+
+
+# Pages residents open from a link, without logging in, follow the phone's language.
+RESIDENT_PAGES = ["/c/not-a-real-token/", "/support/r/not-a-real-token/"]
+
+
+@pytest.mark.parametrize("url", RESIDENT_PAGES)
+def test_resident_pages_follow_the_phone_language(client, db, url):
+    english = client.get(url, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english["Content-Language"] == "en"
+    assert '<html lang="en">' in english.content.decode()
+    chinese = client.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert chinese["Content-Language"] == "zh-hans"
+    unasked = client.get(url)
+    assert unasked["Content-Language"] == "zh-hans"
+
+
+@pytest.mark.parametrize("url", RESIDENT_PAGES)
+def test_the_language_switch_wins_over_the_phone_language(client, db, url):
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(url, headers={"Accept-Language": "en"})
+    assert page["Content-Language"] == "zh-hans"
