@@ -52,10 +52,14 @@ STATUS_ORDER: dict[str, int] = {
 }
 
 
-def _managed_q(user) -> Q:
+def _managed_q(user) -> Q | None:
+    """The campaigns whose place's person files the user keeps; None: all of them.
+
+    None rather than an empty Q, which an OR drops (`Q() | Q(x)` is `Q(x)`): operators
+    would have seen only the campaigns they are on a team of."""
     scope = scope_for(user)
     if scope.everything:
-        return Q()
+        return None
     q = Q(pk__in=[])
     for level in ("district", "street", "community", "zone"):
         ids = scope.people_ids.get(level)
@@ -68,10 +72,12 @@ def campaigns_for(user) -> QuerySet[Campaign]:
     """Campaigns the user manages (scope covers the place) or is on a team of."""
     if not user.is_authenticated:
         return Campaign.objects.none()
-    member = Campaign.objects.filter(teams__memberships__staff__user=user).values("pk")
-    return Campaign.objects.filter(_managed_q(user) | Q(pk__in=member)).select_related(
-        "street", "community", "zone"
-    )
+    managed = _managed_q(user)
+    campaigns = Campaign.objects.all()
+    if managed is not None:
+        member = Campaign.objects.filter(teams__memberships__staff__user=user).values("pk")
+        campaigns = campaigns.filter(managed | Q(pk__in=member))
+    return campaigns.select_related("street", "community", "zone")
 
 
 def campaign_manages(user, campaign: Campaign) -> bool:
