@@ -16,16 +16,17 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Staff
 from fangyi.duty.scope import scope_for
+from fangyi.people.identity import mask_phone
 from fangyi.places.models import Zone
-from fangyi.quarantine.choices import ACTIVE_STATES
-from fangyi.quarantine.models import QuarantineCase
+from fangyi.quarantine.choices import ACTIVE_STATES, CaseState
+from fangyi.quarantine.models import QuarantineCase, Stage
 from fangyi.support import rules
 from fangyi.support.choices import OPEN_REQUEST_STATES, OrderStatus, RequestStatus
 from fangyi.support.models import (
@@ -187,25 +188,46 @@ def catalogue_for_zone(zone_id: int, date: dt.date) -> QuerySet[CatalogueItem]:
     )
 
 
-def in_quarantine_q(day_field: str = "delivery_date") -> Exists:
-    """Whether the row's person has an open quarantine case begun by the row's day."""
+def in_quarantine_q(
+    day_field: str = "delivery_date", states: tuple[str, ...] = ACTIVE_STATES
+) -> Exists:
+    """Whether the row's person has an open quarantine case begun by the row's day
+    (in one of `states`)."""
     return Exists(
         QuarantineCase.objects.filter(
             person_id=OuterRef("person_id"),
-            state__in=ACTIVE_STATES,
+            state__in=states,
             start_date__lte=OuterRef(day_field),
         )
     )
 
 
+# Quarantined away from home: the bag does not go to their door.
+AWAY_STATES = (CaseState.STATION, CaseState.OBSERVATION, CaseState.HOSPITAL)
+
+
+def away_at_subquery() -> Subquery:
+    """The facility where the row's person is quarantined away from home now, or None."""
+    return Subquery(
+        Stage.objects.filter(
+            case__person_id=OuterRef("person_id"),
+            case__state__in=AWAY_STATES,
+            ended_at__isnull=True,
+        )
+        .order_by("-started_at")
+        .values("facility__name")[:1]
+    )
+
+
 def with_details(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Orders with what a list, a label or a pick list needs, in a fixed number of queries.
-    `to_door` is derived: a person in quarantine on the delivery day gets the bag at the
-    door (by a volunteer), everyone else at the gate."""
+    `to_door` is derived: a person quarantined at home on the delivery day gets the bag
+    at the door (by a volunteer), everyone else at the gate; `away_at` names the station,
+    observation point or hospital where the person is now (nobody is home to take it)."""
     return (
         orders.select_related("person", "person__dwelling", "building", "zone", "deliverer")
         .prefetch_related("lines__item__supplier")
-        .annotate(to_door=in_quarantine_q())
+        .annotate(to_door=in_quarantine_q(states=(CaseState.HOME,)), away_at=away_at_subquery())
     )
 
 
@@ -287,13 +309,16 @@ def my_deliveries(user, today: dt.date) -> list[Order]:
     staff = staff_of(user)
     if staff is None:
         return []
-    return list(
+    orders = list(
         with_details(
             Order.objects.filter(
                 deliverer=staff, status=OrderStatus.PLACED, delivery_date__gte=today
             )
         ).order_by("delivery_date", "building__name", "id")
     )
+    for order in orders:  # to call before coming: masked, revealed on request (logged)
+        order.masked_phone = mask_phone(order.person.phone) if order.person.phone else ""  # type: ignore[attr-defined]
+    return orders
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from fangyi.support.models import (
     Supplier,
     Volunteer,
 )
+from fangyi.support.selectors import away_at_subquery
 
 ERR_NO_HOME = _("This person has no dwelling in the files: groceries cannot be delivered.")
 ERR_EMPTY = _("Choose at least one item.")
@@ -57,6 +58,10 @@ ERR_ORDER_NOT_OPEN = _("This order is {status}; it cannot be changed.")
 ERR_CANCEL_CLOSED = _("Orders for {date} closed at {deadline}; ask your community staff.")
 ERR_MISSING = _("Missing cannot be more than ordered ({quantity}).")
 ERR_NOT_VOLUNTEER = _("Choose a volunteer or staff member from the roster.")
+ERR_AWAY_FROM_HOME = _(
+    "{name} is quarantined at {facility}, not at home: nobody is there to take the bag. "
+    "Cancel the order or keep it at the gate."
+)
 ERR_REQUEST_NOT_OPEN = _("This request is {status}; it cannot be changed.")
 ERR_KIND = _("Choose a kind from the list.")
 ERR_DESCRIPTION = _("Say briefly what is needed.")
@@ -334,6 +339,17 @@ def order_assign(*, order: Order, deliverer: Staff | None) -> Order:
         )
     if deliverer is not None and not deliverer.active:
         raise ValidationError({"deliverer": [ERR_NOT_VOLUNTEER]})
+    if deliverer is not None:
+        away = (
+            Order.objects.filter(pk=order.pk)
+            .annotate(away=away_at_subquery())
+            .values_list("away", flat=True)[0]
+        )
+        if away:
+            raise ValidationError(
+                str(ERR_AWAY_FROM_HOME).format(name=order.person.name, facility=away),
+                code="away_from_home",
+            )
     order.deliverer = deliverer
     order.save(update_fields=["deliverer"])
     return order
