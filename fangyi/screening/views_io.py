@@ -25,9 +25,12 @@ from fangyi.jobs.services import job_start
 from fangyi.places.selectors import place_get
 from fangyi.screening import exporting, importing
 from fangyi.screening.forms import UploadForm, mapping_choices
+from fangyi.screening.importing.limits import ERR_UPLOAD_SIZE, MIB
 
 # A file checked on the page is kept this long for the commit that follows.
 UPLOAD_KEEP_SECONDS = 24 * 3600
+# The multipart envelope around the file (boundaries, the CSRF token, the headers).
+UPLOAD_FORM_OVERHEAD = 64 * 1024
 
 
 # ---- export and import ----------------------------------------------------------------
@@ -136,12 +139,19 @@ def _zone(request, zone_pk: int):
 @require_POST
 def import_upload(request, zone_pk: int):
     zone = _zone(request, zone_pk)
+    back = redirect("screening:place_people", "zone", zone.pk)
+    # A body larger than the upload limit is refused before Django reads it to disk.
+    limit = importing.current_limits()
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if length.isdigit() and int(length) > limit.upload_bytes + UPLOAD_FORM_OVERHEAD:
+        messages.error(request, ERR_UPLOAD_SIZE.format(limit=limit.upload_bytes // MIB))
+        return back
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
                 messages.error(request, message)
-        return redirect("screening:place_people", "zone", zone.pk)
+        return back
     token = secrets.token_hex(12)
     upload = form.cleaned_data["file"]
     suffix = ".csv" if upload.name.lower().endswith(".csv") else ".xlsx"
@@ -149,16 +159,28 @@ def import_upload(request, zone_pk: int):
     with open(path, "wb") as handle:
         for chunk in upload.chunks():
             handle.write(chunk)
+    # The whole file is read once, holding nothing: a file over any limit is refused now
+    # (with the limit named), and not kept.
+    try:
+        importing.count_rows(path, upload.name)
+    except importing.ImportFileError as exc:
+        path.unlink(missing_ok=True)
+        messages.error(request, exc.message)
+        return back
     request.session[f"import-{token}"] = {"name": upload.name, "suffix": suffix}
     return redirect("screening:import_check", zone.pk, token)
 
 
-def _mapping_from(post) -> dict[int, str]:
-    return {
-        int(key.removeprefix("col-")): value
-        for key, value in post.items()
-        if key.startswith("col-") and key.removeprefix("col-").isdigit() and value
-    }
+def _mapping_from(post, columns: int) -> dict[int, str]:
+    """The mapping as posted: columns of the file to known fields (a forged post's other
+    keys and values are ignored)."""
+    mapping = {}
+    for key, value in post.items():
+        col = key.removeprefix("col-")
+        known = value in importing.FIELDS_BY_NAME
+        if known and key.startswith("col-") and col.isdigit() and int(col[:6]) < columns:
+            mapping[int(col)] = value
+    return mapping
 
 
 def _import_job_for(request, zone, token: str):
@@ -214,7 +236,7 @@ def import_check(request, zone_pk: int, token: str):
     large = job is not None or more or len(rows) - header.row > limit
     mapping = header.mapping
     if request.method == "POST":
-        mapping = _mapping_from(request.POST)
+        mapping = _mapping_from(request.POST, len(header.labels))
     elif job is not None:
         mapping = {int(col): name for col, name in job.params.get("mapping", {}).items()}
     context.update(

@@ -145,6 +145,7 @@ def test_large_file_is_checked_by_a_job_and_the_report_shown(client, tree, setti
 
 def test_report_lists_the_first_problems_and_the_total(client, tree, settings, monkeypatch):
     settings.SCREENING_IMPORT_INLINE_ROWS = 5
+    monkeypatch.setattr(importing.rows, "REPORT_PROBLEMS_SHOWN", 2)
     monkeypatch.setattr(importing, "REPORT_PROBLEMS_SHOWN", 2)
     client.force_login(tree.users["zone"])
     check_url = _upload(client, tree.zones[0], csv_bytes([HEADER, *_problem_rows()]), "a.csv")
@@ -205,7 +206,7 @@ def test_failing_import_job_shows_its_error_and_saves_nothing(client, tree, sett
     def broken_insert(model, rows, batch=1000):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(importing, "_insert", broken_insert)
+    monkeypatch.setattr(importing.write, "_insert", broken_insert)
     before = (Person.objects.count(), PersonEvent.objects.count(), Dwelling.objects.count())
     client.force_login(tree.users["zone"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
