@@ -39,6 +39,9 @@ fangyi/static/vendor/.stamp: package.json package-lock.json
 	cp node_modules/htmx.org/dist/htmx.min.js fangyi/static/vendor/
 	cp node_modules/jsqr/dist/jsQR.js fangyi/static/vendor/
 	cp node_modules/echarts/dist/echarts.min.js fangyi/static/vendor/
+	mkdir -p fangyi/static/vendor/swagger-ui
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \
+		node_modules/swagger-ui-dist/LICENSE fangyi/static/vendor/swagger-ui/
 	touch $@
 
 assets: fangyi/static/vendor/.stamp

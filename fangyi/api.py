@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer, SessionAuth
 
 from fangyi.core import api_errors
-from fangyi.duty.services import api_token_user
+from fangyi.duty.services import TokenRefused, api_token_user, user_is_staff_member
 
 
 class BearerToken(HttpBearer):
-    """Staff authenticate with `Authorization: Bearer <token>` (see `fangyi token`)."""
+    """Staff authenticate with `Authorization: Bearer <token>` (see `fangyi token`). An
+    expired or revoked token is refused (401) with its reason (TokenRefused), not
+    passed on to the session check."""
 
     def authenticate(self, request, token):
         user = api_token_user(token)
         if user is not None:
             request.user = user
         return user
+
+
+class StaffDocs(Swagger):
+    """/api/docs: Swagger UI from the project's own static files (swagger-ui-dist from
+    the npm registry, copied by `make assets`; no CDN), for logged-in staff only. An
+    anonymous visitor is sent to the login page; a login without staff record gets 403."""
+
+    def render_page(self, request, api, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user_is_staff_member(request.user):
+            raise PermissionDenied
+        settings = {**self.settings, "url": self.get_openapi_url(api, kwargs)}
+        return render(request, "api_docs.html", {"api": api, "settings": json.dumps(settings)})
 
 
 class PageSession(SessionAuth):
@@ -36,8 +58,15 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api",
     auth=[BearerToken(), PageSession()],
+    docs=StaffDocs(),
 )
 api_errors.install(api)
+
+
+@api.exception_handler(TokenRefused)
+def token_refused(request, exc):
+    return api.create_response(request, api_errors.error_body(exc.code, exc.message), status=401)
+
 
 from fangyi.passes.api import router as passes_router  # noqa: E402
 from fangyi.people.api import router as people_router  # noqa: E402

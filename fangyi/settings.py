@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -16,6 +17,10 @@ SECRET_KEY = env_secret_key("FANGYI_SECRET_KEY", VAR_DIR / "secret_key")
 DEBUG = env_bool("FANGYI_DEBUG", False)
 ALLOWED_HOSTS = env_list("FANGYI_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("FANGYI_CSRF_TRUSTED_ORIGINS", [])
+# Addresses of the reverse proxies in front of the app, whose X-Forwarded-For names the
+# client (core.middleware.client_ip): the login lockout, rate limits and access log
+# count clients, not the proxy.
+TRUSTED_PROXIES = frozenset(env_list("FANGYI_TRUSTED_PROXIES", []))
 
 DATABASES = {"default": env_database("FANGYI_DATABASE_URL", VAR_DIR / "fangyi.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -27,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "fangyi.core",
     "fangyi.places",
     "fangyi.people",
@@ -50,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fangyi.urls"
@@ -73,8 +81,31 @@ TEMPLATES = [
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "fangyi.duty.auth.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes, attempts kept in the database): the lockout backend
+# comes first and refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "fangyi.duty.auth.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "fangyi.duty.auth.LoginLockoutHandler"
+# Per account and, separately, per client address: an account is locked after
+# AXES_FAILURE_LIMIT failures, an address after LOGIN_FAILURES_PER_ADDRESS (higher,
+# because a community office puts all its staff behind one address).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURES_PER_ADDRESS = 20
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_CLIENT_IP_CALLABLE = "fangyi.core.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "fangyi.duty.auth.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -104,8 +135,16 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
+# Served over HTTPS: cookies only over HTTPS, every plain-HTTP request redirected, and
+# browsers told (HSTS) to use HTTPS for a year. Behind a proxy that terminates HTTPS,
+# gunicorn must trust its X-Forwarded-Proto (`--forwarded-allow-ips`), or every request
+# looks like plain HTTP and is redirected again.
 SESSION_COOKIE_SECURE = env_bool("FANGYI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
+SECURE_HSTS_PRELOAD = SESSION_COOKIE_SECURE
 
 LOGGING = {
     "version": 1,

@@ -14,10 +14,20 @@ from django.utils.cache import patch_vary_headers
 
 
 def client_ip(request) -> str | None:
-    """The client's address as gunicorn gives it (REMOTE_ADDR): behind a proxy, the
-    proxy's unless gunicorn takes it from the proxy (`--forwarded-allow-ips`). Kept in
-    the access log of reveals and exports, and counted by the rate limits."""
-    return request.META.get("REMOTE_ADDR")
+    """The client's address: REMOTE_ADDR, except when that is one of the proxies named in
+    FANGYI_TRUSTED_PROXIES: then the last address in X-Forwarded-For that is not such a
+    proxy (what a client writes there itself comes before, and is not believed). Behind a
+    proxy without that setting every client has the proxy's address. Kept in the access
+    log of reveals and exports, counted by the rate limits and the login lockout."""
+    address = request.META.get("REMOTE_ADDR")
+    trusted = settings.TRUSTED_PROXIES
+    if address in trusted:
+        hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        for hop in reversed([hop.strip() for hop in hops if hop.strip()]):
+            address = hop
+            if hop not in trusted:
+                break
+    return address
 
 
 def language_for(request) -> str:

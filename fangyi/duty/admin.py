@@ -20,8 +20,19 @@ class StaffAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("user", "label", "created_at", "last_used_at")
-    readonly_fields = ("user", "digest", "created_at", "last_used_at")
+    list_display = (
+        "prefix",
+        "user",
+        "label",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("prefix", "user__username", "label")
+    # Revoking is setting "revoked at"; the rest is what `fangyi token` made.
+    readonly_fields = ("user", "digest", "prefix", "created_at", "expires_at", "last_used_at")
 
     def has_add_permission(self, request):
         # Tokens are made with `fangyi token USERNAME`, which shows the token once.

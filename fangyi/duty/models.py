@@ -121,12 +121,19 @@ class Assignment(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API; only its SHA-256 is stored."""
+    """A bearer token for the API; only its SHA-256 is stored, with the token's first
+    characters (`prefix`) so that an operator can tell tokens apart and revoke one.
+    A token stops working when it expires or is revoked; it is kept, so that using it
+    is refused with the reason."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=16, blank=True, db_index=True)
     label = models.CharField(_("label"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # None for the tokens made before tokens expired: they work until revoked.
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:

@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 
 from fangyi.core.api_errors import error_body, validation_error_body
 from fangyi.core.middleware import language_for
-from fangyi.duty.services import api_token_principal
+from fangyi.duty.services import TokenRefused, api_token_principal
 from fangyi.passes import scanning
 from fangyi.passes.tokens import PassRefused
 
@@ -156,7 +156,10 @@ class ScanFastPath:
         return headers
 
     def _check(self, environ: dict[str, Any], payload: dict[str, Any]) -> tuple[int, dict]:
-        principal = api_token_principal(environ["HTTP_AUTHORIZATION"][7:].strip())
+        try:
+            principal = api_token_principal(environ["HTTP_AUTHORIZATION"][7:].strip())
+        except TokenRefused as refusal:  # expired or revoked, with the reason
+            return 401, error_body(refusal.code, refusal.message)
         if principal is None:
             message = _("Send a valid token: Authorization: Bearer <token>.")
             return 401, error_body("unauthenticated", message)
