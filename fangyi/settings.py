@@ -69,7 +69,12 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "fangyi" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["fangyi.core.templatetags.fangyi_tags"],
+            "builtins": [
+                "fangyi.core.templatetags.fangyi_tags",
+                "fangyi.places.templatetags.places_tags",
+                "fangyi.people.templatetags.people_tags",
+                "fangyi.quarantine.templatetags.quarantine_tags",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

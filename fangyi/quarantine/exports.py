@@ -7,9 +7,9 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from fangyi.core.spreadsheets import Sheet, xlsx_response
-from fangyi.core.templatetags.fangyi_tags import alert_detail, slot_label
 from fangyi.people.identity import mask_document
 from fangyi.quarantine.selectors import case_days
+from fangyi.quarantine.templatetags.quarantine_tags import alert_detail, slot_label
 
 
 def _person_cells(person) -> list:

@@ -1,35 +1,15 @@
-"""Template filters used across the site (registered as builtins in settings)."""
+"""Template filters used across the site (registered as builtins in settings).
+
+`core` knows no domain app: filters about one app's data live in that app's own
+library (places_tags, people_tags, quarantine_tags), also builtins.
+"""
 
 from django import template
 from django.utils.html import format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.places.choices import Level
-
 register = template.Library()
-
-# fangyi.screening.services.team_source writes "screening team <name>".
-SCREENING_TEAM_PREFIX = "screening team "
-
-PLURALS = {
-    "district": _("districts"),
-    "street": _("streets"),
-    "community": _("communities"),
-    "zone": _("zones"),
-    "building": _("buildings"),
-}
-
-
-@register.filter
-def verbose_level(_place, level: str) -> str:
-    """The label of a place level: `{{ place|verbose_level:"zone" }}` → 围合区."""
-    return Level(level).label
-
-
-@register.filter
-def level_plural(level: str) -> str:
-    return PLURALS.get(level, level)
 
 
 def list_separator() -> str:
@@ -65,46 +45,6 @@ def author(user, empty: str = "") -> str:
 @register.filter
 def names(items) -> list[str]:
     return [item.name for item in items]
-
-
-@register.filter
-def source_label(source: str) -> str:
-    """How a change came in (people.choices.SOURCE_LABELS), or the stored text."""
-    from fangyi.people.choices import SOURCE_LABELS
-
-    if source.startswith(SCREENING_TEAM_PREFIX):
-        return _("screening team %(name)s") % {"name": source[len(SCREENING_TEAM_PREFIX) :]}
-    return SOURCE_LABELS.get(source, source)
-
-
-@register.filter
-def symptom_labels(codes) -> list[str]:
-    from fangyi.quarantine.choices import SYMPTOMS
-
-    labels = dict(SYMPTOMS)
-    return [str(labels.get(code, code)) for code in codes or ()]
-
-
-@register.filter
-def case_action_label(action: str) -> str:
-    from fangyi.quarantine.choices import CASE_ACTIONS
-
-    return CASE_ACTIONS.get(action, action)
-
-
-@register.filter
-def slot_label(slot: str) -> str:
-    from fangyi.quarantine.choices import SLOT_LABELS
-
-    return SLOT_LABELS.get(slot, slot)
-
-
-@register.filter
-def alert_detail(alert) -> str:
-    """An alert's detail in the reader's language: symptoms are stored as codes."""
-    if alert.kind == "symptom":
-        return enumeration(symptom_labels(alert.detail.split(",")))
-    return alert.detail
 
 
 @register.filter
