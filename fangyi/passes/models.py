@@ -113,6 +113,14 @@ class Pass(models.Model):
         ordering = ["-issued_at", "-id"]
         verbose_name = _("pass")
         verbose_name_plural = _("passes")
+        constraints = [
+            # One person holds one valid pass: a new one replaces the old (services).
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(revoked_at__isnull=True),
+                name="pass_one_valid_per_person",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code

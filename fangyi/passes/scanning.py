@@ -253,29 +253,29 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
     if token:
         token_district, pass_id, key = tokens.read_token(token)
         if token_district != district_code:
-            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
+            raise PassRefused("other_district")
         rows = run(_PASS_BY_ID, (moment, pass_id))
         row = rows[0] if rows else None
         if row is None or not secrets.compare_digest(row[1], key):
-            raise PassRefused(tokens.ERR_ALTERED)
+            raise PassRefused("altered")
     elif code:
         normal = tokens.normalise_code(code)
         rows = run(_PASS_BY_CODE, (moment, normal))
         row = rows[0] if rows else None
         if row is None:
-            raise PassRefused(tokens.ERR_UNKNOWN)
+            raise PassRefused("unknown")
         if row[2] != district_code:
-            raise PassRefused(tokens.ERR_OTHER_DISTRICT)
+            raise PassRefused("other_district")
     else:
         raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
     if row[3]:
         if row[4]:
-            raise PassRefused(tokens.ERR_REPLACED)
+            raise PassRefused("replaced")
         if row[5] == REJECTED_REVOKE_REASON:
-            raise PassRefused(tokens.ERR_REJECTED)
-        raise PassRefused(tokens.ERR_REVOKED)
+            raise PassRefused("rejected")
+        raise PassRefused("revoked")
     if row[6]:
-        raise PassRefused(tokens.ERR_EXPIRED)
+        raise PassRefused("expired")
     holder = None
     if row[7] is not None:
         holder = Holder(

@@ -4,6 +4,7 @@ a person's state for the colour rules is read by the scan path after the gate ch
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -55,14 +56,43 @@ def zones_visible(user) -> QuerySet[Zone]:
     return Zone.objects.filter(scope_for(user).place_q("zone"))
 
 
+# --- who keeps the person files ------------------------------------------------------------
+
+
+def keeps_files_of(user, level: str, obj) -> bool:
+    """Whether the user keeps the person files of `obj`, a place at `level` or a row that
+    carries the place ids of a dwelling (`level` "person": a Person, a PassApplication).
+
+    Only the files of the user's places count: gate guards and volunteers keep none
+    (duty.scope.PLACES_ONLY_ROLES), and the single files granted to a volunteer (the
+    people it serves now) are files it may open, not files it keeps."""
+    return scope_for(user).covers_people_of(level, obj)
+
+
+def _kept_q(user) -> Q:
+    """Filter for rows carrying a dwelling's place ids (district … building columns):
+    those of the places whose person files the user keeps. Never the granted person
+    ids: they are ids of Person rows and would match rows of another table by their
+    own id (a volunteer serving person 3 saw application 3)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    q = Q(pk__in=[])
+    for level, ids in scope.people_ids.items():
+        if ids:
+            q |= Q(**{f"{level}_id__in": sorted(ids)})
+    return q
+
+
 # --- applications and passes ----------------------------------------------------------
 
 
 def applications_for(user) -> QuerySet[PassApplication]:
-    """Applications for dwellings in the user's scope (the verification queue)."""
+    """Applications for dwellings whose person files the user keeps (the verification
+    queue): the building's grid worker and everyone above; no guard, no volunteer."""
     if not user.is_authenticated:
         return PassApplication.objects.none()
-    return PassApplication.objects.filter(scope_for(user).person_q())
+    return PassApplication.objects.filter(_kept_q(user))
 
 
 def application_get(user, pk: int) -> PassApplication:
@@ -70,6 +100,58 @@ def application_get(user, pk: int) -> PassApplication:
     if app is None:
         raise Http404
     return app
+
+
+@dataclass(frozen=True)
+class FileMatch:
+    """How a pending application compares with the person file of its document.
+
+    `found`: a file has this document number. The other fields are None when no file
+    is found, or when the file lies outside the reviewer's places (its name, phone and
+    dwelling are not the reviewer's to compare, as a duplicate ID elsewhere is reported
+    without the other file's name). `may_open`: the reviewer may open the file."""
+
+    found: bool
+    person_id: int | None = None
+    verified: bool | None = None
+    name: bool | None = None
+    phone: bool | None = None
+    dwelling: bool | None = None
+    may_open: bool = False
+
+    @property
+    def full(self) -> bool:
+        """Everything the applicant typed matches a verified file."""
+        return bool(self.verified and self.name and self.phone and self.dwelling)
+
+
+def application_matches(user, applications: list[PassApplication]) -> dict[int, FileMatch]:
+    """Per application id, how it compares with the file of its document (one query):
+    the queue shows it so the reviewer does not approve blind."""
+    numbers = {a.doc_number for a in applications}
+    columns = ("doc_type", "doc_number", "name", "phone", "verified", "dwelling_id")
+    places = ("building_id", "zone_id", "community_id", "street_id", "district_id")
+    people = Person.objects.filter(doc_number__in=sorted(numbers)).only(*columns, *places)
+    files = {(p.doc_type, p.doc_number): p for p in people}
+    scope = scope_for(user)
+    matches: dict[int, FileMatch] = {}
+    for app in applications:
+        person = files.get((app.doc_type, app.doc_number))
+        if person is None:
+            matches[app.pk] = FileMatch(found=False)
+        elif not keeps_files_of(user, "person", person):
+            matches[app.pk] = FileMatch(found=True, may_open=scope.covers("person", person))
+        else:
+            matches[app.pk] = FileMatch(
+                found=True,
+                person_id=person.pk,
+                verified=person.verified,
+                name=person.name == app.name,
+                phone=bool(person.phone) and person.phone == app.phone,
+                dwelling=person.dwelling_id == app.dwelling_id,
+                may_open=True,
+            )
+    return matches
 
 
 def pass_for_link(link_key: str) -> Pass:
@@ -85,8 +167,9 @@ def pass_for_link(link_key: str) -> Pass:
 
 
 def passes_of(user, person: Person) -> QuerySet[Pass]:
-    """Passes of a person the caller may see (the caller passes a scoped person)."""
-    if not scope_for(user).covers("person", person):
+    """Passes of a person whose file the user keeps (their links are the holder's
+    credentials: not for guards, nor for a volunteer serving the person)."""
+    if not user.is_authenticated or not keeps_files_of(user, "person", person):
         return Pass.objects.none()
     return Pass.objects.filter(person=person).order_by("-issued_at", "-id")
 

@@ -53,10 +53,64 @@ ERR_NOT_YOUR_CHECK = _("Only the guard who made the check records its decision."
 ERR_VISITOR_NAME = _("Enter the visitor's name.")
 ERR_REVIEWED = _("This alert was already reviewed.")
 ERR_OUTCOME = _("Choose cleared or referred.")
+ERR_NOT_YOURS = _(
+    "You may not do this: it is for the staff who keep the person files of this place."
+)
+ERR_REVIEW_NOT_YOURS = _(
+    "Only the zone's doctor or the staff who keep its person files review a gate fever."
+)
+ERR_FILE_ELSEWHERE = _(
+    "A person file with this document number lies outside your area: ask the staff of "
+    "that area to verify the applicant."
+)
+# Why an older pass stopped admitting when its holder got a new one (kept on the pass,
+# with who and when: the record of the replacement).
+REPLACED_REASON = "replaced"
 
 
 def _user(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+# --- who may do what ---------------------------------------------------------------------
+#
+# `by=None` is the system (the demo, commands); every page and API call passes the
+# acting user, anonymous included, and these rules decide for them.
+
+
+def application_may_decide(user, application: PassApplication) -> bool:
+    """Approve or reject an application: the staff who keep the person files of its
+    dwelling (the building's grid worker and everyone above); not guards or volunteers."""
+    return selectors.keeps_files_of(user, "person", application)
+
+
+@dataclass(frozen=True)
+class PassActions:
+    """What the user may do with a person's passes (pages show only these)."""
+
+    view: bool = False
+    issue: bool = False
+    revoke: bool = False
+
+
+def pass_actions_for(user, person: Person | None) -> PassActions:
+    """Issue, reissue and revoke a person's passes (and open their pass page, whose link
+    is the holder's credential): the staff who keep the person's file; not guards, not a
+    volunteer serving the person."""
+    if person is None or user is None or not selectors.keeps_files_of(user, "person", person):
+        return PassActions()
+    return PassActions(view=True, issue=True, revoke=True)
+
+
+def fever_alert_may_review(user, alert: GateFeverAlert) -> bool:
+    """Clear or refer a gate fever: the zone's doctor and the staff who keep the zone's
+    person files; never a guard (who would clear their own hold) or a volunteer."""
+    return selectors.keeps_files_of(user, "zone", alert.zone)
+
+
+def _require(by, allowed: bool, message=ERR_NOT_YOURS) -> None:
+    if by is not None and not allowed:
+        raise PermissionDenied(message)
 
 
 # --- applications ------------------------------------------------------------------------
@@ -110,6 +164,7 @@ def _new_pass(
 ) -> Pass:
     days = values_of(policy_in_force(timezone.localdate(now))).pass_valid_days
     for _attempt in range(5):
+        code = tokens.new_code()
         try:
             with transaction.atomic():
                 return Pass.objects.create(
@@ -117,14 +172,53 @@ def _new_pass(
                     application=application,
                     district_id=district_id,
                     key=tokens.new_key(),
-                    code=tokens.new_code(),
+                    code=code,
                     issued_at=now,
                     expires_at=now + dt.timedelta(days=days),
                     issued_by=_user(by),
                 )
-        except IntegrityError:  # pragma: no cover - a 50-bit code collided
-            continue
-    raise RuntimeError("could not draw a unique pass code")
+        except IntegrityError:
+            if Pass.objects.filter(code=code).exists():  # pragma: no cover - 50 bits collided
+                continue
+            raise  # the person got another valid pass meanwhile (pass_one_valid_per_person)
+    raise RuntimeError("could not draw a unique pass code")  # pragma: no cover
+
+
+def _retire_passes(*, person_id: int, by, now: dt.datetime) -> None:
+    """First half of a replacement: the person's valid passes stop admitting (one valid
+    pass per person is a constraint, so they go before the new one comes)."""
+    Pass.objects.filter(person_id=person_id, revoked_at__isnull=True).update(
+        revoked_at=now, revoke_reason=REPLACED_REASON, revoked_by=_user(by)
+    )
+
+
+def _mark_replaced(*, person_id: int, new: Pass, now: dt.datetime) -> None:
+    """Second half: the passes just retired point to the one that replaced them. With
+    revoked_at, revoked_by and the reason, this is the record of the replacement."""
+    Pass.objects.filter(
+        person_id=person_id,
+        revoked_at=now,
+        revoke_reason=REPLACED_REASON,
+        replaced_by__isnull=True,
+    ).exclude(pk=new.pk).update(replaced_by=new)
+
+
+def _issue_replacing(
+    *,
+    person: Person | None,
+    district_id: int,
+    application: PassApplication | None,
+    by,
+    now: dt.datetime,
+) -> Pass:
+    """A new pass; the holder's earlier valid passes are refused from now on as replaced.
+    Without a holder the same statements run for nobody (no person has id 0), so an
+    application that matches no file takes the same time as one that does."""
+    holder_id = person.pk if person is not None else 0
+    _retire_passes(person_id=holder_id, by=by, now=now)
+    new = _new_pass(district_id=district_id, person=person, application=application, by=by, now=now)
+    _mark_replaced(person_id=holder_id, new=new, now=now)
+    return new
 
 
 @dataclass(frozen=True)
@@ -133,19 +227,38 @@ class Submitted:
     pass_obj: Pass
 
 
+def _file_matches(person: Person | None, cleaned: dict[str, Any]) -> bool:
+    """Name, document, phone and dwelling all those of a verified file."""
+    return (
+        person is not None
+        and person.verified
+        and person.name == cleaned["name"]
+        and bool(person.phone)
+        and person.phone == cleaned["phone"]
+        and person.dwelling_id == cleaned["dwelling"].pk
+    )
+
+
 @transaction.atomic
 def application_submit(*, values: dict[str, Any], now: dt.datetime | None = None) -> Submitted:
-    """A resident applies (no login). A verified person file with the same document and
-    name gets a pass at once; otherwise the pass is yellow (unverified) until the grid
-    worker of the building approves the application."""
+    """A resident applies (no login). Approved at once only when name, document, phone
+    and dwelling all match a verified person file (the new pass then replaces the
+    person's old one); otherwise the application waits for the staff of the building.
+
+    Anybody may post anybody's name and ID number, so the answer must not tell whether
+    a file exists or what it says: every application that is not a full match gets the
+    same answer (pending, a pass page without colour or reason until verified), and
+    every application runs the same statements, so not even the time tells them apart."""
     now = now or timezone.now()
     cleaned = _clean_application(values, timezone.localdate(now))
     dwelling: Dwelling = cleaned["dwelling"]
     building = dwelling.building
-    person = Person.objects.filter(
-        doc_type=cleaned["doc_type"], doc_number=cleaned["doc_number"]
-    ).first()
-    matched = person is not None and person.verified and person.name == cleaned["name"]
+    person = (
+        Person.objects.select_for_update()
+        .filter(doc_type=cleaned["doc_type"], doc_number=cleaned["doc_number"])
+        .first()
+    )
+    holder = person if _file_matches(person, cleaned) else None
     application = PassApplication.objects.create(
         name=cleaned["name"],
         doc_type=cleaned["doc_type"],
@@ -157,16 +270,12 @@ def application_submit(*, values: dict[str, Any], now: dt.datetime | None = None
         community_id=building.community_id,
         street_id=building.street_id,
         district_id=building.district_id,
-        status=ApplicationStatus.APPROVED if matched else ApplicationStatus.PENDING,
-        person=person if matched else None,
-        decided_at=now if matched else None,
+        status=ApplicationStatus.APPROVED if holder else ApplicationStatus.PENDING,
+        person=holder,
+        decided_at=now if holder else None,
     )
-    issued = _new_pass(
-        district_id=building.district_id,
-        person=person if matched else None,
-        application=application,
-        by=None,
-        now=now,
+    issued = _issue_replacing(
+        person=holder, district_id=building.district_id, application=application, by=None, now=now
     )
     return Submitted(application, issued)
 
@@ -183,12 +292,18 @@ def application_approve(
     *, by, application: PassApplication, now: dt.datetime | None = None
 ) -> PassApplication:
     """The grid worker verified the applicant: link or create the person file (through
-    people.services, so the file's history shows it) and the pass turns from yellow."""
+    people.services, so the file's history shows it) and the pass turns from pending
+    to the person's colour, replacing the person's earlier pass. Only the staff who keep
+    the files of the application's dwelling decide; a file of the document outside
+    their places is not theirs to verify."""
     now = now or timezone.now()
+    _require(by, application_may_decide(by, application))
     application = _pending(application)
-    person = Person.objects.filter(
-        doc_type=application.doc_type, doc_number=application.doc_number
-    ).first()
+    person = (
+        Person.objects.select_for_update()
+        .filter(doc_type=application.doc_type, doc_number=application.doc_number)
+        .first()
+    )
     if person is None:
         person = person_create(
             user=by,
@@ -203,6 +318,8 @@ def application_approve(
             source="pass",
         )
     else:
+        if by is not None and not selectors.keeps_files_of(by, "person", person):
+            raise ValidationError(ERR_FILE_ELSEWHERE, code="file_elsewhere")
         changes: dict[str, Any] = {"verified": True}
         if not person.phone:
             changes["phone"] = application.phone
@@ -212,7 +329,11 @@ def application_approve(
     application.decided_by = _user(by)
     application.decided_at = now
     application.save(update_fields=["status", "person", "decided_by", "decided_at"])
-    Pass.objects.filter(application=application, revoked_at__isnull=True).update(person=person)
+    _retire_passes(person_id=person.pk, by=by, now=now)
+    mine = Pass.objects.filter(application=application, revoked_at__isnull=True).first()
+    if mine is not None:
+        Pass.objects.filter(pk=mine.pk).update(person=person)
+        _mark_replaced(person_id=person.pk, new=mine, now=now)
     return application
 
 
@@ -220,8 +341,10 @@ def application_approve(
 def application_reject(
     *, by, application: PassApplication, reason: str, now: dt.datetime | None = None
 ) -> PassApplication:
-    """Reject with a reason the applicant sees on their link; the pass stops admitting."""
+    """Reject with a reason the applicant sees on their link; the pass stops admitting.
+    Only the staff who keep the files of the application's dwelling decide."""
     now = now or timezone.now()
+    _require(by, application_may_decide(by, application))
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": [ERR_REJECT_REASON]})
@@ -232,7 +355,7 @@ def application_reject(
     application.decided_at = now
     application.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
     Pass.objects.filter(application=application, revoked_at__isnull=True).update(
-        revoked_at=now, revoke_reason=REJECTED_REVOKE_REASON
+        revoked_at=now, revoke_reason=REJECTED_REVOKE_REASON, revoked_by=_user(by)
     )
     return application
 
@@ -243,21 +366,23 @@ def application_reject(
 @transaction.atomic
 def pass_issue(*, by, person: Person, now: dt.datetime | None = None) -> Pass:
     """Issue a pass to a person file (staff, e.g. a paper pass for someone without a
-    phone); the person's earlier passes are revoked as replaced."""
+    phone); the person's earlier pass is refused from now on as replaced."""
     now = now or timezone.now()
     if person is None or person.district_id is None:
         raise ValidationError(ERR_NO_PERSON)
-    new = _new_pass(district_id=person.district_id, person=person, application=None, by=by, now=now)
-    Pass.objects.filter(person=person, revoked_at__isnull=True).exclude(pk=new.pk).update(
-        revoked_at=now, revoke_reason="replaced", replaced_by=new
+    _require(by, pass_actions_for(by, person).issue)
+    district_id = person.district_id
+    person = Person.objects.select_for_update().get(pk=person.pk)  # one replacement at a time
+    return _issue_replacing(
+        person=person, district_id=district_id, application=None, by=by, now=now
     )
-    return new
 
 
 @transaction.atomic
 def pass_revoke(*, by, pass_obj: Pass, reason: str, now: dt.datetime | None = None) -> Pass:
     """Revoke a pass; its token and code are refused from now on."""
     now = now or timezone.now()
+    _require(by, pass_actions_for(by, pass_obj.person).revoke)
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError({"reason": [ERR_REVOKE_REASON]})
@@ -266,7 +391,7 @@ def pass_revoke(*, by, pass_obj: Pass, reason: str, now: dt.datetime | None = No
         raise ValidationError(ERR_ALREADY_REVOKED, code="revoked")
     locked.revoked_at = now
     locked.revoke_reason = reason[:200]
-    locked.revoked_by = by if by is not None and by.is_authenticated else None
+    locked.revoked_by = _user(by)
     locked.save(update_fields=["revoked_at", "revoke_reason", "revoked_by"])
     return locked
 
@@ -276,7 +401,14 @@ def pass_reissue(*, by, pass_obj: Pass, now: dt.datetime | None = None) -> Pass:
     """A new pass (new token, code and link) for the same holder; the old one is refused
     as replaced."""
     now = now or timezone.now()
+    _require(by, pass_actions_for(by, pass_obj.person).issue)
     old = Pass.objects.select_for_update().get(pk=pass_obj.pk)
+    if old.revoked_at is None:
+        Pass.objects.filter(pk=old.pk).update(
+            revoked_at=now, revoke_reason=REPLACED_REASON, revoked_by=_user(by)
+        )
+    if old.person_id is not None:
+        _retire_passes(person_id=old.person_id, by=by, now=now)
     new = _new_pass(
         district_id=old.district_id,
         person=old.person,
@@ -284,11 +416,9 @@ def pass_reissue(*, by, pass_obj: Pass, now: dt.datetime | None = None) -> Pass:
         by=by,
         now=now,
     )
-    Pass.objects.filter(pk=old.pk).update(
-        revoked_at=old.revoked_at or now,
-        revoke_reason=old.revoke_reason or "replaced",
-        replaced_by=new,
-    )
+    Pass.objects.filter(pk=old.pk, replaced_by__isnull=True).update(replaced_by=new)
+    if old.person_id is not None:
+        _mark_replaced(person_id=old.person_id, new=new, now=now)
     return new
 
 
@@ -413,9 +543,11 @@ def gate_check_decide(
 def fever_alert_review(
     *, by, alert: GateFeverAlert, outcome: str, note: str = "", now: dt.datetime | None = None
 ) -> GateFeverAlert:
-    """A doctor or the zone's staff reviewed a gate fever: cleared (the pass no longer
-    shows 'fever pending review') or referred for medical care."""
+    """The zone's doctor or the staff who keep its files reviewed a gate fever: cleared
+    (the pass no longer shows 'fever pending review') or referred for medical care. Not
+    a guard: the one who held the person would clear their own hold."""
     now = now or timezone.now()
+    _require(by, fever_alert_may_review(by, alert), ERR_REVIEW_NOT_YOURS)
     if outcome not in (FeverStatus.CLEARED, FeverStatus.REFERRED):
         raise ValidationError({"outcome": [ERR_OUTCOME]})
     locked = GateFeverAlert.objects.select_for_update().get(pk=alert.pk)

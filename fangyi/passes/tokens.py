@@ -35,27 +35,38 @@ ERR_EXPIRED = _("Refused: this pass has expired.")
 ERR_OTHER_DISTRICT = _("Refused: this pass was issued by another district.")
 ERR_REJECTED = _("Refused: the application for this pass was rejected.")
 
-# Error codes, as the API reports them.
-REFUSAL_CODES = {
-    ERR_FORGED: "forged",
-    ERR_ALTERED: "altered",
-    ERR_UNKNOWN: "unknown",
-    ERR_CODE_CHECK: "mistyped",
-    ERR_REVOKED: "revoked",
-    ERR_REPLACED: "replaced",
-    ERR_EXPIRED: "expired",
-    ERR_OTHER_DISTRICT: "other_district",
-    ERR_REJECTED: "rejected",
+# The refusals by their code, as the API reports them. The code is what a refusal is
+# raised with: a dict keyed by the (lazy, translated) messages looked codes up by the
+# text of the active language, so `revoked` became `refused` in English.
+REFUSALS = {
+    "forged": ERR_FORGED,
+    "altered": ERR_ALTERED,
+    "unknown": ERR_UNKNOWN,
+    "mistyped": ERR_CODE_CHECK,
+    "revoked": ERR_REVOKED,
+    "replaced": ERR_REPLACED,
+    "expired": ERR_EXPIRED,
+    "other_district": ERR_OTHER_DISTRICT,
+    "rejected": ERR_REJECTED,
 }
+# Refusals of a typed code that a slip of the finger explains (a wrong check character,
+# a character too many or too few, a code nobody holds): the guard's page asks to check
+# and type again instead of showing the refusal screen.
+TYPO_CODES = frozenset({"mistyped", "unknown"})
 
 
 class PassRefused(Exception):
-    """A token or code that does not admit: `message` says why, `code` for machines."""
+    """A token or code that does not admit: `code` for machines (one of REFUSALS, the
+    same in every language), `message` says why in the active language."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-        self.code = REFUSAL_CODES.get(message, "refused")
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+        self.message = REFUSALS[code]
+
+    @property
+    def is_typo(self) -> bool:
+        return self.code in TYPO_CODES
 
 
 def new_key() -> str:
@@ -74,15 +85,15 @@ def read_token(token: str) -> tuple[str, int, str]:
     """(district code, pass id, key) of a token whose signature is right; else PassRefused."""
     token = (token or "").strip()
     if not token.startswith(VERSION + ".") or ":" not in token:
-        raise PassRefused(ERR_FORGED)
+        raise PassRefused("forged")
     try:
         value = _signer().unsign(token)
     except signing.BadSignature:
         # Well-formed but the signature does not match: changed, cut short or forged.
-        raise PassRefused(ERR_ALTERED) from None
+        raise PassRefused("altered") from None
     parts = value.split(".")
     if len(parts) != 4 or not parts[2].isdigit():
-        raise PassRefused(ERR_FORGED)
+        raise PassRefused("forged")
     return parts[1], int(parts[2]), parts[3]
 
 
@@ -109,9 +120,9 @@ def normalise_code(raw: str) -> str:
     """The stored form of a typed code; PassRefused if it cannot be one."""
     text = "".join(ch for ch in (raw or "").upper() if ch not in " -\t").translate(_LOOKALIKE)
     if len(text) != CODE_BODY + 1 or any(ch not in ALPHABET for ch in text[:-1]):
-        raise PassRefused(ERR_UNKNOWN)
+        raise PassRefused("unknown")
     if text[-1] not in CHECK_ALPHABET or check_char(text[:-1]) != text[-1]:
-        raise PassRefused(ERR_CODE_CHECK)
+        raise PassRefused("mistyped")
     return text
 
 

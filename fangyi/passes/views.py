@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangyi.core.documents import pdf_document, pdf_response
@@ -113,43 +114,50 @@ def _pass_context(pass_obj: Pass) -> dict:
             state = "revoked"
     elif pass_obj.expires_at <= now:
         state = "expired"
-    context = {"pass": pass_obj, "state": state, "application": application}
+    elif pass_obj.person_id is None:
+        # Not verified yet: no colour and no reason, which would read the file of
+        # whoever's name and ID number were typed (anyone may apply in anyone's name).
+        state = "pending"
+    context = {"pass": pass_obj, "state": state, "application": application, "now": now}
+    if state in ("valid", "pending"):
+        holder = pass_obj.person.name if pass_obj.person else application.name
+        context.update(name=mask_name(holder), code=tokens.format_code(pass_obj.code))
     if state == "valid":
         verdict, policy = services.pass_verdict(pass_obj, now=now)
-        holder = pass_obj.person.name if pass_obj.person else application.name
-        context.update(
-            verdict=verdict,
-            policy=policy,
-            name=mask_name(holder),
-            code=tokens.format_code(pass_obj.code),
-            pending=pass_obj.person_id is None,
-            now=now,
-        )
+        context.update(verdict=verdict, policy=policy)
     return context
 
 
+# The pass pages are the holder's: never kept by a shared browser's or a proxy's cache.
+_private = cache_control(private=True, no_store=True)
+
+
+@_private
 @require_GET
 def pass_page(request, key: str):
-    """The resident's pass (bookmarkable secret link): QR, code and the current colour."""
+    """The resident's pass (bookmarkable secret link): QR, code and the current colour
+    (once verified)."""
     pass_obj = selectors.pass_for_link(key)
     context = _pass_context(pass_obj)
-    if context["state"] == "valid":
+    if context["state"] in ("valid", "pending"):
         context["qr"] = qr_svg(services.pass_token(pass_obj), title=_("Pass QR code"))
     return render(request, "passes/pass.html", context)
 
 
+@_private
 @require_GET
 def pass_status(request, key: str):
     """The colour block alone, polled by the pass page."""
     return render(request, "passes/_pass_status.html", _pass_context(selectors.pass_for_link(key)))
 
 
+@_private
 @require_GET
 def pass_pdf(request, key: str):
     """A paper pass for people without a smartphone: QR, typed code, masked name."""
     pass_obj = selectors.pass_for_link(key)
     context = _pass_context(pass_obj)
-    if context["state"] != "valid":
+    if context["state"] not in ("valid", "pending"):
         raise Http404
     doc = pdf_document(title=_("Electronic pass"))
     doc.heading(_("Electronic pass"))
@@ -229,6 +237,10 @@ def gate_check(request, gate_id: int):
             temperature=request.POST.get("temperature"),
         )
     except tokens.PassRefused as refusal:
+        if refusal.is_typo:
+            # A slip of the finger is not a refusal: keep the form, ask to type again.
+            context = _gate_context(request, gate, errors={}, data=request.POST, typo=True)
+            return render(request, "passes/gate.html", context, status=422)
         return render(
             request,
             "passes/refused.html",
@@ -295,7 +307,8 @@ def queue(request):
         .select_related("dwelling__building", "zone")
         .order_by("created_at", "id")[:200]
     )
-    rows = [(a, mask_document(a.doc_number), mask_phone(a.phone)) for a in apps]
+    matches = selectors.application_matches(request.user, apps)
+    rows = [(a, mask_document(a.doc_number), mask_phone(a.phone), matches[a.pk]) for a in apps]
     return render(request, "passes/queue.html", {"rows": rows})
 
 
@@ -321,11 +334,24 @@ def application_action(request, pk: int, action: str):
     return redirect("passes:queue")
 
 
+def _person_with_passes(request, person_id: int):
+    """The person file (404 outside scope) and what the user may do with its passes
+    (404 when nothing: a guard or a volunteer serving the person learns nothing here)."""
+    person = person_get(request.user, person_id)
+    actions = services.pass_actions_for(request.user, person)
+    if not actions.view:
+        raise Http404
+    return person, actions
+
+
+@_private
 @login_required
 @require_GET
 def person_passes(request, person_id: int):
-    person = person_get(request.user, person_id)
-    passes = list(selectors.passes_of(request.user, person).select_related("district"))
+    person, actions = _person_with_passes(request, person_id)
+    passes = list(
+        selectors.passes_of(request.user, person).select_related("district", "revoked_by__staff")
+    )
     verdict = None
     active = next((p for p in passes if p.revoked_at is None), None)
     if active is not None:
@@ -333,14 +359,20 @@ def person_passes(request, person_id: int):
     return render(
         request,
         "passes/person.html",
-        {"person": person, "passes": passes, "active": active, "verdict": verdict},
+        {
+            "person": person,
+            "passes": passes,
+            "active": active,
+            "verdict": verdict,
+            "actions": actions,
+        },
     )
 
 
 @login_required
 @require_POST
 def person_pass_action(request, person_id: int, action: str):
-    person = person_get(request.user, person_id)
+    person, _actions = _person_with_passes(request, person_id)
     passes = selectors.passes_of(request.user, person)
     try:
         if action == "issue":
@@ -422,6 +454,8 @@ def fevers(request):
             mask_name(a.person.name if a.person else a.check_obj.visitor_name),
             # a link to the file only for those who may open it (not a gate guard)
             a.person is not None and scope.covers("person", a.person),
+            # review buttons only for the zone's doctor and file-keeping staff
+            services.fever_alert_may_review(request.user, a),
         )
         for a in alerts
     ]

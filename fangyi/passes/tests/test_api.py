@@ -24,8 +24,10 @@ def api(request, client):
     through the WSGI application gunicorn serves (fangyi.wsgi), where devices' gate
     checks are answered by the scan fast path and everything else falls through."""
 
-    def call(user, method, path, data=None):
+    def call(user, method, path, data=None, language=None):
         headers = {}
+        if language is not None:
+            headers["Accept-Language"] = language
         if user is not None:
             headers["Authorization"] = f"Bearer {api_token_create(user=user)}"
         if request.param == "served":
@@ -142,6 +144,30 @@ def test_scan_revoked_and_expired(api, guard, gate, green_pass):
     services.pass_revoke(by=None, pass_obj=green_pass, reason="lost")
     body = api(guard, "post", "/scans", payload).json()
     assert body["error"] == {"code": "revoked", "message": str(tokens.ERR_REVOKED), "fields": {}}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_refusal_codes_do_not_change_with_the_language(api, guard, gate, green_pass, language):
+    """Codes were keyed by the translated messages: `revoked` became `refused` in
+    English. The message is translated, the code is not."""
+    token = services.pass_token(green_pass)
+    mistyped = green_pass.code[:-1] + ("2" if green_pass.code[-1] != "2" else "3")
+
+    def refusal(**payload):
+        body = api(
+            guard, "post", "/scans", {"gate_id": gate.pk, "temperature": "36.5", **payload},
+            language=language,
+        ).json()["error"]  # fmt: skip
+        return body["code"], body["message"]
+
+    assert refusal(token="garbage")[0] == "forged"
+    assert refusal(code=mistyped)[0] == "mistyped"
+    assert refusal(code="0000-0000-000")[0] in ("unknown", "mistyped")
+    services.pass_revoke(by=None, pass_obj=green_pass, reason="lost")
+    code, message = refusal(token=token)
+    assert code == "revoked"
+    expected = "Refused: this pass was revoked." if language == "en" else "拒绝：此通行证已作废。"
+    assert message == expected
 
 
 def test_scan_at_a_gate_not_posted_to(api, tree, guard, other_guard, gate, green_pass):

@@ -52,8 +52,9 @@ def test_apply_verify_green_check_then_red(transactional_db, tree, guard, observ
         htmx_settled(resident)
         resident.get_by_label("Room").select_option(label=tree.dwellings[0].room)
         resident.get_by_test_id("apply").click()
-        expect(resident.get_by_test_id("colour")).to_have_attribute("data-colour", "yellow")
-        expect(resident.get_by_test_id("reason")).to_have_text("information not yet verified")
+        # Not verified yet: no colour and no reason (they would read whoever's file).
+        expect(resident.get_by_test_id("colour")).to_have_attribute("data-colour", "pending")
+        expect(resident.get_by_test_id("reason")).to_have_count(0)
         expect(resident.get_by_test_id("name")).to_have_text("王*明")
         pass_url = resident.url
         code = resident.get_by_test_id("code").inner_text()
@@ -82,6 +83,13 @@ def test_apply_verify_green_check_then_red(transactional_db, tree, guard, observ
         log_in(gate, guard.username, PASSWORD)
         gate.goto("/passes/")
         expect(gate.get_by_test_id("gate-name")).to_contain_text("东门")
+        # A slip of the finger looks like a slip, not like a refused (red) pass.
+        gate.get_by_test_id("code").fill(code[:-1] + ("2" if code[-1] != "2" else "3"))
+        gate.get_by_test_id("temperature").fill("36.5")
+        gate.get_by_test_id("check").click()
+        expect(gate.get_by_test_id("typo")).to_contain_text("Code not recognised")
+        expect(gate.get_by_test_id("refused")).to_have_count(0)
+        assert GateCheck.objects.count() == 0
         gate.get_by_test_id("code").fill(code.lower())
         gate.get_by_test_id("temperature").fill("36.5")
         gate.get_by_test_id("check").click()

@@ -9,6 +9,7 @@ from fangyi.core.documents import pdf_text
 from fangyi.passes import ratelimit, services
 from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.passes.tests.conftest import NOW
+from fangyi.passes.tokens import check_char
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,7 @@ def test_apply_is_rate_limited_per_address(client, tree, monkeypatch):
 def test_pass_page_shows_only_its_own_pass(client, pending, green_pass):
     url = reverse("passes:pass", args=[pending.pass_obj.link_key])
     page = client.get(url).content.decode()
-    assert 'data-colour="yellow"' in page and "<svg" in page
+    assert 'data-colour="pending"' in page and "<svg" in page
     assert "王*明" in page and "王小明" not in page
     assert green_pass.person.name not in page and green_pass.code not in page
     assert pending.application.doc_number not in page and "13912345678" not in page
@@ -150,6 +151,38 @@ def test_refused_code_is_shown_with_its_reason(client, guard, gate, green_pass):
         reverse("passes:check", args=[gate.pk]), {"code": green_pass.code, "temperature": "36.5"}
     )
     assert response.status_code == 422 and 'data-code="revoked"' in response.content.decode()
+
+
+@pytest.mark.parametrize("slip", ["check_character", "missing_character", "unknown_code"])
+def test_a_mistyped_code_looks_like_a_typo_not_a_red_screen(client, guard, gate, green_pass, slip):
+    code = green_pass.code
+    typed = {
+        "check_character": code[:-1] + ("2" if code[-1] != "2" else "3"),
+        "missing_character": code[:-2],
+        "unknown_code": "0000000000" + check_char("0000000000"),
+    }[slip]
+    login(client, guard)
+    response = client.post(
+        reverse("passes:check", args=[gate.pk]), {"code": typed, "temperature": "36.5"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert 'data-testid="typo"' in page and "无法识别" in page
+    assert 'data-testid="refused"' not in page and "fullscreen" not in page
+    assert "请按访客登记" not in page and "无效通行证" not in page
+    assert f'value="{typed}"' in page  # kept, to correct
+    assert GateCheck.objects.count() == 0
+
+
+def test_a_forged_token_keeps_its_refusal(client, guard, gate, green_pass):
+    login(client, guard)
+    token = services.pass_token(green_pass)[:-2] + "xx"
+    response = client.post(
+        reverse("passes:check", args=[gate.pk]), {"token": token, "temperature": "36.5"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 422 and 'data-code="altered"' in page
+    assert 'data-testid="typo"' not in page
 
 
 def test_other_guard_cannot_decide_my_check(client, guard, other_guard, gate, green_pass):
