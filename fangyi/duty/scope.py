@@ -10,6 +10,14 @@ zone, its map and its gates, but no person file there, except the files of the p
 it serves now: apps that hand people to staff register a grant (`person_grant`; the
 support app: a volunteer's open deliveries, requests and recurring visits). The gate
 check shows a guard a masked name only (fangyi.passes.scanning).
+
+Writing is narrower than reading: a user may change what hangs on a person file (the
+file, its dwelling, a quarantine case, a confirmed case) only where it keeps the files
+(`keeps_files`, `require_files`): operators everywhere, other roles in the places of
+their assignments; places-only roles nowhere, grants included (a volunteer may read the
+file of the person it serves, not change it). Services call these with the acting
+user; `None` is the system (a command, an import without a user, the demo, a resident's
+signed link), which the services trust.
 """
 
 from __future__ import annotations
@@ -17,13 +25,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from fangyi.duty.choices import Role
 from fangyi.places.choices import LEVELS
 
 # Roles whose assignments give places but no person files.
 PLACES_ONLY_ROLES = frozenset({Role.GATE_GUARD.value, Role.VOLUNTEER.value})
+
+ERR_NOT_YOUR_FILES = gettext_lazy(
+    "You may not change this: the person files of this place are not kept by you."
+)
+ERR_PLACES_ONLY = gettext_lazy(
+    "Gate guards and volunteers work at a place without keeping its residents' files: "
+    "ask the grid worker or the community office."
+)
 
 # Functions (staff id) -> ids of the people that staff member serves now, whatever its
 # places; registered by the apps that hand people to staff (support, in its ready()).
@@ -188,3 +206,33 @@ def scope_for(user) -> Scope:
         )
     user._fangyi_scope = scope
     return scope
+
+
+def is_places_only(user) -> bool:
+    """Whether the user's role works at places without keeping person files (a gate guard
+    or a volunteer, not an operator)."""
+    if user is None or not user.is_authenticated or user.is_superuser:
+        return False
+    staff = getattr(user, "staff", None)
+    return staff is not None and staff.role in PLACES_ONLY_ROLES
+
+
+def keeps_files(user, level: str, obj) -> bool:
+    """Whether the user keeps the person files of a place (`level` district … building)
+    or one person file (`level` "person"), and so may change them. Grants do not count."""
+    return scope_for(user).covers_people_of(level, obj)
+
+
+def keeps_any_files(user) -> bool:
+    """Whether the user keeps the person files of some place (an operator, or a role
+    that is not places-only with an assignment)."""
+    scope = scope_for(user)
+    return scope.everything or any(scope.people_ids.values())
+
+
+def require_files(user, level: str, obj) -> None:
+    """Refuse (PermissionDenied, with the reason) unless `user` is the system (None) or
+    keeps the person files of `obj`."""
+    if user is None or keeps_files(user, level, obj):
+        return
+    raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(user) else ERR_NOT_YOUR_FILES)

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext
@@ -87,8 +88,6 @@ def people_list(request, filters: Query[PeopleFilter]):
 
 
 def _invalid(field: str, message: str):
-    from django.core.exceptions import ValidationError
-
     return ValidationError({field: [message]})
 
 
@@ -145,11 +144,15 @@ def person_create(request, payload: PersonIn):
         dwelling = dwelling_get(request.user, dwelling_id) if dwelling_id else None
     except Http404:
         raise _invalid("dwelling_id", gettext("No such dwelling in your area.")) from None
-    if dwelling is None and not request.user.is_superuser:
-        raise _invalid("dwelling_id", gettext("Give the dwelling the person lives in."))
-    person = services.person_create(
-        user=request.user, dwelling=dwelling, values=values, source="api"
-    )
+    try:
+        person = services.person_create(
+            user=request.user, dwelling=dwelling, values=values, source="api"
+        )
+    except ValidationError as exc:
+        # The service names the dwelling "dwelling"; this endpoint takes it as dwelling_id.
+        if hasattr(exc, "error_dict") and "dwelling" in exc.error_dict:
+            exc.error_dict["dwelling_id"] = exc.error_dict.pop("dwelling")
+        raise
     return Status(201, _detail(selectors.person_get(request.user, person.pk)))
 
 

@@ -34,6 +34,16 @@ def person_get(user, pk: int) -> Person:
     return person
 
 
+def dwelling_residents(user, dwelling) -> tuple[list[Person], int]:
+    """The files of a dwelling's residents that the user may see (none for a gate guard or
+    a volunteer, but the person it serves), and how many people live there."""
+    residents = list(
+        people_for(user).filter(dwelling=dwelling).order_by("household_id", "birth_date", "id")
+    )
+    total = Person.objects.filter(dwelling=dwelling).count()
+    return residents, total
+
+
 def person_search(user, query: str) -> QuerySet[Person]:
     """Search by name (part), full ID number, or phone (full or last four digits)."""
     query = (query or "").strip()

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import keeps_any_files, keeps_files, require_files, scope_for
 from fangyi.people.choices import DocType, HealthStatus, TravelStatus
 from fangyi.people.identity import IdentityError, parse_document, parse_phone
 from fangyi.people.models import Person, PersonEvent
-from fangyi.places.models import Dwelling, Household
+from fangyi.places.models import District, Dwelling, Household
 
 ERR_DUPLICATE_IN_SCOPE = gettext_lazy("A file with this document number already exists: {name}.")
 ERR_DUPLICATE_ELSEWHERE = gettext_lazy(
@@ -25,6 +25,8 @@ ERR_DUPLICATE_ELSEWHERE = gettext_lazy(
 ERR_RETURN_DATE = gettext_lazy("Enter the return date for a person who left and returned.")
 ERR_RETURN_FUTURE = gettext_lazy("The return date cannot be in the future.")
 ERR_NAME = gettext_lazy("Enter the name.")
+ERR_DWELLING_NEEDED = gettext_lazy("Give the dwelling the person lives in.")
+ERR_NOT_IN_AREA = gettext_lazy("No person file with this document number in your area.")
 
 # Fields a form or the API may change; everything else is derived.
 EDITABLE = (
@@ -124,6 +126,41 @@ def _place_ids(dwelling: Dwelling) -> dict[str, Any]:
     }
 
 
+def check_create(*, user, dwelling: Dwelling | None, district: District | None = None) -> None:
+    """Whether `user` may create a person file in `dwelling` (PermissionDenied if not).
+
+    In a dwelling: who keeps the files of its building. Without one (a file the district
+    keeps until a grid worker places it): operators and the system, or staff keeping
+    files who name the district (a station's intake of an arrival)."""
+    if user is None:
+        return
+    if dwelling is not None:
+        require_files(user, "building", dwelling.building)
+        return
+    if scope_for(user).everything:
+        return
+    if district is None:
+        raise ValidationError({"dwelling": [ERR_DWELLING_NEEDED]})
+    if not keeps_any_files(user):
+        require_files(user, "district", district)
+
+
+def check_update(*, user, person: Person) -> None:
+    """Whether `user` may change this file or move it (PermissionDenied if not): who
+    keeps the files of the person's place; a grant to read it is not enough."""
+    require_files(user, "person", person)
+
+
+def may_create_in(user, dwelling: Dwelling) -> bool:
+    """For pages: whether to offer "add a person" / "move someone here" in a dwelling."""
+    return keeps_files(user, "building", dwelling.building)
+
+
+def may_update(user, person: Person) -> bool:
+    """For pages: whether to offer "edit file"."""
+    return keeps_files(user, "person", person)
+
+
 @transaction.atomic
 def person_create(
     *,
@@ -132,8 +169,11 @@ def person_create(
     values: dict[str, Any],
     source: str = "web",
     household: Household | None = None,
+    district: District | None = None,
 ) -> Person:
-    """Create a person file (in a dwelling, if given) and its 'created' event."""
+    """Create a person file (in a dwelling, if given, else in `district`) and its
+    'created' event, if the user may (`check_create`)."""
+    check_create(user=user, dwelling=dwelling, district=district)
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
@@ -147,6 +187,8 @@ def person_create(
                 dwelling=dwelling
             )
         person.household = household
+    elif district is not None:
+        person.district_id = district.pk
     person.full_clean(validate_unique=False, validate_constraints=False)
     person.save()
     changes = {
@@ -174,6 +216,7 @@ def person_update(*, user, person: Person, values: dict[str, Any], source: str =
         raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
     # Lock the row so two concurrent edits cannot lose one another's history.
     person = Person.objects.select_for_update().get(pk=person.pk)
+    check_update(user=user, person=person)
     cleaned = _clean(values, existing=person, user=user)
     changes: dict[str, list] = {}
     for name, new in cleaned.items():
@@ -211,6 +254,8 @@ def person_move(*, user, person: Person, dwelling: Dwelling, source: str = "web"
         .select_related("dwelling__building")
         .get(pk=person.pk)
     )
+    check_update(user=user, person=person)
+    require_files(user, "building", dwelling.building)
     if person.dwelling_id == dwelling.pk:
         raise ValidationError({"dwelling": [ERR_SAME_DWELLING]})
     old = str(person.dwelling) if person.dwelling_id else None
@@ -228,3 +273,21 @@ def person_move(*, user, person: Person, dwelling: Dwelling, source: str = "web"
         changes={"dwelling": [old, str(dwelling)]},
     )
     return person
+
+
+def person_move_here(*, user, dwelling: Dwelling, doc_number: str, source: str = "web") -> Person:
+    """ "Move someone here": the file with this document number among those the user keeps
+    moves to `dwelling` (refused before the search if the user may not write there)."""
+    from fangyi.people.identity import normalise
+
+    require_files(user, "building", dwelling.building)
+    number = normalise(doc_number or "")
+    person = None
+    if number:
+        for candidate in Person.objects.filter(doc_number=number).select_related("dwelling"):
+            if user is None or scope_for(user).covers_people_of("person", candidate):
+                person = candidate
+                break
+    if person is None:
+        raise ValidationError({"doc_number": [ERR_NOT_IN_AREA]})
+    return person_move(user=user, person=person, dwelling=dwelling, source=source)

@@ -69,6 +69,7 @@ def _person_page(request, person, revealed=None):
         "timeline": _timeline(person),
         "duty": selectors.duty_chain(person),
         "quarantine_cases": person_cases(person),
+        "may_edit": services.may_update(request.user, person),
     }
     return render(request, "people/person_detail.html", context)
 
@@ -93,6 +94,7 @@ def person_reveal(request, pk: int, field: str):
 @login_required
 def person_edit(request, pk: int):
     person = selectors.person_get(request.user, pk)
+    services.check_update(user=request.user, person=person)
     duplicate = None
     if request.method == "POST":
         form = PersonForm(request.POST, editing=True)
@@ -117,6 +119,7 @@ def person_edit(request, pk: int):
 @login_required
 def person_create(request, dwelling_pk: int):
     dwelling = dwelling_get(request.user, dwelling_pk)
+    services.check_create(user=request.user, dwelling=dwelling)
     duplicate = None
     if request.method == "POST":
         form = PersonForm(request.POST)

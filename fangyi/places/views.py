@@ -1,10 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 
 from fangyi.duty.models import Assignment
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.people.models import Person
 from fangyi.places import selectors
 
@@ -40,32 +39,30 @@ def place_detail(request, level: str, pk: int):
         "crumbs": _crumbs(request.user, level, place),
         "duty": duty,
         "gates": place.gates.all() if level == "zone" else (),
+        # Import, export and screening need the place's person files, not only the place.
+        "keeps_files": keeps_files(request.user, level, place),
     }
     return render(request, "places/place_detail.html", context)
 
 
 @login_required
 def dwelling_detail(request, pk: int):
+    from fangyi.people.selectors import dwelling_residents
+    from fangyi.people.services import may_create_in, person_move_here
+
     dwelling = selectors.dwelling_get(request.user, pk)
     move_error = None
     if request.method == "POST":
-        # "Move someone here": a person of the user's area, found by document number.
-        from fangyi.people.identity import normalise
-        from fangyi.people.selectors import people_for
-        from fangyi.people.services import person_move
-
-        number = normalise(request.POST.get("doc_number", ""))
-        person = people_for(request.user).filter(doc_number=number).first() if number else None
-        if person is None:
-            move_error = _("No person file with this document number in your area.")
+        # "Move someone here": a person file the user keeps, found by document number.
+        try:
+            person_move_here(
+                user=request.user, dwelling=dwelling, doc_number=request.POST.get("doc_number", "")
+            )
+        except ValidationError as exc:
+            move_error = " ".join(exc.messages)
         else:
-            try:
-                person_move(user=request.user, person=person, dwelling=dwelling)
-            except ValidationError as exc:
-                move_error = " ".join(exc.messages)
-            else:
-                return redirect("dwelling", pk=dwelling.pk)
-    people = Person.objects.filter(dwelling=dwelling).order_by("household_id", "birth_date", "id")
+            return redirect("dwelling", pk=dwelling.pk)
+    people, total = dwelling_residents(request.user, dwelling)
     crumbs = [
         *_crumbs(request.user, "building", dwelling.building),
         (
@@ -77,5 +74,14 @@ def dwelling_detail(request, pk: int):
     return render(
         request,
         "places/dwelling_detail.html",
-        {"dwelling": dwelling, "people": people, "crumbs": crumbs, "move_error": move_error},
+        {
+            "dwelling": dwelling,
+            "people": people,
+            "total": total,
+            "hidden": total - len(people),
+            "may_write": may_create_in(request.user, dwelling),
+            "crumbs": crumbs,
+            "move_error": move_error,
+        },
+        status=422 if move_error else 200,
     )

@@ -10,15 +10,35 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.links import ERR_ALTERED, ERR_REPLACED, LinkError, read_link, sign_link
+from fangyi.core.middleware import client_ip
+from fangyi.core.ratelimit import allow
 from fangyi.quarantine.choices import ACTIVE_STATES
 from fangyi.quarantine.models import QuarantineCase, new_checkin_key
 
 SALT = "fangyi.quarantine.checkin"
 
 ERR_EXPIRED = _("This link has expired: the quarantine has ended.")
+ERR_CHECKIN_RATE_LIMITED = _(
+    "Too many check-ins were sent in a short time; wait a few minutes and send again."
+)
+
+# Check-ins sent per link and per client address in a window of 10 minutes: a person
+# checks in twice a day and may correct a typo; a household shares one phone, a
+# station's desk checks in for many; more than this is a script.
+PER_LINK_LIMIT = 10
+PER_ADDRESS_LIMIT = 60
+WINDOW = 600
 
 
-__all__ = ["ERR_ALTERED", "ERR_EXPIRED", "ERR_REPLACED", "LinkError", "case_for_token"]
+__all__ = [
+    "ERR_ALTERED",
+    "ERR_CHECKIN_RATE_LIMITED",
+    "ERR_EXPIRED",
+    "ERR_REPLACED",
+    "LinkError",
+    "case_for_token",
+    "checkin_allowed",
+]
 
 
 def checkin_token(case: QuarantineCase) -> str:
@@ -42,3 +62,12 @@ def checkin_reissue(case: QuarantineCase) -> str:
     case.checkin_key = new_checkin_key()
     case.save(update_fields=["checkin_key"])
     return checkin_token(case)
+
+
+def checkin_allowed(request, token: str) -> bool:
+    """Count one check-in POST against the link and the client address (in the database,
+    so every worker counts against the same limit); False once either is used up."""
+    by_link = allow(f"checkin:link:{token[-16:]}", limit=PER_LINK_LIMIT, window=WINDOW)
+    address = client_ip(request) or "unknown"
+    by_address = allow(f"checkin:ip:{address}", limit=PER_ADDRESS_LIMIT, window=WINDOW)
+    return by_link and by_address

@@ -91,6 +91,7 @@ CASE_ACTIONS = {
     "test_sampled": _("test sampled"),
     "test_negative": _("test negative"),
     "test_positive": _("test positive"),
+    "checkin_reissued": _("new self check-in link (the old one refused)"),
 }
 
 # Health check slots named in the policy (core.policy.PolicyValues.check_slots).

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from fangyi.core.policy import values_of
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import is_places_only, keeps_any_files, keeps_files, scope_for
 from fangyi.quarantine import rules
 from fangyi.quarantine.choices import ACTIVE_STATES, AlertStatus, CaseState, TestResult
 from fangyi.quarantine.models import Alert, Facility, NucleicTest, QuarantineCase, Stage
@@ -69,6 +69,46 @@ def case_get(user, pk: int) -> QuarantineCase:
     if case is None:
         raise Http404
     return case
+
+
+def case_writable(user, case: QuarantineCase) -> bool:
+    """Whether the user may act on a case (transitions, tests, checks, alerts, its link):
+    the system (None); staff keeping the person's file; staff on duty at the facility
+    where the person is now. Never a gate guard or a volunteer, who may read the cases
+    of the people they serve."""
+    if user is None:
+        return True
+    if not user.is_authenticated or is_places_only(user):
+        return False
+    if keeps_files(user, "person", case.person):
+        return True
+    facilities = _facility_ids(user)
+    return (
+        bool(facilities)
+        and case.stages.filter(ended_at__isnull=True, facility_id__in=facilities).exists()
+    )
+
+
+def may_intake(user) -> bool:
+    """Whether the user may open cases at all: operators, staff keeping person files,
+    staff on duty at a facility (not gate guards and volunteers)."""
+    if user is None:
+        return True
+    if not user.is_authenticated or is_places_only(user):
+        return False
+    return keeps_any_files(user) or bool(_facility_ids(user))
+
+
+def intake_allowed_for(user, person, facility: Facility | None) -> bool:
+    """Whether the user may open a case for this person: it keeps the file, or it is on
+    duty at the facility the person arrives at."""
+    if user is None:
+        return True
+    if not may_intake(user):
+        return False
+    return keeps_files(user, "person", person) or (
+        facility is not None and facility.pk in _facility_ids(user)
+    )
 
 
 def alerts_for(user) -> QuerySet[Alert]:

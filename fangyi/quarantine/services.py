@@ -17,15 +17,19 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Policy
 from fangyi.core.policy import PolicyValues, policy_in_force, values_of
+from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only
+from fangyi.people.identity import IdentityError, parse_document
 from fangyi.people.models import Person
-from fangyi.quarantine import rules
+from fangyi.people.services import person_create
+from fangyi.places.models import District
+from fangyi.quarantine import checkin, rules, selectors
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
     SYMPTOMS,
@@ -68,6 +72,16 @@ ERR_DAYS = _("Enter a number of days between 1 and 28.")
 ERR_RESULT = _("The result is already recorded.")
 ERR_SAMPLE_DATE = _("The sample date must be between day 1 and today.")
 ERR_CASE_CLOSED = _("The case is closed.")
+ERR_NOT_YOUR_CASE = _(
+    "You may not act on this case: it is for the staff who keep the person's file "
+    "or are on duty where the person is."
+)
+ERR_NO_INTAKE = _(
+    "You may not open quarantine cases: it is for the staff who keep person files "
+    "or are on duty at a facility."
+)
+ERR_FILE_ELSEWHERE = _("This person's file is outside your area.")
+ERR_NAME_FOR_NEW = _("Not in the files yet: enter the name to register the person now.")
 
 FIRST_STAGES: dict[str, str] = {
     CaseState.STATION: StageKind.STATION,
@@ -83,6 +97,23 @@ STAGE_FACILITY_KIND: dict[str, tuple[FacilityKind, ...]] = {
 
 def _user(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _refuse(by, message) -> None:
+    raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else message)
+
+
+def require_case_writer(by, case: QuarantineCase) -> None:
+    """Refuse (PermissionDenied, with the reason) unless `by` may act on the case
+    (`selectors.case_writable`; None, the system, may)."""
+    if not selectors.case_writable(by, case):
+        _refuse(by, ERR_NOT_YOUR_CASE)
+
+
+def check_intake(by) -> None:
+    """Refuse unless `by` may open cases at all (the intake page asks first)."""
+    if not selectors.may_intake(by):
+        _refuse(by, ERR_NO_INTAKE)
 
 
 def case_values(case: QuarantineCase) -> PolicyValues:
@@ -166,7 +197,36 @@ def case_intake(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> QuarantineCase:
-    """Open a case for a person arriving (a returnee, a close contact, …)."""
+    """Open a case for a person arriving (a returnee, a close contact, …), if `by` keeps
+    the person's file or is on duty at the facility of the first stage."""
+    if not selectors.intake_allowed_for(by, person, facility):
+        _refuse(by, ERR_NOT_YOUR_CASE)
+    return _open_case(
+        by=by,
+        person=person,
+        reason=reason,
+        arrived_at=arrived_at,
+        first_state=first_state,
+        facility=facility,
+        origin=origin,
+        note=note,
+        now=now,
+    )
+
+
+def _open_case(
+    *,
+    by,
+    person: Person,
+    reason: str,
+    arrived_at: dt.datetime,
+    first_state: str,
+    facility: Facility | None,
+    origin: str,
+    note: str,
+    now: dt.datetime | None,
+) -> QuarantineCase:
+    """case_intake after its permission check."""
     now = now or timezone.now()
     errors: dict[str, list] = {}
     if reason not in CaseReason.values:
@@ -235,6 +295,7 @@ def case_move_home(
     """Station → home: after the policy's minimum station days, with a negative test."""
     now = now or timezone.now()
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(case, (CaseState.STATION,), _("go home"))
     values = case_values(case)
     today = timezone.localdate(now)
@@ -269,6 +330,7 @@ def case_send_to_observation(
     """Station, home or hospital → a designated observation point (or quarantine hotel)."""
     now = now or timezone.now()
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(
         case,
         (CaseState.STATION, CaseState.HOME, CaseState.HOSPITAL),
@@ -295,6 +357,7 @@ def case_transfer_to_hospital(
 ) -> QuarantineCase:
     now = now or timezone.now()
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(
         case, (CaseState.STATION, CaseState.HOME, CaseState.OBSERVATION), _("go to hospital")
     )
@@ -326,6 +389,7 @@ def case_release(
     (policy), or early with a written reason."""
     now = now or timezone.now()
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(
         case, (CaseState.STATION, CaseState.HOME, CaseState.OBSERVATION), _("be released")
     )
@@ -368,6 +432,7 @@ def case_transfer_out(
     """Hand the case over to another authority (another district, the hospital system)."""
     now = now or timezone.now()
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(case, ACTIVE_STATES, _("be transferred out"))
     if not note.strip():
         raise ValidationError({"note": [ERR_REASON_REQUIRED]})
@@ -387,6 +452,7 @@ def case_transfer_out(
 def case_extend(*, by, case: QuarantineCase, days: int, note: str) -> QuarantineCase:
     """Add days to the quarantine (the release date moves), with a written reason."""
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(case, ACTIVE_STATES, _("be extended"))
     if not isinstance(days, int) or not 1 <= days <= 28:
         raise ValidationError({"days": [ERR_DAYS]})
@@ -402,6 +468,7 @@ def case_extend(*, by, case: QuarantineCase, days: int, note: str) -> Quarantine
 def case_reapply_policy(*, by, case: QuarantineCase, policy: Policy, note: str) -> QuarantineCase:
     """Put a case under another policy version (e.g. a new one), with a written reason."""
     case = _locked(case)
+    require_case_writer(by, case)
     _refuse_unless(case, ACTIVE_STATES, _("change policy"))
     if not note.strip():
         raise ValidationError({"note": [ERR_REASON_REQUIRED]})
@@ -438,6 +505,7 @@ def _raise_alert(case: QuarantineCase, **fields) -> Alert | None:
 
 @transaction.atomic
 def test_record(*, by, case: QuarantineCase, sampled_on: dt.date, lab: str = "") -> NucleicTest:
+    require_case_writer(by, case)
     today = timezone.localdate()
     if case.state not in ACTIVE_STATES:
         raise ValidationError(ERR_CASE_CLOSED)
@@ -462,6 +530,7 @@ def test_set_result(*, by, test: NucleicTest, result: str, now: dt.datetime | No
     """Record a test result; a positive one raises an alert."""
     now = now or timezone.now()
     test = NucleicTest.objects.select_for_update().select_related("case").get(pk=test.pk)
+    require_case_writer(by, test.case)
     if test.result != TestResult.PENDING:
         raise ValidationError({"result": [ERR_RESULT]})
     if result not in (TestResult.NEGATIVE, TestResult.POSITIVE):
@@ -509,7 +578,10 @@ def health_check_record(
     by=None,
     now: dt.datetime | None = None,
 ) -> HealthCheck:
-    """Record a temperature and symptoms for the current slot; raise fever/symptom alerts."""
+    """Record a temperature and symptoms for the current slot; raise fever/symptom alerts.
+    Staff record for the cases they may act on; the person (`by` None) through the
+    signed check-in link."""
+    require_case_writer(by, case)
     now = now or timezone.now()
     if case.state not in ACTIVE_STATES:
         raise ValidationError(ERR_CASE_CLOSED)
@@ -599,7 +671,8 @@ def alerts_sync_missed(*, now: dt.datetime | None = None, cases=None) -> int:
 
 @transaction.atomic
 def alert_acknowledge(*, by, alert: Alert, now: dt.datetime | None = None) -> Alert:
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert = Alert.objects.select_for_update().select_related("case").get(pk=alert.pk)
+    require_case_writer(by, alert.case)
     if alert.status != AlertStatus.OPEN:
         raise ValidationError(_("Only an open alert can be acknowledged."))
     alert.status = AlertStatus.ACKNOWLEDGED
@@ -611,7 +684,8 @@ def alert_acknowledge(*, by, alert: Alert, now: dt.datetime | None = None) -> Al
 
 @transaction.atomic
 def alert_close(*, by, alert: Alert, note: str, now: dt.datetime | None = None) -> Alert:
-    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    alert = Alert.objects.select_for_update().select_related("case").get(pk=alert.pk)
+    require_case_writer(by, alert.case)
     if alert.status == AlertStatus.CLOSED:
         raise ValidationError(_("The alert is already closed."))
     if not note.strip():
@@ -625,3 +699,77 @@ def alert_close(*, by, alert: Alert, note: str, now: dt.datetime | None = None) 
     alert.note = note.strip()
     alert.save()
     return alert
+
+
+@transaction.atomic
+def case_intake_by_document(
+    *,
+    by,
+    doc_type: str,
+    doc_number: str,
+    name: str = "",
+    phone: str = "",
+    reason: str,
+    arrived_at: dt.datetime,
+    first_state: str = CaseState.STATION,
+    facility: Facility | None = None,
+    origin: str = "",
+    note: str = "",
+) -> QuarantineCase:
+    """The intake page: open a case for the person with this document, registering a new
+    file (unverified, in the facility's district until a grid worker places it) when
+    there is none. Nothing is saved if anything is refused."""
+    check_intake(by)
+    try:
+        info = parse_document(doc_type, doc_number, today=timezone.localdate())
+    except IdentityError as exc:
+        raise ValidationError({"doc_number": [exc.message]}) from None
+    person = Person.objects.filter(doc_type=doc_type, doc_number=info.number).first()
+    if person is not None:
+        if not selectors.intake_allowed_for(by, person, facility):
+            raise ValidationError({"doc_number": [ERR_FILE_ELSEWHERE]})
+    else:
+        if not (name or "").strip():
+            raise ValidationError({"name": [ERR_NAME_FOR_NEW]})
+        district = (
+            facility.district if facility is not None else District.objects.order_by("pk").first()
+        )
+        person = person_create(
+            user=by,
+            dwelling=None,
+            district=district,
+            source="quarantine",
+            values={
+                "name": name,
+                "doc_type": doc_type,
+                "doc_number": doc_number,
+                "phone": phone or "",
+                "origin": origin or "",
+                "travel_status": "new_arrival",
+                "verified": False,
+            },
+        )
+    # The file was found within the user's reach, or registered by it just now.
+    return _open_case(
+        by=by,
+        person=person,
+        reason=reason,
+        arrived_at=arrived_at,
+        first_state=first_state,
+        facility=facility,
+        origin=origin,
+        note=note,
+        now=None,
+    )
+
+
+@transaction.atomic
+def checkin_link_reissue(*, by, case: QuarantineCase) -> str:
+    """A new self check-in link for an open case (a lost or forwarded one): the old link
+    is refused from now on as replaced. Recorded in the case's history."""
+    case = _locked(case)
+    require_case_writer(by, case)
+    _refuse_unless(case, ACTIVE_STATES, _("get a new check-in link"))
+    token = checkin.checkin_reissue(case)
+    _event(case, by=by, action="checkin_reissued", from_state=case.state)
+    return token

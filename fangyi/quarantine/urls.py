@@ -11,5 +11,6 @@ urlpatterns = [
     path("cases/<int:pk>/do/<str:action>/", views.case_action, name="action"),
     path("cases/<int:pk>/tests/<int:test_pk>/result/", views.test_result, name="test_result"),
     path("cases/<int:pk>/<str:document>.pdf", views.case_document, name="document"),
+    path("cases/<int:pk>/checkin-link/", views.checkin_reissue, name="checkin_reissue"),
     path("alerts/<int:pk>/<str:action>/", views.alert_action, name="alert"),
 ]

@@ -3,7 +3,6 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,11 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fangyi.duty.scope import scope_for
-from fangyi.people.identity import IdentityError, mask_document, mask_phone, parse_document
-from fangyi.people.models import Person
-from fangyi.people.services import person_create
+from fangyi.people.identity import mask_document, mask_phone
 from fangyi.quarantine import checkin, selectors, services
+from fangyi.quarantine.checkin import ERR_CHECKIN_RATE_LIMITED, checkin_allowed
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
     AlertKind,
@@ -97,8 +94,7 @@ def worklists(request):
             "kind": kind,
             "rows": rows,
             "today": today,
-            "can_intake": not scope_for(request.user).is_empty
-            or selectors._facility_ids(request.user),
+            "may_intake": selectors.may_intake(request.user),
         },
     )
 
@@ -116,12 +112,19 @@ def facility_board(request):
         t[1] += f.capacity
         t[2] += used
     return render(
-        request, "quarantine/facilities.html", {"rows": rows, "totals": list(totals.values())}
+        request,
+        "quarantine/facilities.html",
+        {
+            "rows": rows,
+            "totals": list(totals.values()),
+            "may_intake": selectors.may_intake(request.user),
+        },
     )
 
 
 @login_required
 def intake(request):
+    services.check_intake(request.user)
     form = IntakeForm(
         request.POST or None,
         initial={"arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)},
@@ -129,70 +132,32 @@ def intake(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                person = _intake_person(request.user, data)
-                case = services.case_intake(
-                    by=request.user,
-                    person=person,
-                    reason=data["reason"],
-                    arrived_at=data["arrived_at"],
-                    first_state=data["first_state"],
-                    facility=data["facility"],
-                    origin=data["origin"],
-                    note=data["note"],
-                )
+            case = services.case_intake_by_document(
+                by=request.user,
+                doc_type=data["doc_type"],
+                doc_number=data["doc_number"],
+                name=data.get("name") or "",
+                phone=data.get("phone") or "",
+                reason=data["reason"],
+                arrived_at=data["arrived_at"],
+                first_state=data["first_state"],
+                facility=data["facility"],
+                origin=data["origin"],
+                note=data["note"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             messages.success(request, _("Case %(no)s opened.") % {"no": case.case_no})
             return redirect("quarantine:case", pk=case.pk)
-    return render(request, "quarantine/intake.html", {"form": form})
-
-
-def _intake_person(user, data) -> Person:
-    try:
-        info = parse_document(data["doc_type"], data["doc_number"], today=timezone.localdate())
-    except IdentityError as exc:
-        raise ValidationError({"doc_number": [exc.message]}) from None
-    person = Person.objects.filter(doc_type=data["doc_type"], doc_number=info.number).first()
-    if person is not None:
-        facility = data.get("facility")
-        on_duty = facility is not None and facility.pk in selectors._facility_ids(user)
-        if not (scope_for(user).covers("person", person) or on_duty):
-            raise ValidationError({"doc_number": [_("This person's file is outside your area.")]})
-        return person
-    if not (data.get("name") or "").strip():
-        raise ValidationError(
-            {"name": [_("Not in the files yet: enter the name to register the person now.")]}
-        )
-    person = person_create(
-        user=user,
-        dwelling=None,
-        source="quarantine",
-        values={
-            "name": data["name"],
-            "doc_type": data["doc_type"],
-            "doc_number": data["doc_number"],
-            "phone": data.get("phone") or "",
-            "origin": data.get("origin") or "",
-            "travel_status": "new_arrival",
-            "verified": False,
-        },
-    )
-    # A file without a dwelling belongs to the district until a grid worker places it.
-    district_id = data["facility"].district_id if data.get("facility") else None
-    if district_id is None:
-        from fangyi.places.models import District
-
-        district_id = District.objects.values_list("pk", flat=True).first()
-    Person.objects.filter(pk=person.pk).update(district_id=district_id)
-    return person
+    return render(request, "quarantine/intake.html", {"form": form, "may_intake": True})
 
 
 def _case_context(request, case, forms=None):
     days = selectors.case_days(case)
     forms = forms or {}
     token = checkin.checkin_token(case) if case.state in ACTIVE_STATES else None
+    may_write = selectors.case_writable(request.user, case)
     return {
         "case": case,
         "person": case.person,
@@ -205,8 +170,11 @@ def _case_context(request, case, forms=None):
         "alerts": case.alerts.exclude(status="closed"),
         "events": case.events.select_related("by", "by__staff"),
         "active": case.state in ACTIVE_STATES,
+        # Actions, results, alerts and the check-in link only for those who may act.
+        "may_write": may_write,
+        "may_intake": selectors.may_intake(request.user),
         "checkin_url": request.build_absolute_uri(reverse("checkin", args=[token]))
-        if token
+        if token and may_write
         else None,
         **{f"{action}_form": forms.get(action) or _action_form(action) for action in ACTIONS},
         "state": CaseState,
@@ -320,13 +288,28 @@ def alert_action(request, pk: int, action: str):
 
 
 @login_required
+@require_POST
+def checkin_reissue(request, pk: int):
+    """A new self check-in link; the old one is refused from now on."""
+    case = selectors.case_get(request.user, pk)
+    try:
+        services.checkin_link_reissue(by=request.user, case=case)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("A new check-in link is ready; the old one no longer works."))
+    return redirect("quarantine:case", pk=case.pk)
+
+
+@login_required
 def case_document(request, pk: int, document: str):
     case = selectors.case_get(request.user, pk)
     from fangyi.quarantine import documents
 
     if document == "notice":
         url = None
-        if case.state in ACTIVE_STATES:
+        # The check-in link lets whoever holds it record checks: only for who may act.
+        if case.state in ACTIVE_STATES and selectors.case_writable(request.user, case):
             url = request.build_absolute_uri(reverse("checkin", args=[checkin.checkin_token(case)]))
         return documents.notice_response(case, url)
     if document == "certificate":
@@ -348,7 +331,10 @@ def checkin_page(request, token: str):
         )
     form = CheckForm(request.POST or None)
     done = None
-    if request.method == "POST" and form.is_valid():
+    limited = request.method == "POST" and not checkin_allowed(request, token)
+    if limited:
+        form.add_error(None, str(ERR_CHECKIN_RATE_LIMITED))
+    elif request.method == "POST" and form.is_valid():
         try:
             done = services.health_check_record(
                 case=case,
@@ -373,4 +359,5 @@ def checkin_page(request, token: str):
             "recent": recent,
             "name": case.person.name[:1] + "*" * (len(case.person.name) - 1),
         },
+        status=429 if limited else 200,
     )

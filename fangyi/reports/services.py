@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only, keeps_any_files, require_files
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Zone
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH
@@ -31,6 +32,9 @@ ERR_TOO_OLD = _("The date of confirmation is before the epidemic.")
 ERR_ZONE_NEEDED = _("Choose the zone, or a person whose file names it.")
 ERR_PERSON_ELSEWHERE = _("This person lives in another zone (%(zone)s).")
 ERR_ALREADY_CONFIRMED = _("This person is already counted as a confirmed case.")
+ERR_NOT_RECORDER = _(
+    "Confirmed cases are recorded by the staff who keep the person files of the zone."
+)
 ERR_IMAGE = _("Upload a PNG, JPEG or WebP picture.")
 ERR_IMAGE_BIG = _("The picture is too large (at most %(mb)d MB and %(px)d pixels a side).")
 
@@ -189,6 +193,17 @@ def zone_base_image_remove(*, by, zone: Zone) -> None:
 # --- confirmed cases -----------------------------------------------------------------------
 
 
+def may_record_cases(user) -> bool:
+    """Whether the user may record confirmed cases somewhere (for pages: the link)."""
+    return user is None or (not is_places_only(user) and keeps_any_files(user))
+
+
+def check_case_recorder(by) -> None:
+    """Refuse (PermissionDenied) a user who may record no confirmed case anywhere."""
+    if not may_record_cases(by):
+        raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else ERR_NOT_RECORDER)
+
+
 @transaction.atomic
 def confirmed_case_create(
     *,
@@ -201,8 +216,10 @@ def confirmed_case_create(
 ) -> ConfirmedCase:
     """Record a confirmed case on the day it was confirmed (the person when known).
 
-    The caller has checked that the zone and the person are in the user's scope.
+    It changes the official statistics: `by` must keep the person files of the zone and
+    of the person (`check_case_recorder`, `duty.scope.require_files`); None is the system.
     """
+    check_case_recorder(by)
     today = today or timezone.localdate()
     errors: dict[str, list] = {}
     if date > today:
@@ -217,6 +234,11 @@ def confirmed_case_create(
             errors["person"] = [ERR_PERSON_ELSEWHERE % {"zone": where}]
     if zone is None:
         errors.setdefault("zone", [ERR_ZONE_NEEDED])
+    # Refused before any message says more about the zone or the person.
+    if zone is not None:
+        require_files(by, "zone", zone)
+    if person is not None:
+        require_files(by, "person", person)
     if person is not None and ConfirmedCase.objects.filter(person=person).exists():
         errors.setdefault("person", [ERR_ALREADY_CONFIRMED])
     if errors:

@@ -184,6 +184,7 @@ def stats(request):
             "chart": chart,
             "recent": recent,
             "daily_levels": ("district", "street", "community"),
+            "may_record": services.may_record_cases(request.user),
         },
     )
 
@@ -191,6 +192,7 @@ def stats(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_new(request):
+    services.check_case_recorder(request.user)
     form = ConfirmedCaseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

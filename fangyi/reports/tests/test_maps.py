@@ -42,7 +42,7 @@ def varied(tree):
 
 def intake(tree, person, day):
     return quarantine.case_intake(
-        by=tree.users["zone"],
+        by=tree.users["district"],
         person=person,
         reason="close_contact",
         arrived_at=at(2020, 2, day, 9),

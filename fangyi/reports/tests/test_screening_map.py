@@ -289,7 +289,7 @@ def test_zone_map_query_count_with_screening(client, tree, screened, django_asse
     with time_machine.travel(at(2020, 2, 13), tick=False):
         for person in tree.people[::3]:
             quarantine.case_intake(
-                by=tree.users["zone"], person=person, reason="close_contact",
+                by=tree.users["district"], person=person, reason="close_contact",
                 arrived_at=at(2020, 2, 12, 9), first_state="home",
             )  # fmt: skip
         with django_assert_max_num_queries(17):
