@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
+from fangyi.core.home import home_sections
 from fangyi.duty.models import Assignment
 from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.people.models import Person
@@ -15,11 +17,9 @@ def _crumbs(user, level, place):
 
 @login_required
 def home(request):
-    tops = [
-        (level, place, Person.objects.filter(**{f"{level}_id": place.pk}).count())
-        for level, place in selectors.top_places(request.user)
-    ]
-    return render(request, "places/home.html", {"tops": tops})
+    """Today's work of the user's role, in counted links (fangyi.core.home)."""
+    sections = home_sections(request.user, timezone.localdate())
+    return render(request, "places/home.html", {"sections": sections})
 
 
 @login_required

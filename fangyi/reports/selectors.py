@@ -191,6 +191,8 @@ class ZoneMapData:
     can_edit: bool = False
     unplaced: list[BuildingOnMap] = field(default_factory=list)
     screening: ZoneScreening | None = None
+    # Whether the user sees the zone's community (its overview) as well as the zone.
+    community_visible: bool = False
 
     @property
     def all_buildings(self) -> list[BuildingOnMap]:
@@ -290,6 +292,7 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
         base_map=ZoneMap.objects.filter(zone_id=zone.pk).order_by().first(),
         taken_at=taken_at,
         can_edit=can_edit_map(user, zone),
+        community_visible=scope_for(user).covers("community", zone.community),
     )
 
 
@@ -379,6 +382,20 @@ class ZoneTile:
     status: str
 
 
+@dataclass(frozen=True)
+class OverviewFigures:
+    """Totals of an overview's tiles."""
+
+    zones: int
+    zones_quarantine: int
+    zones_fever: int
+    zones_new_case: int
+    zones_clear: int
+    in_quarantine: int
+    fever_alerts: int
+    recent_cases: int
+
+
 @dataclass
 class Overview:
     """Zones of the user's scope (optionally one street or community), grouped."""
@@ -390,12 +407,36 @@ class Overview:
     community_id: int | None
     taken_at: dt.datetime
     today: dt.date
+    # The place whose case statistics the user may open (`level:id`), if any.
+    stats_place: str | None = None
+
+    def figures(self) -> OverviewFigures:
+        """The totals of the tiles: zones having each condition and the sums of their
+        figures, so that the legend and the home page say what the tiles say."""
+        tiles = self.tiles
+        return OverviewFigures(
+            zones=len(tiles),
+            zones_quarantine=sum(1 for t in tiles if t.in_quarantine),
+            zones_fever=sum(1 for t in tiles if t.fever_alerts),
+            zones_new_case=sum(1 for t in tiles if t.recent_cases),
+            zones_clear=sum(1 for t in tiles if t.status == ZoneStatus.CLEAR),
+            in_quarantine=sum(t.in_quarantine for t in tiles),
+            fever_alerts=sum(t.fever_alerts for t in tiles),
+            recent_cases=sum(t.recent_cases for t in tiles),
+        )
 
     def status_totals(self) -> list[tuple[str, str, int]]:
-        totals: dict[str, int] = dict.fromkeys(ZoneStatus.values, 0)
-        for tile in self.tiles:
-            totals[tile.status] += 1
-        return [(s.value, str(s.label), totals[s.value]) for s in ZoneStatus]
+        """Per colour of the legend, the zones that have its condition (a zone with people
+        in quarantine and a fever alert counts under both, as its tile shows both; its
+        colour is the worse one)."""
+        f = self.figures()
+        having = {
+            ZoneStatus.QUARANTINE: f.zones_quarantine,
+            ZoneStatus.FEVER: f.zones_fever,
+            ZoneStatus.NEW_CASE: f.zones_new_case,
+            ZoneStatus.CLEAR: f.zones_clear,
+        }
+        return [(s.value, str(s.label), having[s]) for s in ZoneStatus]
 
     def groups(self) -> list[tuple[Community, list[ZoneTile]]]:
         by_community: dict[int, list[ZoneTile]] = defaultdict(list)
@@ -415,14 +456,16 @@ def zone_status(in_quarantine: int, fever_alerts: int, recent_cases: int) -> str
     return ZoneStatus.CLEAR
 
 
-def _roots(user, street_id: int | None, community_id: int | None) -> list[tuple[str, Any]]:
+def _roots(
+    user, street_id: int | None, community_id: int | None, tops: list[tuple[str, Any]]
+) -> list[tuple[str, Any]]:
     """The places whose zones the overview covers: the filter if given, else the user's
     assigned places (zones and above; a building alone shows no zone)."""
     if community_id:
         return [("community", place_get(user, "community", community_id))]
     if street_id:
         return [("street", place_get(user, "street", street_id))]
-    return [(level, p) for level, p in top_places(user) if level != "building"]
+    return [(level, p) for level, p in tops if level != "building"]
 
 
 def overview(user, *, street_id: int | None = None, community_id: int | None = None) -> Overview:
@@ -432,7 +475,8 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
     """
     today = timezone.localdate()
     since = today - dt.timedelta(days=RECENT_CASE_DAYS - 1)
-    roots = _roots(user, street_id, community_id)
+    tops = top_places(user)
+    roots = _roots(user, street_id, community_id, tops)
     residents: dict[int, int] = {}
     quarantine: dict[int, int] = {}
     fever: dict[int, int] = {}
@@ -492,6 +536,9 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
         community_id=community_id,
         taken_at=timezone.now(),
         today=today,
+        stats_place=next(
+            (f"{level}:{p.pk}" for level, p in tops if level in STATS_LEVELS), None
+        ),
     )
 
 
@@ -669,3 +716,18 @@ def daily_rows(level: str, place_id: int, day: dt.date) -> list[DailyRow]:
         )
         for c in communities
     ]
+
+
+# --- files to verify -----------------------------------------------------------------------
+
+UNVERIFIED_LIMIT = 200
+
+
+def unverified_people(user) -> QuerySet[Person]:
+    """Person files not yet verified in the places whose files the user keeps (not the
+    single files granted to a volunteer: those are not its to verify), by dwelling."""
+    return (
+        Person.objects.filter(scope_for(user).rows_q(person_field=None), verified=False)
+        .select_related("zone", "building", "dwelling")
+        .order_by("zone_id", "building_id", "dwelling__floor", "dwelling__room", "id")
+    )

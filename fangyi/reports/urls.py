@@ -14,4 +14,5 @@ urlpatterns = [
     path("stats/", views.stats, name="stats"),
     path("cases/new/", views.case_new, name="case_new"),
     path("daily.xlsx", views.daily_xlsx, name="daily"),
+    path("unverified/", views.unverified, name="unverified"),
 ]

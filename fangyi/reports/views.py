@@ -20,7 +20,7 @@ from fangyi.core.api_errors import error_body
 from fangyi.core.documents import pdf_response
 from fangyi.core.spreadsheets import xlsx_response
 from fangyi.duty.scope import scope_for
-from fangyi.people.identity import mask_name
+from fangyi.people.identity import mask_document, mask_name, mask_phone
 from fangyi.places.selectors import place_get, top_places
 from fangyi.reports import selectors, services
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH, ZoneStatus
@@ -228,4 +228,21 @@ def daily_xlsx(request):
         day = timezone.localdate()
     return xlsx_response(
         f"{place.name}-{_('daily report')}-{day:%Y%m%d}.xlsx", daily_sheets(level, pk, day)
+    )
+
+
+@login_required
+@require_GET
+def unverified(request):
+    """The person files still to verify in the user's places (masked), by dwelling."""
+    people = selectors.unverified_people(request.user)
+    total = people.count()
+    rows = [
+        (p, mask_document(p.doc_number), mask_phone(p.phone))
+        for p in people[: selectors.UNVERIFIED_LIMIT]
+    ]
+    return render(
+        request,
+        "reports/unverified.html",
+        {"rows": rows, "total": total, "limit": selectors.UNVERIFIED_LIMIT},
     )

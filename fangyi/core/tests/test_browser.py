@@ -44,8 +44,9 @@ def test_district_leader_drills_down_and_reveals_an_id_number(transactional_db, 
 
     # Home lists the one place the leader is assigned to.
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
-    expect(page.locator("main ul.list a")).to_have_count(1)
-    page.locator("main ul.list").get_by_role("link", name="坪山区").click()
+    area = page.get_by_test_id("home-area")
+    expect(area.locator("a")).to_have_count(1)
+    area.get_by_role("link", name="坪山区").click()
 
     # District → street → community → zone → building, each through the children table.
     for name in ("坪山街道", "六和社区", "Z1小区", "1栋"):
@@ -141,7 +142,7 @@ def test_language_switch(transactional_db, tree, new_page):
     expect(page.locator(".who")).to_have_text("b_grid员")
     expect(page.get_by_role("button", name="退出")).to_be_visible()
     expect(page.locator("header form.search button")).to_have_text("搜索")
-    expect(page.locator("h1")).to_have_text("我的辖区")
+    expect(page.locator("h1")).to_contain_text("今日工作")
     expect(page.get_by_test_id("lang-zh-hans")).to_have_count(0)
     english = page.get_by_test_id("lang-en")
     # Each language is named in itself, so a reader of either can find it.
@@ -152,7 +153,7 @@ def test_language_switch(transactional_db, tree, new_page):
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     expect(page.locator("header form.search button")).to_have_text("Search")
-    expect(page.locator("h1")).to_have_text("My area")
+    expect(page.locator("h1")).to_contain_text("Today's work")
     expect(page.get_by_test_id("lang-en")).to_have_count(0)
     chinese = page.get_by_test_id("lang-zh-hans")
     expect(chinese).to_have_text("简体中文")
