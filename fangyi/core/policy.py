@@ -24,6 +24,9 @@ class PolicyValues:
 
     # A temperature at or above this is a fever (°C).
     fever_threshold: Decimal = Decimal("37.3")
+    # A typed temperature outside this range (°C) is a slip, not a reading: refused.
+    temperature_min: Decimal = Decimal("34.0")
+    temperature_max: Decimal = Decimal("43.0")
     # Days of quarantine counted from the arrival day (day 1); release on arrival + this.
     quarantine_days: int = 14
     # Days at a health station (温馨驿站) before going home, arrival day being day 1.
@@ -52,6 +55,16 @@ class PolicyValues:
     # green (0: never; only release ends it, as in Pingshan).
     pass_red_green_after_days: int = 0
     pass_yellow_green_after_days: int = 0
+    # Retention (`fangyi purge`, docs/retention.md): personal data no longer needed goes
+    # this many days after the moment named.
+    retain_gate_visitor_days: int = 14  # a visitor's name, phone and note, after the check
+    retain_gate_check_days: int = 28  # gate checks (with reviewed fever alerts)
+    retain_rejected_application_days: int = 30  # rejected pass applications, after decision
+    retain_health_check_days: int = 90  # health checks and alerts, after the case closed
+    retain_screening_detail_days: int = 90  # temperature, symptoms, travel noted at a visit
+    retain_job_days: int = 30  # background jobs (import reports quote rows of the file)
+    retain_login_log_days: int = 180  # login records: network logs ≥ 6 months (网络安全法 §21)
+    retain_access_log_days: int = 1095  # the reveal log: who saw whose ID number or phone
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> PolicyValues:
@@ -60,15 +73,22 @@ class PolicyValues:
         if unknown:
             raise ImproperlyConfigured(f"Unknown policy values: {', '.join(sorted(unknown))}")
         values = dict(raw)
-        if "fever_threshold" in values:
-            values["fever_threshold"] = Decimal(str(values["fever_threshold"]))
+        for name in ("fever_threshold", "temperature_min", "temperature_max"):
+            if name in values:
+                values[name] = Decimal(str(values[name]))
         if "check_slots" in values:
             values["check_slots"] = tuple(tuple(slot) for slot in values["check_slots"])
         result = cls(**values)
         if result.pass_returned_case_colour not in ("red", "yellow"):
             raise ImproperlyConfigured("Policy pass_returned_case_colour must be red or yellow.")
+        if not result.temperature_min < result.fever_threshold < result.temperature_max:
+            raise ImproperlyConfigured("Policy temperatures must be min < fever threshold < max.")
         if not result.station_days_min <= result.station_days_max <= result.quarantine_days:
             raise ImproperlyConfigured("Policy station days must be min ≤ max ≤ quarantine days.")
+        for name in (f.name for f in dataclasses.fields(cls) if f.name.startswith("retain_")):
+            days = getattr(result, name)
+            if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+                raise ImproperlyConfigured(f"Policy {name} must be a whole number of days ≥ 1.")
         return result
 
     def slot_ends(self) -> list[tuple[str, dt.time]]:

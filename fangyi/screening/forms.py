@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from fangyi.duty.models import Staff
 from fangyi.people.choices import DocType
 from fangyi.places.models import Building
-from fangyi.screening.choices import Outcome
+from fangyi.screening.choices import DwellingStatus, Outcome
 from fangyi.screening.importing import FIELDS
 
 MAX_UPLOAD = 50 * 2**20
@@ -103,3 +103,131 @@ def mapping_choices():
 
 OUTCOME_CHOICES = Outcome.choices
 DOC_TYPE_CHOICES = DocType.choices
+
+
+# ---- the visit form -------------------------------------------------------------------
+# One small form per person of the household (prefix `p<person id>`) and per new person
+# (`new<slot>`), so that a refused save shows every entry again as it was typed.
+# Values are checked by `services.visit_record`; these forms only parse what a browser
+# sends and render it back.
+
+
+def _text(placeholder=None, **attrs) -> forms.TextInput:
+    # Placeholders are hints ("e.g. 36.5"), never values: a hint that reads like a value
+    # is taken for one on a small screen.
+    if placeholder is not None:
+        attrs["placeholder"] = placeholder
+    return forms.TextInput({"autocomplete": "off", **attrs})
+
+
+def _temperature_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("temperature (°C)"),
+        required=False,
+        max_length=20,
+        widget=_text(_("e.g. 36.5"), inputmode="decimal", enterkeyhint="next"),
+    )
+
+
+class PersonCheckForm(forms.Form):
+    """One person on file, as found at the door."""
+
+    present = forms.BooleanField(label=_("at home"), required=False, initial=True)
+    temperature = _temperature_field()
+    symptoms = forms.BooleanField(label=_("fever, cough or other symptoms"), required=False)
+    came_from = forms.CharField(
+        label=_("came from"),
+        required=False,
+        max_length=100,
+        widget=_text(_("only if new, e.g. Wuhan, Hubei")),
+    )
+    came_on = forms.DateField(label=_("came on"), required=False, widget=_date_input())
+    phone = forms.CharField(
+        label=_("mobile phone"),
+        required=False,
+        max_length=20,
+        widget=_text(_("only if changed"), inputmode="tel", autocomplete="tel"),
+    )
+
+    def __init__(self, *args, person, **kwargs):
+        kwargs.setdefault("prefix", f"p{person.pk}")
+        super().__init__(*args, **kwargs)
+        self.person = person
+
+    def entry(self) -> dict:
+        """The check as `services.visit_record` takes it."""
+        return {"person": self.person, **self.cleaned_data}
+
+
+class NewPersonForm(forms.Form):
+    """Someone living in the dwelling who has no file yet (one of a few numbered slots)."""
+
+    name = forms.CharField(label=_("name"), required=False, max_length=50, widget=_text())
+    doc_type = forms.ChoiceField(
+        label=_("document type"), choices=DocType.choices, initial=DocType.ID_CARD, required=False
+    )
+    doc_number = forms.CharField(
+        label=_("document number"), required=False, max_length=30, widget=_text()
+    )
+    phone = forms.CharField(
+        label=_("mobile phone"),
+        required=False,
+        max_length=20,
+        widget=_text(inputmode="tel", autocomplete="off"),
+    )
+    temperature = _temperature_field()
+    symptoms = forms.BooleanField(label=_("fever, cough or other symptoms"), required=False)
+    came_from = forms.CharField(
+        label=_("came from"), required=False, max_length=100, widget=_text(_("e.g. Wuhan, Hubei"))
+    )
+    came_on = forms.DateField(label=_("came on"), required=False, widget=_date_input())
+
+    def __init__(self, *args, slot: int, **kwargs):
+        kwargs.setdefault("prefix", f"new{slot}")
+        super().__init__(*args, **kwargs)
+        self.slot = slot
+        self.number = slot + 1
+
+    def was_typed_in(self) -> bool:
+        """Whether anything was typed in the slot (the document type's default aside): such
+        a slot is sent to be saved, and shown open again."""
+        if not self.is_bound:
+            return False
+        typed = ("name", "doc_number", "phone", "temperature", "came_from", "came_on", "symptoms")
+        return any((self.data.get(self.add_prefix(name)) or "").strip() for name in typed)
+
+    def entry(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["name"] = data["name"].strip()
+        data["doc_number"] = data["doc_number"].strip()
+        data["doc_type"] = data["doc_type"] or DocType.ID_CARD
+        return data
+
+
+NEW_PERSON_SLOTS = 3
+
+
+class WorklistFilter(forms.Form):
+    """The team list's filter: a status and a search by room or resident's name."""
+
+    status = forms.ChoiceField(
+        label=_("status"),
+        required=False,
+        choices=[("", _("all")), *DwellingStatus.choices],
+    )
+    q = forms.CharField(
+        label=_("room or name"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(
+            {"type": "search", "placeholder": _("e.g. 1001 or Zhang"), "enterkeyhint": "search"}
+        ),
+    )
+    b = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def values(self) -> tuple[str, str, int | None]:
+        """(status, search, building to open); a bad value counts as not given."""
+        if not self.is_valid():
+            return "", "", None
+        data = self.cleaned_data
+        return data["status"] or "", (data["q"] or "").strip(), data["b"]

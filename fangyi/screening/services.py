@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.policy import policy_in_force, values_of
+from fangyi.core.temperature import body_temperature
 from fangyi.duty.models import Staff
 from fangyi.duty.scope import scope_for
 from fangyi.people.choices import HealthStatus, TravelStatus
@@ -50,7 +51,8 @@ ERR_TEAM_HAS_VISITS = _(
     "Team {name} has recorded visits and cannot be dissolved; close the campaign instead."
 )
 ERR_PEOPLE_WITHOUT_ANSWER = _("People can only be recorded when someone answered the door.")
-ERR_TEMPERATURE = _("A temperature is between 34.0 and 43.0 °C.")
+ERR_WHO = _("{who}: {error}")
+ERR_NEW_PERSON = _("person without a file no. {n}")
 ERR_NOT_IN_DWELLING = _("This person does not live in this dwelling.")
 
 
@@ -305,16 +307,14 @@ def team_dissolve(*, user, team: Team) -> None:
     locked.delete()
 
 
-def _temperature(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        temperature = Decimal(str(value)).quantize(Decimal("0.1"))
-    except ArithmeticError as exc:
-        raise ValidationError({"temperature": [ERR_TEMPERATURE]}) from exc
-    if not Decimal("34.0") <= temperature <= Decimal("43.0"):
-        raise ValidationError({"temperature": [ERR_TEMPERATURE]})
-    return temperature
+def _add_errors(errors: dict[str, list], key: str, who: str, exc: ValidationError) -> None:
+    """Put a person's errors under `key.<field>`, each message naming whose it is, so a
+    household's form says which of its people to correct."""
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    for field, messages in by_field.items():
+        errors.setdefault(f"{key}.{field}", []).extend(
+            ERR_WHO.format(who=who, error=message) for message in messages
+        )
 
 
 def _travel_values(person: Person | None, came_from: str, came_on: dt.date | None) -> dict:
@@ -347,7 +347,11 @@ def visit_record(
     {person, present, temperature, symptoms, came_from, came_on, phone}; `new_people` are
     people found there without a file: {name, doc_type, doc_number, phone, came_from,
     came_on, temperature, symptoms}, created unverified. A fever or symptoms mark the
-    file "has symptoms". Errors name the field, prefixed `people.N.` / `new_people.N.`.
+    file "has symptoms". Temperatures are read as typed on a phone (`36,8`, `36。8`,
+    `３６.８`, `36.8℃`) and refused outside the policy's plausible range; the temperature
+    of someone not present is ignored. Errors name the field, prefixed `people.N.` /
+    `new_people.N.`, and each message names the person it is about (the file's name, the
+    name typed, or "person without a file no. N"). On any error nothing is saved.
     """
     key = uuid.UUID(str(key))
     existing = Visit.objects.filter(key=key).first()
@@ -389,64 +393,78 @@ def visit_record(
     if name is not None:
         raise _closed_error(name)
     source = team_source(team)
-    fever = values_of(policy_in_force(timezone.localdate())).fever_threshold
+    policy = values_of(policy_in_force(timezone.localdate()))
+    fever = policy.fever_threshold
     checks: list[VisitPerson] = []
     errors: dict[str, list] = {}
+
+    def temperature_of(raw: Any, who: str, key: str) -> Decimal | None:
+        try:
+            return body_temperature(raw, low=policy.temperature_min, high=policy.temperature_max)
+        except ValidationError as exc:
+            _add_errors(errors, key, who, ValidationError({"temperature": exc.messages}))
+            return None
+
     for index, entry in enumerate(people):
         person: Person = entry["person"]
+        key_of = f"people.{index}"
         if person.dwelling_id != dwelling.pk:
-            errors[f"people.{index}.person"] = [ERR_NOT_IN_DWELLING]
+            errors[f"{key_of}.person"] = [
+                ERR_WHO.format(who=person.name, error=ERR_NOT_IN_DWELLING)
+            ]
             continue
-        try:
-            temperature = _temperature(entry.get("temperature"))
-            present = bool(entry.get("present", True))
-            symptoms = bool(entry.get("symptoms")) and present
-            came_from = (entry.get("came_from") or "").strip()
-            came_on = entry.get("came_on")
-            values = _travel_values(person, came_from, came_on)
-            phone = (entry.get("phone") or "").strip()
-            if phone and phone != person.phone:
-                values["phone"] = phone
-            unwell = symptoms or (temperature is not None and temperature >= fever)
-            if present and unwell and person.health_status == HealthStatus.NORMAL:
-                values["health_status"] = HealthStatus.SYMPTOMS
-            if values:
+        present = bool(entry.get("present", True))
+        # The temperature of someone not at home is not read (nobody took it).
+        temperature = (
+            temperature_of(entry.get("temperature"), person.name, key_of) if present else None
+        )
+        symptoms = bool(entry.get("symptoms")) and present
+        came_from = (entry.get("came_from") or "").strip()
+        came_on = entry.get("came_on")
+        values = _travel_values(person, came_from, came_on)
+        phone = (entry.get("phone") or "").strip()
+        if phone and phone != person.phone:
+            values["phone"] = phone
+        unwell = symptoms or (temperature is not None and temperature >= fever)
+        if present and unwell and person.health_status == HealthStatus.NORMAL:
+            values["health_status"] = HealthStatus.SYMPTOMS
+        if values:
+            try:
                 person_update(user=user, person=person, values=values, source=source)
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors[f"people.{index}.{field}"] = messages
-            continue
+            except ValidationError as exc:
+                _add_errors(errors, key_of, person.name, exc)
         checks.append(
             VisitPerson(
                 visit=visit,
                 person=person,
                 present=present,
-                temperature=temperature if present else None,
+                temperature=temperature,
                 symptoms=symptoms,
                 came_from=came_from[:100],
                 came_on=came_on,
             )
         )
     for index, entry in enumerate(new_people):
+        key_of = f"new_people.{index}"
+        who = (entry.get("name") or "").strip() or str(ERR_NEW_PERSON.format(n=index + 1))
+        temperature = temperature_of(entry.get("temperature"), who, key_of)
+        came_from = (entry.get("came_from") or "").strip()
+        came_on = entry.get("came_on")
+        values = {
+            "name": entry.get("name", ""),
+            "doc_type": entry.get("doc_type") or "id_card",
+            "doc_number": entry.get("doc_number", ""),
+            "phone": entry.get("phone", ""),
+            "verified": False,
+            **_travel_values(None, came_from, came_on),
+        }
+        symptoms = bool(entry.get("symptoms"))
+        if symptoms or (temperature is not None and temperature >= fever):
+            values["health_status"] = HealthStatus.SYMPTOMS
         try:
-            temperature = _temperature(entry.get("temperature"))
-            came_from = (entry.get("came_from") or "").strip()
-            came_on = entry.get("came_on")
-            values = {
-                "name": entry.get("name", ""),
-                "doc_type": entry.get("doc_type") or "id_card",
-                "doc_number": entry.get("doc_number", ""),
-                "phone": entry.get("phone", ""),
-                "verified": False,
-                **_travel_values(None, came_from, came_on),
-            }
-            symptoms = bool(entry.get("symptoms"))
-            if symptoms or (temperature is not None and temperature >= fever):
-                values["health_status"] = HealthStatus.SYMPTOMS
             person = person_create(user=user, dwelling=dwelling, values=values, source=source)
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                errors[f"new_people.{index}.{field}"] = messages
+            _add_errors(errors, key_of, who, exc)
             continue
         checks.append(
             VisitPerson(

@@ -6,6 +6,7 @@ Views are thin: a selector gives what is in scope (404 otherwise), a service wri
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.duty.models import Staff
@@ -23,11 +24,20 @@ from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.selectors import person_get
 from fangyi.places.selectors import place_get
 from fangyi.screening import duplicates as dup
-from fangyi.screening import selectors, services
-from fangyi.screening.choices import Outcome
-from fangyi.screening.forms import CampaignForm, TeamEditForm, TeamForm
+from fangyi.screening import selectors, services, worklist
+from fangyi.screening.choices import DwellingStatus, Outcome
+from fangyi.screening.forms import (
+    NEW_PERSON_SLOTS,
+    CampaignForm,
+    NewPersonForm,
+    PersonCheckForm,
+    TeamEditForm,
+    TeamForm,
+    WorklistFilter,
+)
 
 CAMPAIGN_LEVELS = ("street", "community", "zone")
+ERR_FIELD = gettext_lazy("{who}, {field}: {error}")
 
 
 @login_required
@@ -263,91 +273,142 @@ def team_dissolve(request, pk: int):
     return redirect("screening:campaign", team.campaign_id)
 
 
+def _list_params(data) -> dict[str, str]:
+    """The team list's filter (status, search) carried through a visit and back."""
+    status, query, _building = WorklistFilter(data).values()
+    return {k: v for k, v in (("status", status), ("q", query)) if v}
+
+
+def _list_url(team, params: dict[str, str], building_id: int | None = None) -> str:
+    url = reverse("screening:team", args=[team.pk])
+    if building_id is not None:
+        params = {**params, "b": str(building_id)}
+    if params:
+        url += "?" + urlencode(params)
+    return url + (f"#b{building_id}" if building_id is not None else "")
+
+
 @login_required
 def team_detail(request, pk: int):
+    """The team's dwellings by building and floor, with a status filter and a search."""
     team = selectors.team_get(request.user, pk)
-    rows = selectors.team_dwellings(request.user, team)
-    counts = dict.fromkeys(("not_visited", "revisit", "refused", "done"), 0)
-    for row in rows:
-        counts[row.status] += 1
+    filters = WorklistFilter(request.GET)
+    status, query, open_building = filters.values()
+    work = worklist.team_worklist(request.user, team, status=status, query=query)
+    params = _list_params(request.GET)
+    search = {"q": params["q"]} if "q" in params else {}
+    status_links = [
+        (
+            value,
+            label,
+            work.counts.get(value, 0) if value else work.total,
+            "?" + urlencode({**({"status": value} if value else {}), **search}),
+        )
+        for value, label in filters.fields["status"].choices
+    ]
     return render(
         request,
         "screening/team.html",
-        {"team": team, "rows": rows, "counts": counts, "total": len(rows)},
+        {
+            "team": team,
+            "work": work,
+            "counts": work.counts,
+            "total": work.total,
+            "filters": filters,
+            "status_links": status_links,
+            "open_building": open_building,
+            "back": urlencode(params),
+        },
     )
 
 
-def _visit_entries(request, people) -> tuple[list[dict], list[dict]]:
-    post = request.POST
-    checks = []
-    for person in people:
-        prefix = f"p{person.pk}-"
-        checks.append(
-            {
-                "person": person,
-                "present": post.get(prefix + "present") == "on",
-                "temperature": post.get(prefix + "temperature", "").strip(),
-                "symptoms": post.get(prefix + "symptoms") == "on",
-                "came_from": post.get(prefix + "came_from", ""),
-                "came_on": parse_date(post.get(prefix + "came_on", "") or "") or None,
-                "phone": post.get(prefix + "phone", ""),
-            }
-        )
-    new = []
-    for index in range(3):
-        prefix = f"new{index}-"
-        name = post.get(prefix + "name", "").strip()
-        number = post.get(prefix + "doc_number", "").strip()
-        if not name and not number:
+def _who(form) -> str:
+    if isinstance(form, PersonCheckForm):
+        return form.person.name
+    typed = (form.data.get(form.add_prefix("name")) or "").strip()
+    return typed or str(services.ERR_NEW_PERSON.format(n=form.number))
+
+
+def _put_errors(exc: ValidationError, person_forms, new_forms) -> list[str]:
+    """Put a service's errors on the form of the person they are about; return those that
+    belong to no one person (the outcome, the visit key, a closed campaign)."""
+    general: list[str] = []
+    by_key = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    for key, found in by_key.items():
+        group, _dot, rest = key.partition(".")
+        index, _dot, field = rest.partition(".")
+        forms = {"people": person_forms, "new_people": new_forms}.get(group)
+        if forms is None or not index.isdigit() or int(index) >= len(forms):
+            general.extend(found)
             continue
-        new.append(
-            {
-                "name": name,
-                "doc_type": post.get(prefix + "doc_type") or "id_card",
-                "doc_number": number,
-                "phone": post.get(prefix + "phone", ""),
-                "temperature": post.get(prefix + "temperature", "").strip(),
-                "symptoms": post.get(prefix + "symptoms") == "on",
-                "came_from": post.get(prefix + "came_from", ""),
-                "came_on": parse_date(post.get(prefix + "came_on", "") or "") or None,
-            }
-        )
-    return checks, new
+        form = forms[int(index)]
+        form.add_error(field if field in form.fields else None, found)
+    return general
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def visit(request, pk: int, dwelling_pk: int):
-    """One dwelling per screen: outcome, each person found, new people."""
+    """One dwelling per screen: outcome, each person found, new people.
+
+    A refused save shows the whole household again as it was typed, with each error on
+    the person it is about and listed at the top by name."""
     team = selectors.team_get(request.user, pk)
     dwelling = selectors.team_dwelling_get(request.user, team, dwelling_pk)
     people = list(selectors.dwelling_people(request.user, dwelling))
-    errors: dict[str, list] = {}
+    posted = request.method == "POST"
+    data = request.POST if posted else None
+    person_forms = [PersonCheckForm(data, person=p) for p in people]
+    new_forms = [NewPersonForm(data, slot=i) for i in range(NEW_PERSON_SLOTS)]
+    params = _list_params(request.POST if posted else request.GET)
     key = request.POST.get("key") or str(uuid.uuid4())
-    if request.method == "POST":
-        checks, new = _visit_entries(request, people)
-        outcome = request.POST.get("outcome", "")
-        if outcome != Outcome.ANSWERED:
-            checks, new = [], []
-        try:
-            services.visit_record(
-                user=request.user,
-                team=team,
-                dwelling=dwelling,
-                key=key,
-                outcome=outcome,
-                people=checks,
-                new_people=new,
-                notes=request.POST.get("notes", ""),
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        except ValueError as exc:  # a malformed visit key
-            errors = {"key": [str(exc)]}
-        else:
-            messages.success(request, _("Visit to {dwelling} recorded.").format(dwelling=dwelling))
-            return redirect("screening:team", team.pk)
-    rows = [(p, mask_document(p.doc_number), mask_phone(p.phone)) for p in people]
+    outcome = request.POST.get("outcome", "") if posted else Outcome.ANSWERED
+    general: list[str] = []
+    if posted:
+        valid = [form.is_valid() for form in (*person_forms, *new_forms)]
+        if all(valid):
+            answered = outcome == Outcome.ANSWERED
+            typed = [f for f in new_forms if f.was_typed_in()] if answered else []
+            try:
+                services.visit_record(
+                    user=request.user,
+                    team=team,
+                    dwelling=dwelling,
+                    key=key,
+                    outcome=outcome,
+                    people=[f.entry() for f in person_forms] if answered else [],
+                    new_people=[f.entry() for f in typed],
+                    notes=request.POST.get("notes", ""),
+                )
+            except ValidationError as exc:
+                general = _put_errors(exc, person_forms, typed)
+            except ValueError as exc:  # a malformed visit key
+                general = [str(exc)]
+            else:
+                messages.success(
+                    request, _("Visit to {dwelling} recorded.").format(dwelling=dwelling)
+                )
+                return redirect(_list_url(team, params, dwelling.building_id))
+    # Every error, by whom it is about, for the list at the top of the form; the
+    # service's messages name the person already, the forms' (a bad date) do not.
+    summary = [(message, "") for message in general]
+    for form in (*person_forms, *new_forms):
+        who = _who(form)
+        for name, messages_of in form.errors.items():
+            field = form.fields.get(name)
+            for message in messages_of:
+                if message.startswith(who):
+                    summary.append((message, form.prefix))
+                elif field is None:
+                    summary.append((services.ERR_WHO.format(who=who, error=message), form.prefix))
+                else:
+                    text = ERR_FIELD.format(who=who, field=field.label, error=message)
+                    summary.append((text, form.prefix))
+    rows = [
+        (f, mask_document(f.person.doc_number), mask_phone(f.person.phone)) for f in person_forms
+    ]
+    last_visit = worklist.dwelling_last_visit(team, dwelling)
+    status = selectors.status_of(last_visit.outcome if last_visit else None)
     return render(
         request,
         "screening/visit.html",
@@ -355,13 +416,19 @@ def visit(request, pk: int, dwelling_pk: int):
             "team": team,
             "dwelling": dwelling,
             "rows": rows,
+            "new_forms": new_forms,
             "key": key,
+            "outcome": outcome,
             "outcomes": Outcome.choices,
-            "errors": errors,
-            "new_slots": range(3),
-            "post": request.POST,
+            "summary": summary,
+            "notes": request.POST.get("notes", "") if posted else "",
+            "last_visit": last_visit,
+            "status": status,
+            "status_label": DwellingStatus(status).label,
+            "back_url": _list_url(team, params, dwelling.building_id),
+            "params": params,
         },
-        status=422 if errors else 200,
+        status=422 if summary else 200,
     )
 
 
