@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "fangyi.screening",
     "fangyi.jobs",
     "fangyi.support",
+    "fangyi.retention",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,11 @@ class PersonAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting the row would delete its history and access log with it: a file is
+        # erased on request through `fangyi erase` (retention.erasure), which keeps them.
+        return False
+
     @admin.display(description=_("document number"))
     def masked_doc(self, obj):
         from fangyi.people.identity import mask_document
@@ -39,6 +44,8 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(PersonEvent)
 class PersonEventAdmin(admin.ModelAdmin):
+    """The history of files: read-only, never deleted by hand."""
+
     list_display = ("at", "person", "action", "by", "source")
     raw_id_fields = ("person", "by")
     readonly_fields = ("person", "at", "by", "source", "action", "changes")
@@ -47,4 +54,7 @@ class PersonEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

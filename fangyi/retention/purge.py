@@ -1,0 +1,272 @@
+"""The daily purge: personal data the policy no longer needs is removed.
+
+Each kind is one or a few set-based statements (no query per row), in its own
+transaction, so an interrupted run leaves every kind either done or untouched and the
+next run finishes the work: running twice removes nothing more. The periods are policy
+values (`core.policy.PolicyValues.retain_*`) of the version in force today. What is kept,
+and why, is in docs/retention.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as LoginLog
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.audit.models import AccessLog
+from fangyi.core.models import Policy, RateCount
+from fangyi.core.policy import PolicyValues, policy_in_force, values_of
+from fangyi.jobs.choices import JobStatus
+from fangyi.jobs.conf import files_dir, setting
+from fangyi.jobs.models import Job
+from fangyi.jobs.services import jobs_cleanup
+from fangyi.passes.choices import ApplicationStatus, FeverStatus
+from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.quarantine.choices import CLOSED_STATES, AlertStatus
+from fangyi.quarantine.models import Alert, HealthCheck, QuarantineCase, Stage
+from fangyi.retention.models import Purge
+from fangyi.screening.models import VisitPerson
+
+# What `fangyi purge` reports, in this order.
+KINDS = {
+    "gate_visitors": _("gate checks: visitor's name, phone and note cleared"),
+    "gate_checks": _("gate checks"),
+    "gate_fever_alerts": _("reviewed gate fever alerts"),
+    "rejected_applications": _("rejected pass applications"),
+    "health_checks": _("health checks of closed quarantine cases"),
+    "case_alerts": _("alerts of closed quarantine cases"),
+    "screening_details": _("people checked at visits: temperature, symptoms, travel cleared"),
+    "job_files": _("job result and upload files"),
+    "jobs": _("finished background jobs"),
+    "login_attempts": _("failed login counts"),
+    "login_log": _("login records"),
+    "login_failure_log": _("failed login records"),
+    "sessions": _("expired login sessions"),
+    "rate_counts": _("ended rate-limit counts"),
+    "access_log": _("access log entries (reveals)"),
+}
+
+# Files of uploads checked on the import page wait this long for the commit that follows
+# (screening.views_io.UPLOAD_KEEP_SECONDS; the same number, not imported from a view).
+UPLOAD_KEEP_SECONDS = 24 * 3600
+
+
+@dataclass
+class PurgeResult:
+    """What a purge removed (or, dry, would remove): a count per kind of KINDS."""
+
+    policy: Policy
+    dry_run: bool
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def lines(self) -> Iterator[tuple[str, str, int]]:
+        """(kind, label in the active language, count) in the order of KINDS."""
+        for kind, label in KINDS.items():
+            yield kind, str(label), self.counts.get(kind, 0)
+
+
+@dataclass(frozen=True)
+class _Run:
+    now: dt.datetime
+    values: PolicyValues
+    apply: bool
+
+    def before(self, days: int) -> dt.datetime:
+        return self.now - dt.timedelta(days=days)
+
+
+def _raw_delete(queryset: QuerySet) -> int:
+    """One DELETE statement for the rows of `queryset`.
+
+    Django's delete() loads every row into memory first when other rows point at the
+    model (to cascade), which at millions of gate checks is minutes and gigabytes. The
+    callers first delete or detach whatever points at these rows."""
+    return queryset._raw_delete(queryset.db)
+
+
+def _gate_visitors(run: _Run) -> dict[str, int]:
+    rows = GateCheck.objects.filter(at__lt=run.before(run.values.retain_gate_visitor_days)).exclude(
+        visitor_name="", visitor_phone="", visitor_note=""
+    )
+    if not run.apply:
+        return {"gate_visitors": rows.count()}
+    return {"gate_visitors": rows.update(visitor_name="", visitor_phone="", visitor_note="")}
+
+
+def _gate_checks(run: _Run) -> dict[str, int]:
+    """Gate checks and their reviewed fever alerts, one day at a time from the oldest, so
+    that on SQLite the scans at the gates wait for one day's delete at most. A check with
+    a fever still pending review stays (it holds the person's pass yellow)."""
+    cutoff = run.before(run.values.retain_gate_check_days)
+    open_alert = GateFeverAlert.objects.filter(check_obj=OuterRef("pk"), status=FeverStatus.OPEN)
+    checks = GateCheck.objects.filter(at__lt=cutoff).exclude(Exists(open_alert))
+    alerts = GateFeverAlert.objects.filter(check_obj__at__lt=cutoff).exclude(
+        status=FeverStatus.OPEN
+    )
+    if not run.apply:
+        return {"gate_checks": checks.count(), "gate_fever_alerts": alerts.count()}
+    counts = {"gate_checks": 0, "gate_fever_alerts": 0}
+    oldest = GateCheck.objects.filter(at__lt=cutoff).aggregate(at=Min("at"))["at"]
+    while oldest is not None and oldest < cutoff:
+        end = min(oldest + dt.timedelta(days=1), cutoff)
+        with transaction.atomic():
+            counts["gate_fever_alerts"] += alerts.filter(check_obj__at__lt=end).delete()[0]
+            counts["gate_checks"] += _raw_delete(checks.filter(at__lt=end))
+        oldest = end
+    return counts
+
+
+def _rejected_applications(run: _Run) -> dict[str, int]:
+    """Rejected applications hold a full ID number typed by anyone; their pass (revoked on
+    rejection) stays as an anonymous revoked token, so that gate checks that showed it
+    keep their row and the link still says it is revoked."""
+    cutoff = run.before(run.values.retain_rejected_application_days)
+    rows = PassApplication.objects.filter(status=ApplicationStatus.REJECTED).filter(
+        Q(decided_at__lt=cutoff) | Q(decided_at=None, created_at__lt=cutoff)
+    )
+    if not run.apply:
+        return {"rejected_applications": rows.count()}
+    with transaction.atomic():
+        Pass.objects.filter(application__in=rows.values("pk")).update(application=None)
+        return {"rejected_applications": _raw_delete(rows)}
+
+
+def _closed_cases(run: _Run) -> QuerySet[QuarantineCase]:
+    """Cases closed (released or transferred out) before the health-check period, whose
+    alerts are all closed (an open alert is still somebody's work and counted)."""
+    cutoff = run.before(run.values.retain_health_check_days)
+    late_stage = Stage.objects.filter(case=OuterRef("pk")).filter(
+        Q(ended_at__gte=cutoff) | Q(ended_at=None)
+    )
+    open_alert = Alert.objects.filter(case=OuterRef("pk")).exclude(status=AlertStatus.CLOSED)
+    return (
+        QuarantineCase.objects.filter(state__in=CLOSED_STATES, created_at__lt=cutoff)
+        .exclude(Exists(late_stage))
+        .exclude(Exists(open_alert))
+    )
+
+
+def _health_checks(run: _Run) -> dict[str, int]:
+    cases = _closed_cases(run).values("pk")
+    alerts = Alert.objects.filter(case__in=cases)
+    checks = HealthCheck.objects.filter(case__in=cases)
+    if not run.apply:
+        return {"health_checks": checks.count(), "case_alerts": alerts.count()}
+    with transaction.atomic():
+        n_alerts = _raw_delete(alerts)
+        return {"health_checks": _raw_delete(checks), "case_alerts": n_alerts}
+
+
+def _screening_details(run: _Run) -> dict[str, int]:
+    """What a team noted about a person at the door; the row stays, as one person-time."""
+    rows = VisitPerson.objects.filter(
+        visit__at__lt=run.before(run.values.retain_screening_detail_days)
+    ).filter(
+        Q(temperature__isnull=False)
+        | Q(symptoms=True)
+        | ~Q(came_from="")
+        | Q(came_on__isnull=False)
+    )
+    if not run.apply:
+        return {"screening_details": rows.count()}
+    return {
+        "screening_details": rows.update(
+            temperature=None, symptoms=False, came_from="", came_on=None
+        )
+    }
+
+
+def _old_files(folder: Path, keep_seconds: float) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    oldest = time.time() - keep_seconds
+    return [p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < oldest]
+
+
+def _jobs(run: _Run) -> dict[str, int]:
+    """Result files of jobs (exports list people) after JOBS_KEEP_SECONDS, uploaded
+    import files after a day, and finished job rows after the policy's period."""
+    uploads = _old_files(Path(settings.VAR_DIR) / "imports", UPLOAD_KEEP_SECONDS)
+    rows = Job.objects.filter(
+        status__in=(JobStatus.DONE, JobStatus.FAILED),
+        finished_at__lt=run.before(run.values.retain_job_days),
+    )
+    if not run.apply:
+        files = len(_old_files(files_dir(), setting("JOBS_KEEP_SECONDS"))) + len(uploads)
+        return {"job_files": files, "jobs": rows.count()}
+    files = jobs_cleanup(now=run.now)
+    for path in uploads:
+        path.unlink(missing_ok=True)
+    return {"job_files": files + len(uploads), "jobs": rows.delete()[0]}
+
+
+def _logins(run: _Run) -> dict[str, int]:
+    """django-axes keeps a row per failed login count, login and (if switched on) failure."""
+    cutoff = run.before(run.values.retain_login_log_days)
+    tables = {
+        "login_attempts": AccessAttempt.objects.filter(attempt_time__lt=cutoff),
+        "login_log": LoginLog.objects.filter(attempt_time__lt=cutoff),
+        "login_failure_log": AccessFailureLog.objects.filter(attempt_time__lt=cutoff),
+    }
+    if not run.apply:
+        return {kind: rows.count() for kind, rows in tables.items()}
+    # delete(), not one statement: an attempt may have an expiration row to cascade to.
+    return {kind: rows.delete()[1].get(rows.model._meta.label, 0) for kind, rows in tables.items()}
+
+
+def _expired(run: _Run) -> dict[str, int]:
+    tables = {
+        "sessions": Session.objects.filter(expire_date__lt=run.now),
+        "rate_counts": RateCount.objects.filter(expires_at__lt=run.now),
+        "access_log": AccessLog.objects.filter(
+            at__lt=run.before(run.values.retain_access_log_days)
+        ),
+    }
+    if not run.apply:
+        return {kind: rows.count() for kind, rows in tables.items()}
+    return {kind: rows.delete()[0] for kind, rows in tables.items()}
+
+
+STEPS: tuple[Callable[[_Run], dict[str, int]], ...] = (
+    _gate_visitors,
+    _gate_checks,
+    _rejected_applications,
+    _health_checks,
+    _screening_details,
+    _jobs,
+    _logins,
+    _expired,
+)
+
+
+def retention_purge(*, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeResult:
+    """Remove (or, `dry_run`, count) what the policy in force today no longer needs.
+
+    Records the run (retention.Purge) unless dry."""
+    now = now or timezone.now()
+    policy = policy_in_force(timezone.localdate(now))
+    run = _Run(now=now, values=values_of(policy), apply=not dry_run)
+    result = PurgeResult(policy=policy, dry_run=dry_run)
+    for step in STEPS:
+        # Each step is its own transaction(s): see the module's docstring.
+        result.counts.update(step(run))
+    if not dry_run:
+        Purge.objects.create(
+            started_at=now, finished_at=timezone.now(), policy=policy, counts=result.counts
+        )
+    return result
