@@ -522,3 +522,20 @@ def team_areas(campaign: Campaign) -> dict[int, list]:
     for a in TeamArea.objects.filter(team__campaign=campaign).select_related("building"):
         areas[a.team_id].append(a)
     return areas
+
+
+# The levels a campaign may cover.
+CAMPAIGN_LEVELS = ("street", "community", "zone")
+
+
+def campaign_places(user) -> list[tuple[str, object]]:
+    """The top places (street, community, zone) where the user may start a campaign:
+    those whose person files it keeps (services.campaign_check_start's rule)."""
+    from fangyi.places.selectors import top_places
+
+    scope = scope_for(user)
+    return [
+        (level, place)
+        for level, place in top_places(user)
+        if level in CAMPAIGN_LEVELS and scope.covers_people_of(level, place)
+    ]

@@ -66,6 +66,14 @@ def team_source(team: Team) -> str:
 
 
 @transaction.atomic
+def campaign_check_start(*, user, place: Street | Community | Zone) -> None:
+    """Refuse (PermissionDenied) unless the user keeps the person files of the place:
+    a campaign visits every file there. Gate guards and volunteers never start one."""
+    level = {Street: "street", Community: "community", Zone: "zone"}[type(place)]
+    if not scope_for(user).covers_people_of(level, place):
+        raise PermissionDenied(ERR_PLACE_SCOPE)
+
+
 def campaign_create(
     *,
     user,
@@ -75,9 +83,7 @@ def campaign_create(
     ends_on: dt.date,
 ) -> Campaign:
     """Start a campaign over a street, community or zone of the user's area."""
-    level = {Street: "street", Community: "community", Zone: "zone"}[type(place)]
-    if not scope_for(user).covers_people_of(level, place):
-        raise PermissionDenied(ERR_PLACE_SCOPE)
+    campaign_check_start(user=user, place=place)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": [ERR_DATES]})
     campaign = Campaign(name=name.strip(), starts_on=starts_on, ends_on=ends_on, created_by=user)

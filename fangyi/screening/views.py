@@ -36,16 +36,14 @@ from fangyi.screening.forms import (
     WorklistFilter,
 )
 
-CAMPAIGN_LEVELS = ("street", "community", "zone")
+CAMPAIGN_LEVELS = selectors.CAMPAIGN_LEVELS
 ERR_FIELD = gettext_lazy("{who}, {field}: {error}")
 
 
 @login_required
 def index(request):
     """My teams, the campaigns I may see, and where I may start one."""
-    from fangyi.places.selectors import top_places
-
-    places = [(lvl, p) for lvl, p in top_places(request.user) if lvl in CAMPAIGN_LEVELS]
+    places = selectors.campaign_places(request.user)
     return render(
         request,
         "screening/index.html",
@@ -63,6 +61,7 @@ def campaign_new(request, level: str, pk: int):
     if level not in CAMPAIGN_LEVELS:
         raise Http404
     place = place_get(request.user, level, pk)
+    services.campaign_check_start(user=request.user, place=place)
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

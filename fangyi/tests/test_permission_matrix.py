@@ -294,11 +294,7 @@ class Deviation:
 
 # Gaps between the rule and today's code, each printed by the test. When a gap is closed the
 # test warns until its entry is removed; any other answer fails.
-KNOWN_DEVIATIONS: list[Deviation] = [
-    Deviation("screening:campaign_new", GET, PLACES_ONLY, OK,
-              "the form to start a campaign is shown to guards and volunteers, whose POST "
-              "is refused (docs/design.md: their zone's screening campaigns are refused)"),
-]  # fmt: skip
+KNOWN_DEVIATIONS: list[Deviation] = []
 
 
 # --- the URL configuration -----------------------------------------------------------------
