@@ -1,3 +1,5 @@
+import json
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +50,8 @@ class PersonEventAdmin(admin.ModelAdmin):
 
     list_display = ("at", "person", "action", "by", "source")
     raw_id_fields = ("person", "by")
-    readonly_fields = ("person", "at", "by", "source", "action", "changes")
+    fields = ("person", "at", "by", "source", "action", "masked_changes")
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -58,3 +61,21 @@ class PersonEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("changes"))
+    def masked_changes(self, obj):
+        """Old → new of each field, with document numbers and phones masked as everywhere
+        (a merge's values of the dropped file included)."""
+        return json.dumps(_masked(obj.changes), ensure_ascii=False)
+
+
+def _masked(value, key: str = ""):
+    from fangyi.people.identity import mask_document, mask_phone
+
+    if isinstance(value, dict):
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    if isinstance(value, str) and value and key in ("doc_number", "phone"):
+        return mask_document(value) if key == "doc_number" else mask_phone(value)
+    return value

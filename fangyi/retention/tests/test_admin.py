@@ -13,6 +13,7 @@ from fangyi.people.models import Person, PersonEvent
 from fangyi.quarantine.models import CaseEvent
 from fangyi.retention.models import Erasure, Purge
 from fangyi.retention.services import person_erase, retention_purge
+from fangyi.retention.tests.conftest import PHONE
 
 # History and logs: never deleted or changed by hand (the purge removes what expired).
 RECORDS = [Person, PersonEvent, CaseEvent, AccessLog, LoginLog, AccessFailureLog, Erasure, Purge]
@@ -84,3 +85,18 @@ def test_failed_login_counts_stay_deletable_to_unlock(client, rows, operator):
     url = f"/admin/axes/accessattempt/{attempt.pk}/delete/"
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not AccessAttempt.objects.exists()
+
+
+def test_history_in_the_admin_masks_numbers(client, filed, operator, tree):
+    other = tree.people[1]
+    PersonEvent.objects.create(
+        person=filed.person,
+        action="merged",
+        changes={"merged_file": [{"doc_number": other.doc_number, "phone": other.phone}, None]},
+    )
+    client.force_login(operator)
+    for event in PersonEvent.objects.filter(person=filed.person):
+        page = client.get(f"/admin/people/personevent/{event.pk}/change/").content.decode()
+        assert "139****5678" in page or "****" in page
+        for number in (PHONE, "13800000000", other.doc_number, other.phone):
+            assert number not in page, number
