@@ -1,6 +1,7 @@
 """Benchmark: importing a 100,000-row resident list, and exporting a whole district.
 
     .venv/bin/python bench/import.py [--rows 100000] [--export-db sqlite:////path/demo.sqlite3]
+    .venv/bin/python bench/import.py --memory-only   # only the peak-memory table
 
 Import: a fresh SQLite database (temporary directory) gets one zone with 200 buildings;
 an xlsx of `--rows` residents is generated (valid ID numbers, phones, rooms, some
@@ -13,6 +14,13 @@ Export: with `--export-db` (a database holding the scale-1.0 demo, made with
 `FANGYI_DATABASE_URL=… FANGYI_VAR_DIR=… fangyi demo --scale 1.0 --no-progress
 --no-activity`), all people of the district are exported to xlsx as the superuser,
 timed, and the file is opened again with openpyxl to check it. The target is < 60 s.
+
+Memory: each hostile upload of issue 12 (built by `fangyi.screening.tests.hostile`), and
+the legitimate `--rows` file, is imported as the background job does it (a first pass
+counting rows, then the check and, for the legitimate one, the commit) in a fresh
+subprocess of its own, which reports its peak RSS (ru_maxrss), the RSS before the import
+(Django loaded, the zone made), the time and the outcome (the refusal, or the counts).
+The targets: every hostile file refused in under 5 s with bounded memory.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=100_000, help="rows to import (100000)")
     parser.add_argument("--export-db", help="database URL of a scale-1.0 demo to export")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory table")
+    parser.add_argument("--child-memory", nargs=2, metavar=("FILE", "NAME"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -180,6 +190,93 @@ def bench_import(workdir: Path, rows: int) -> None:
     print(f"(database: {connection.vendor})")
 
 
+HOSTILE = [
+    # (name, builder, filename): the issue's three, then the damaged and CSV ones.
+    ("cell in column ZZZZZ", "far_column", "a.xlsx"),
+    ("shared-strings bomb (packed 1000:1)", "shared_strings_bomb", "a.xlsx"),
+    ("1,000,001 distinct shared texts", "many_shared_strings", "a.xlsx"),
+    ("sheet declaring 6 million rows", "declared_rows", "a.xlsx"),
+    ("a row numbered 6,000,000", "far_row", "a.xlsx"),
+    ("zip bomb: 600 MB of spaces", "zip_bomb", "a.xlsx"),
+    ("billion laughs (DTD entities)", "entity_expansion", "a.xlsx"),
+    ("undefined entity", "undefined_entity", "a.xlsx"),
+    ("shared text index out of range", "shared_index_out_of_range", "a.xlsx"),
+    ("CSV field of 131,073 characters", "csv_long_field", "a.csv"),
+    ("CSV row of 100,000 columns", "csv_wide_row", "a.csv"),
+    ("CSV line of 2 MiB", "csv_long_line", "a.csv"),
+]
+
+
+def bench_memory(workdir: Path, legit: Path | None, rows: int) -> None:
+    """Peak RSS of importing each hostile file and the legitimate one, one subprocess each."""
+    import json
+
+    from fangyi.screening.tests import hostile
+
+    files = []
+    for label, builder, filename in HOSTILE:
+        path = workdir / f"hostile-{builder}-{filename}"
+        path.write_bytes(getattr(hostile, builder)())
+        files.append((label, path))
+    if legit is not None:
+        files.append((f"legitimate list of {rows:,} rows", legit))
+    print(f"\n{'file':38} {'size':>9} {'RSS before':>10} {'peak RSS':>9} {'seconds':>8}  outcome")
+    for label, path in files:
+        result = subprocess.run(
+            [sys.executable, __file__, "--child-memory", str(path), path.name],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        lines = result.stdout.strip().splitlines()
+        if result.returncode != 0 or not lines:
+            print(f"{label:38} failed: {result.stderr.strip()[-300:]}")
+            continue
+        out = json.loads(lines[-1])
+        size = path.stat().st_size
+        size_text = f"{size / 2**20:.1f} MB" if size > 2**20 else f"{size / 1024:.1f} KB"
+        print(
+            f"{label:38} {size_text:>9} {out['before'] / 1024:>7.0f} MB {out['peak'] / 1024:>6.0f} MB"
+            f" {out['seconds']:>8.2f}  {out['outcome'][:110]}"
+        )
+
+
+def child_memory(workdir: Path, path: Path, name: str) -> None:
+    """Import one file as the job does, in this fresh process; print one JSON line."""
+    import json
+    import resource
+
+    from django.utils import translation
+
+    from fangyi.screening.importing import (
+        HEADER_SCAN_ROWS,
+        ImportFileError,
+        count_rows,
+        detect_header,
+        people_import,
+        read_start,
+        read_table,
+    )
+
+    zone = make_zone(200)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with translation.override("en"):
+        try:
+            total = count_rows(path, name)
+            header = detect_header(read_start(path, name, HEADER_SCAN_ROWS + 2)[0])
+            report = people_import(
+                user=None, zone=zone, rows=read_table(path, name), header=header, commit=True
+            )
+            outcome = (
+                f"{total:,} rows read; {report.created:,} created, "
+                f"{len(report.problems):,} problems, committed: {report.committed}"
+            )
+        except ImportFileError as exc:
+            outcome = f"refused: {exc.message}"
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"before": before, "peak": peak, "seconds": seconds, "outcome": outcome}))
+
+
 def bench_export(workdir: Path) -> None:
     from django.contrib.auth import get_user_model
     from openpyxl import load_workbook
@@ -214,7 +311,15 @@ def main() -> None:
             bench_export(workdir)
             return
         setup_django(workdir)
-        bench_import(workdir, args.rows)
+        if args.child_memory:
+            child_memory(workdir, Path(args.child_memory[0]), args.child_memory[1])
+            return
+        legit = workdir / "residents.xlsx"
+        if args.memory_only:
+            make_xlsx(legit, args.rows, 200)
+        else:
+            bench_import(workdir, args.rows)
+        bench_memory(workdir, legit, args.rows)
     finally:
         if args.keep:
             print(f"kept {workdir}")
@@ -223,5 +328,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    del subprocess
     main()

@@ -266,35 +266,41 @@ def _shared_strings(archive: zipfile.ZipFile, limit: Limits) -> list[str]:
     """The shared texts, at most `limit.shared_strings`, each within the cell length."""
     strings: list[str] = []
     parts: list[str] = []
-    state = {"in_t": False, "in_rph": False, "size": 0}
+    in_t = in_rph = False
+    size = 0
     most, cell_chars = limit.shared_strings, limit.cell_chars
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "t":
-            state["in_t"] = not state["in_rph"]
-        elif local == "si":
+        nonlocal in_t, in_rph, size
+        if ":" in name:
+            name = _local(name)
+        if name == "t":
+            in_t = not in_rph
+        elif name == "si":
             parts.clear()
-            state["size"] = 0
-        elif local == "rPh":  # a phonetic guide: not part of the text
-            state["in_rph"] = True
+            size = 0
+        elif name == "rPh":  # a phonetic guide: not part of the text
+            in_rph = True
 
     def end(name: str) -> None:
-        local = _local(name)
-        if local == "si":
+        nonlocal in_t, in_rph
+        if ":" in name:
+            name = _local(name)
+        if name == "si":
             if len(strings) >= most:
                 raise ImportFileError(ERR_SHARED_STRINGS.format(limit=most))
             strings.append("".join(parts))
-        elif local == "t":
-            state["in_t"] = False
-        elif local == "rPh":
-            state["in_rph"] = False
+        elif name == "t":
+            in_t = False
+        elif name == "rPh":
+            in_rph = False
 
     def data(text: str) -> None:
-        if state["in_t"]:
+        nonlocal size
+        if in_t:
             parts.append(text)
-            state["size"] += len(text)
-            if state["size"] > cell_chars:
+            size += len(text)
+            if size > cell_chars:
                 raise ImportFileError(ERR_CELL_CHARS.format(row=len(strings) + 1, limit=cell_chars))
 
     _parse_part(archive, "xl/sharedStrings.xml", start, end, data)
@@ -344,33 +350,30 @@ def _sheet_rows(
     memo: dict[str, int] = {}
     cell_chars, count = limit.cell_chars, len(strings)
     # The state of the parse, which the callbacks change.
-    state: dict[str, Any] = {
-        "row": None, "expected": 1, "number": 0, "col": 0, "kind": "n", "ref": "",
-        "collect": False, "in_is": False, "in_rph": False, "size": 0,
-    }  # fmt: skip
+    row: list[Any] | None = None
+    expected = 1  # the number of the next row
+    number = col = size = 0
+    kind = ref = ""
+    collect = in_is = in_rph = False
 
     def start(name: str, attrs: dict[str, str]) -> None:
+        nonlocal row, expected, number, col, size, kind, ref, collect, in_is, in_rph
         if ":" in name:
             name = _local(name)
         if name == "c":
-            ref = attrs.get("r")
-            current = state["row"]
+            ref = attrs.get("r") or ""
             if ref:
-                state["col"] = _cell_column(ref, memo, limit)
-                state["ref"] = ref
+                col = _cell_column(ref, memo, limit)
             else:
-                col = len(current) if current is not None else 0
+                col = len(row) if row is not None else 0
                 refuse_column(column_letters(col), col, limit)
-                state["col"] = col
-                state["ref"] = ""
-            state["kind"] = attrs.get("t", "n")
+            kind = attrs.get("t", "n")
             parts.clear()
-            state["size"] = 0
+            size = 0
         elif name == "v":
-            state["collect"] = True
+            collect = True
         elif name == "row":
             raw = attrs.get("r")
-            expected = state["expected"]
             if raw is None:
                 number = expected
             elif raw.isdigit() and len(raw) <= 12:
@@ -383,24 +386,22 @@ def _sheet_rows(
             while expected < number:  # rows with no cells are not stored
                 done.append([])
                 expected += 1
-            state["number"] = number
-            state["expected"] = number + 1
-            state["row"] = []
+            expected = number + 1
+            row = []
         elif name == "is":
-            state["in_is"] = True
+            in_is = True
         elif name == "t":
-            state["collect"] = state["in_is"] and not state["in_rph"]
+            collect = in_is and not in_rph
         elif name == "rPh":
-            state["in_rph"] = True
+            in_rph = True
 
     def end(name: str) -> None:
+        nonlocal row, collect, in_is, in_rph
         if ":" in name:
             name = _local(name)
         if name == "c":
-            current = state["row"]
-            if current is None:
+            if row is None:
                 return  # a cell outside a row: nothing to put it in
-            kind = state["kind"]
             text = "".join(parts) if parts else None
             value: Any
             if kind == "inlineStr":
@@ -410,48 +411,48 @@ def _sheet_rows(
             elif kind == "s":
                 if not text.isdigit() or int(text) >= count:
                     raise ImportFileError(
-                        ERR_SHARED_INDEX.format(ref=state["ref"], index=text[:20], count=count)
+                        ERR_SHARED_INDEX.format(ref=ref, index=text[:20], count=count)
                     )
                 value = strings[int(text)]
             elif kind == "n":
                 try:
-                    number = float(text)
+                    as_float = float(text)
                 except ValueError:
-                    raise ImportFileError(
-                        ERR_NUMBER.format(ref=state["ref"], value=text[:20])
-                    ) from None
-                is_int = number.is_integer() and "E" not in text.upper()
-                value = int(text.split(".")[0]) if is_int else number
+                    raise ImportFileError(ERR_NUMBER.format(ref=ref, value=text[:20])) from None
+                is_int = as_float.is_integer() and "E" not in text.upper()
+                value = int(text.split(".")[0]) if is_int else as_float
             elif kind == "b":
                 value = text == "1"
             elif kind == "e":
                 value = None
             else:
                 value = text
-            col = state["col"]
-            if col == len(current):
-                current.append(value)
-            elif col > len(current):
-                current.extend([None] * (col - len(current)))
-                current.append(value)
+            length = len(row)
+            if col == length:
+                row.append(value)
+            elif col > length:
+                row.extend([None] * (col - length))
+                row.append(value)
             else:
-                current[col] = value
-        elif name in ("v", "t"):
-            state["collect"] = False
+                row[col] = value
+        elif name == "v" or name == "t":
+            collect = False
         elif name == "row":
-            done.append(state["row"])
-            state["row"] = None
+            if row is not None:
+                done.append(row)
+            row = None
         elif name == "is":
-            state["in_is"] = False
+            in_is = False
         elif name == "rPh":
-            state["in_rph"] = False
+            in_rph = False
 
     def data(text: str) -> None:
-        if state["collect"]:
+        nonlocal size
+        if collect:
             parts.append(text)
-            state["size"] += len(text)
-            if state["size"] > cell_chars:
-                raise ImportFileError(ERR_CELL_CHARS.format(row=state["number"], limit=cell_chars))
+            size += len(text)
+            if size > cell_chars:
+                raise ImportFileError(ERR_CELL_CHARS.format(row=number, limit=cell_chars))
 
     parser = _parser()
     parser.StartElementHandler = start

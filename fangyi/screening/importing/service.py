@@ -58,8 +58,9 @@ def people_import(
     Nothing is written unless every row is clean; then the whole import is one
     transaction. The user must have the zone in scope (PermissionDenied otherwise).
 
-    Python's cycle collector is paused meanwhile: an import holds every row in memory
-    (hundreds of thousands of lists and dicts, none of them cyclic), and each full
+    `rows` may be a stream (`read_table`): only the checked rows are kept (the write
+    needs them all). Python's cycle collector is paused meanwhile: an import holds
+    hundreds of thousands of them (dicts and objects, none of them cyclic), and each full
     collection walks them all again — it cost as much as parsing the file. The pause is
     process-wide (a job's thread pauses it for the web worker too, for the import's
     seconds); cyclic garbage made meanwhile is collected when it ends.
