@@ -18,6 +18,7 @@ from reportlab.lib import colors
 
 from fangyi.core.documents import pdf_document
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH
+from fangyi.reports.labels import fit_label
 from fangyi.reports.selectors import ZoneMapData
 
 RED = colors.HexColor("#C62828")
@@ -31,12 +32,6 @@ GREEN = colors.HexColor("#2E7D32")
 def data_time(value) -> str:
     """The moment the numbers were taken, in Shanghai time, as the poster prints it."""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-def quarantine_label(n: int, floors_label: str) -> str:
-    if not n:
-        return ""
-    return _("in quarantine %(n)d · floors %(floors)s") % {"n": n, "floors": floors_label}
 
 
 def count_rows(data: ZoneMapData) -> list[tuple[str, int]]:
@@ -76,10 +71,37 @@ def screening_rows(data: ZoneMapData) -> list[tuple[str, str]]:
     ]
 
 
+# Label sizes on the poster, in points: the biggest, and the smallest worth printing.
+LABEL_MAX_PT = 15.0
+# The site plan is never drawn narrower than this share of the page, whatever the rest
+# holds; below it the duty chain is printed by counts instead of names.
+MIN_PLAN_SHARE = 0.45
+FLOORS_PER_LINE = 4
+# Room kept free at the foot of the page (points), for the rounding of measurements.
+SLACK = 8
+
+
+def poster_label_lines(b) -> list[str]:
+    """A building's label on the poster: name, people in quarantine, their floors and
+    the dwellings visited (the poster has room for the floors; the screen has not)."""
+    lines = [b.name]
+    if b.in_quarantine:
+        lines.append(_("in quarantine %(n)d") % {"n": b.in_quarantine})
+        # A few floors a line, so that a tower with many reads at a useful size.
+        floors = [str(f) for f in b.quarantine_floors]
+        for i in range(0, len(floors), FLOORS_PER_LINE):
+            chunk = "、".join(floors[i : i + FLOORS_PER_LINE])
+            lines.append(_("floors %(floors)s") % {"floors": chunk} if i == 0 else chunk)
+    if b.screening is not None and b.screening.total:
+        lines.append(visited_label(b.screening.done, b.screening.total))
+    return lines
+
+
 def _site_plan(data: ZoneMapData, width: float, font: str) -> Drawing:
     scale = width / CANVAS_WIDTH
     height = CANVAS_HEIGHT * scale
     drawing = Drawing(width, height)
+    drawing.hAlign = "CENTER"
     drawing.add(Rect(0, 0, width, height, fillColor=GROUND, strokeColor=EDGE, strokeWidth=1))
     base = data.base_map
     if base is not None and base.base_image:
@@ -104,38 +126,72 @@ def _site_plan(data: ZoneMapData, width: float, font: str) -> Drawing:
                 strokeWidth=2 if b.in_quarantine else 0.8,
             )
         )
-        cx, cy = b.label_point
-        x, y = cx * scale, height - cy * scale
-        drawing.add(String(x, y + 3, b.name, fontName=font, fontSize=15, textAnchor="middle"))
-        if b.in_quarantine:
-            drawing.add(
-                String(
-                    x,
-                    y - 14,
-                    quarantine_label(b.in_quarantine, b.floors_label),
-                    fontName=font,
-                    fontSize=13,
-                    fillColor=RED,
-                    textAnchor="middle",
+        lines = poster_label_lines(b)
+        label = fit_label(
+            b.polygon,
+            lines,
+            max_size=LABEL_MAX_PT / scale,
+            # "floors 2、7" and "visited 3/9" may break at their space, not the count.
+            breakable=frozenset(range(2 if b.in_quarantine else 1, len(lines))),
+        )
+        if label is None:
+            continue
+        # The name in black, the quarantine lines in red, the screening line in green.
+        covered = b.screening is not None and b.screening.total
+        colours = [colors.black] + [RED] * (len(lines) - 1 - (1 if covered else 0))
+        colours += [GREEN] if covered else []
+        for parts, colour in zip(label.baselines, colours, strict=True):
+            for text, y in parts:
+                drawing.add(
+                    String(
+                        label.x * scale,
+                        height - y * scale,
+                        text.strip(),
+                        fontName=font,
+                        fontSize=label.size * scale,
+                        fillColor=colour,
+                        textAnchor="middle",
+                    )
                 )
-            )
-        if b.screening is not None and b.screening.total:
-            drawing.add(
-                String(
-                    x,
-                    y - (28 if b.in_quarantine else 14),
-                    visited_label(b.screening.done, b.screening.total),
-                    fontName=font,
-                    fontSize=12,
-                    fillColor=GREEN,
-                    textAnchor="middle",
-                )
-            )
     return drawing
 
 
+def duty_rows(data: ZoneMapData, *, by_count: bool = False) -> list[tuple[str, str]]:
+    """The duty chain as the poster prints it: one row per level, buildings first, each
+    role's people named and volunteers counted; `by_count` counts everyone (for a chain
+    too long for the page)."""
+    rows = []
+    for group in data.duty_groups:
+        if by_count:
+            counts: dict[str, int] = {}
+            for p in group.people:
+                counts[p.role] = counts.get(p.role, 0) + 1
+            for c in group.counted:
+                counts[c.role] = counts.get(c.role, 0) + c.count
+            text = "；".join(
+                _("%(role)s: %(n)d people") % {"role": role, "n": n} for role, n in counts.items()
+            )
+        else:
+            text = group.text()
+        key = group.level_label + (f"（{group.place}）" if group.place else "")
+        rows.append((key, text))
+    return rows
+
+
 def poster_pdf(data: ZoneMapData, live_url: str) -> bytes:
-    """The A3 poster of a zone map; `live_url` is encoded in its QR code."""
+    """The A3 poster of a zone map, always on one page; `live_url` is in its QR code.
+
+    Everything but the site plan is laid out first and measured; the plan gets the
+    height that is left (at most the page's width), so a long duty chain shrinks the
+    plan instead of pushing the QR code onto a second page."""
+    for by_count in (False, True):
+        doc = _poster(data, live_url, by_count=by_count)
+        if doc is not None:
+            return doc.render()
+    raise AssertionError("unreachable: the counted chain always fits")  # pragma: no cover
+
+
+def _poster(data: ZoneMapData, live_url: str, *, by_count: bool):
     zone = data.zone
     title = _("Epidemic-prevention map")
     doc = pdf_document(
@@ -145,22 +201,20 @@ def poster_pdf(data: ZoneMapData, live_url: str) -> bytes:
     doc.paragraph(
         f"{zone.street.name} {zone.community.name} · {zone.get_kind_display()}", align="center"
     )
-    doc.story.append(_site_plan(data, doc.frame_width, doc.font))
+    plan_at = len(doc.story)
     doc.spacer(4)
-    duty = "；".join(
-        f"{a.staff.name}（{a.staff.role_label}{'，' + a.duty if a.duty else ''}）"
-        for a in data.duty
-    )
     contact = " ".join(part for part in (zone.contact_name, zone.contact_phone) if part)
     doc.key_values(
         [
             (_("zone"), f"{zone.name}（{zone.get_kind_display()}）"),
             (_("gates"), "、".join(data.gates) or "—"),
             (_("contact person"), contact or "—"),
-            (_("responsible cadres"), duty or "—"),
         ],
         key_width=0.2,
     )
+    duty = duty_rows(data, by_count=by_count)
+    doc.paragraph(_("Responsible cadres"), size=15)
+    doc.key_values(duty or [(_("responsible cadres"), "—")], key_width=0.2, size=12)
     doc.spacer(4)
     rows = count_rows(data)
     doc.table([label for label, _n in rows], [[str(n) for _label, n in rows]], size=16)
@@ -175,4 +229,22 @@ def poster_pdf(data: ZoneMapData, live_url: str) -> bytes:
         align="center",
     )
     doc.qr_code(live_url, size=45, caption=live_url)
-    return doc.render()
+    # The frame's usable size: the page less its margins and platypus's 6 pt padding.
+    width = doc.page_size[0] - 2 * doc.margin - 12
+    height = doc.page_size[1] - 2 * doc.margin - 12
+    used = sum(_height(f, width, height) for f in doc.story) + SLACK
+    plan_width = min(doc.frame_width - 12, (height - used) * CANVAS_WIDTH / CANVAS_HEIGHT)
+    if plan_width < MIN_PLAN_SHARE * (doc.frame_width - 12):
+        return None
+    doc.story.insert(plan_at, _site_plan(data, plan_width, doc.font))
+    return doc
+
+
+def _height(flowable, width: float, height: float) -> float:
+    """The height a flowable takes in the frame, with its spaces (a KeepTogether block,
+    which measures only on a canvas, by its parts)."""
+    parts = getattr(flowable, "_content", None)
+    if parts is not None:
+        return sum(_height(part, width, height) for part in parts)
+    _w, h = flowable.wrap(width, height)
+    return h + flowable.getSpaceBefore() + flowable.getSpaceAfter()

@@ -8,9 +8,10 @@ runs a fixed number of set-based queries, whatever the number of buildings or zo
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -22,13 +23,13 @@ from fangyi.duty.models import Assignment
 from fangyi.duty.scope import scope_for
 from fangyi.people.choices import TravelStatus
 from fangyi.people.models import Person
-from fangyi.people.selectors import duty_chain
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
 from fangyi.places.selectors import place_get, places_for, top_places
 from fangyi.quarantine.choices import AlertKind, AlertStatus
 from fangyi.quarantine.models import Alert
 from fangyi.quarantine.selectors import in_quarantine_counts
-from fangyi.reports.choices import RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
+from fangyi.reports.choices import CANVAS_WIDTH, RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
+from fangyi.reports.labels import fit_label
 from fangyi.reports.models import ConfirmedCase, ZoneMap
 from fangyi.screening.selectors import (
     Coverage,
@@ -43,6 +44,13 @@ from fangyi.screening.selectors import (
 READ_ONLY_ROLES = frozenset({Role.GATE_GUARD.value, Role.VOLUNTEER.value})
 STATS_LEVELS = ("district", "street", "community", "zone")
 OPEN_ALERT_STATES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+# The biggest label on the map, in canvas units (1000 across).
+MAP_LABEL_MAX = 38.0
+GATE_LABEL_MAX = 34.0
+# Labels must read at this size on a phone: the map asks for the width that gives it.
+READABLE_PX = 12
+# The widths the map may ask for (CSS classes zoom-<width>), and the widest.
+MAP_WIDTHS = (480, 640, 800, 1000, 1300, 1600)
 
 
 @dataclass
@@ -159,13 +167,65 @@ class BuildingOnMap:
         return "done" if c.done == c.total else "some" if c.done else "none"
 
     @property
-    def label_point(self) -> tuple[float, float]:
-        """Where the label goes: the mean of the polygon's points (inside for our shapes)."""
-        if not self.polygon:
-            return (0.0, 0.0)
-        xs = [p[0] for p in self.polygon]
-        ys = [p[1] for p in self.polygon]
-        return (round(sum(xs) / len(xs), 1), round(sum(ys) / len(ys), 1))
+    def label_lines(self) -> list[tuple[str, str]]:
+        """The map's label, line by line (kind, text): the name, the people in
+        quarantine, the dwellings visited. Short, so it fits a building on a phone; the
+        floors are in the building's title, its panel and the table."""
+        from django.utils.translation import gettext as _
+
+        lines = [("name", self.name)]
+        if self.in_quarantine:
+            lines.append(("q", _("in quarantine %(n)d") % {"n": self.in_quarantine}))
+        if self.screening is not None:
+            lines.append(
+                (
+                    "cov",
+                    _("visited %(done)s/%(total)s")
+                    % {"done": self.screening.done, "total": self.screening.total},
+                )
+            )
+        return lines
+
+    @cached_property
+    def label(self) -> list[tuple[str, list[tuple[str, float]], float, float]]:
+        """The label set inside the outline: per line (kind, [(text, baseline y)], x,
+        size), a line broken in two having two parts; empty without an outline."""
+        lines = self.label_lines
+        fitted = fit_label(
+            self.polygon,
+            [text for _kind, text in lines],
+            max_size=MAP_LABEL_MAX,
+            breakable=frozenset(i for i, (kind, _t) in enumerate(lines) if kind == "cov"),
+        )
+        if fitted is None:
+            return []
+        return [
+            (kind, parts, fitted.x, fitted.size)
+            for (kind, _t), parts in zip(lines, fitted.baselines, strict=True)
+        ]
+
+    @property
+    def label_size(self) -> float:
+        label = self.label
+        return label[0][3] if label else 0.0
+
+    @property
+    def title(self) -> str:
+        """The building's full description (hover, screen readers)."""
+        from django.utils.translation import gettext as _
+
+        parts = [self.name]
+        if self.in_quarantine:
+            parts.append(
+                _("in quarantine %(n)d · floors %(floors)s")
+                % {"n": self.in_quarantine, "floors": self.floors_label}
+            )
+        if self.screening is not None:
+            parts.append(
+                _("visited %(done)s/%(total)s")
+                % {"done": self.screening.done, "total": self.screening.total}
+            )
+        return " · ".join(parts)
 
     @property
     def points(self) -> str:
@@ -195,9 +255,40 @@ class ZoneMapData:
     community_visible: bool = False
 
     @property
+    def duty_groups(self) -> list[DutyGroup]:
+        return duty_groups(self.duty)
+
+    @property
     def all_buildings(self) -> list[BuildingOnMap]:
         """Drawn buildings first, then those without an outline yet."""
         return self.buildings + self.unplaced
+
+    @property
+    def gate_marks(self) -> list[tuple[str, float, float]]:
+        """The gates along the bottom of a drawn site plan: (name, x, font size), the
+        size shrunk so that neighbouring names do not run into each other."""
+        from fangyi.reports.labels import text_width
+
+        n = len(self.gates)
+        step = (CANVAS_WIDTH - 40) / (n + 1) if n else 0
+        marks = []
+        for i, name in enumerate(self.gates, start=1):
+            size = min(GATE_LABEL_MAX, step * 0.9 / max(text_width(name), 1))
+            marks.append((name, round(20 + step * i, 1), math.floor(size * 10) / 10))
+        return marks
+
+    @property
+    def min_width(self) -> int:
+        """The smallest width (CSS px) at which every label reads at `READABLE_PX`: 0
+        when any width does (a phone's 356 px); else one of `MAP_WIDTHS`, the map then
+        scrolling sideways in its frame."""
+        sizes = [b.label_size for b in self.buildings if b.label_size]
+        if not sizes:
+            return 0
+        needed = READABLE_PX * CANVAS_WIDTH / min(sizes)
+        if needed <= 356:
+            return 0
+        return next((w for w in MAP_WIDTHS if w >= needed), MAP_WIDTHS[-1])
 
 
 def zone_get(user, zone_id: int) -> Zone:
@@ -206,25 +297,147 @@ def zone_get(user, zone_id: int) -> Zone:
 
 
 def zone_duty_chain(zone: Zone) -> list[Assignment]:
-    """Who is responsible for a zone, from the zone up to the district.
-
-    The same chain as a person's (people.selectors.duty_chain), for someone who lives in
-    the zone but in no particular building.
-    """
-    where = SimpleNamespace(
-        building_id=None,
-        zone_id=zone.pk,
-        community_id=zone.community_id,
-        street_id=zone.street_id,
-        district_id=zone.district_id,
-    )
+    """Who is responsible for a zone: its buildings' staff (grid workers), then the
+    zone, community, street and district. One query; the place rows already loaded
+    with the zone are attached instead of joined again."""
     places = {
         "zone": zone,
         "community": zone.community,
         "street": zone.street,
         "district": zone.district,
     }
-    return duty_chain(where, places)  # type: ignore[arg-type]
+    condition = Q(building__zone_id=zone.pk)
+    for level, place in places.items():
+        condition |= Q(**{f"{level}_id": place.pk})
+    rows = list(
+        Assignment.objects.filter(condition, staff__active=True).select_related("staff", "building")
+    )
+    for assignment in rows:
+        for level, place in places.items():
+            if getattr(assignment, f"{level}_id") == place.pk:
+                setattr(assignment, level, place)
+    rank = {level: i for i, level in enumerate(LEVEL_ORDER)}
+    rows.sort(
+        key=lambda a: (
+            rank[a.level],
+            a.building_id or 0,
+            a.staff.role,
+            a.staff.name,
+            a.pk,
+        )
+    )
+    return rows
+
+
+# Per level and role, up to this many people are named; more are counted.
+NAMED_PER_ROLE = 3
+# Staff of the buildings (grid workers) named one by one up to this many.
+NAMED_BUILDING_STAFF = 8
+# Roles always counted, never listed: a zone has a dozen volunteers.
+COUNTED_ROLES = frozenset({Role.VOLUNTEER.value})
+LEVEL_ORDER = ("building", "zone", "community", "street", "district")
+
+
+@dataclass
+class DutyPerson:
+    """One responsible person: name, role, duty, and the buildings they answer for."""
+
+    name: str
+    role: str
+    duty: str
+    places: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DutyCount:
+    """People of one role counted instead of listed (volunteers, a dozen gate guards)."""
+
+    role: str
+    count: int
+    names: list[str]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.names)
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import gettext as _
+
+        return _("%(role)s: %(n)d people") % {"role": self.role, "n": self.count}
+
+
+@dataclass
+class DutyGroup:
+    """The responsible people of one level of a zone's chain (buildings … district)."""
+
+    level: str
+    level_label: str
+    place: str
+    people: list[DutyPerson]
+    counted: list[DutyCount]
+
+    def text(self) -> str:
+        """One line for the poster: 张三（网格员，1栋、2栋）；志愿者 16 名."""
+        parts = []
+        for p in self.people:
+            detail = "，".join(x for x in (p.role, p.duty, "、".join(p.places)) if x)
+            parts.append(f"{p.name}（{detail}）")
+        parts += [c.label for c in self.counted]
+        return "；".join(parts)
+
+
+def duty_groups(assignments: list[Assignment]) -> list[DutyGroup]:
+    """A zone's chain grouped by level, buildings first: each role's people named (a
+    grid worker once, with their buildings), volunteers and crowds counted."""
+    from django.utils.translation import gettext as _
+
+    by_level: dict[str, list[Assignment]] = defaultdict(list)
+    for a in assignments:
+        by_level[a.level].append(a)
+    labels = {
+        "building": _("buildings"),
+        "zone": _("zone"),
+        "community": _("community"),
+        "street": _("street"),
+        "district": _("district"),
+    }
+    groups = []
+    for level in LEVEL_ORDER:
+        rows = by_level.get(level)
+        if not rows:
+            continue
+        places = sorted({a.place.name for a in rows}) if level != "building" else []
+        by_role: dict[str, list[Assignment]] = defaultdict(list)
+        for a in rows:
+            by_role[a.staff.role].append(a)
+        people: list[DutyPerson] = []
+        counted: list[DutyCount] = []
+        for role, items in by_role.items():
+            staff: dict[int, DutyPerson] = {}
+            for a in items:
+                person = staff.setdefault(
+                    a.staff_id, DutyPerson(a.staff.name, a.staff.role_label, a.duty)
+                )
+                if level == "building":
+                    person.places.append(a.place.name)
+            limit = NAMED_BUILDING_STAFF if level == "building" else NAMED_PER_ROLE
+            if role in COUNTED_ROLES or len(staff) > limit:
+                names = [p.name for p in staff.values()][:NAMED_PER_ROLE]
+                counted.append(DutyCount(items[0].staff.role_label, len(staff), names))
+            else:
+                people.extend(staff.values())
+        groups.append(DutyGroup(level, str(labels[level]), "、".join(places), people, counted))
+    return groups
+
+
+def building_duty(building_id: int) -> list[Assignment]:
+    """Who answers for one building (its grid worker): one query."""
+    return list(
+        Assignment.objects.filter(building_id=building_id, staff__active=True)
+        .select_related("staff", "building")
+        .order_by("staff__name", "id")
+    )
 
 
 def can_edit_map(user, zone: Zone) -> bool:
@@ -243,6 +456,7 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
     taken_at = timezone.now()
     # Explicit empty orderings: the models' default orderings would join the zone table.
     gates = list(zone.gates.order_by("name").values_list("name", flat=True))
+    # The chain from the buildings (their grid workers) up to the district.
     duty = zone_duty_chain(zone)
     buildings = list(
         Building.objects.filter(zone_id=zone.pk)
@@ -536,9 +750,7 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
         community_id=community_id,
         taken_at=timezone.now(),
         today=today,
-        stats_place=next(
-            (f"{level}:{p.pk}" for level, p in tops if level in STATS_LEVELS), None
-        ),
+        stats_place=next((f"{level}:{p.pk}" for level, p in tops if level in STATS_LEVELS), None),
     )
 
 

@@ -69,7 +69,12 @@ def zone_map(request, pk: int):
 def building(request, pk: int):
     place, floors, screening = selectors.building_floors(request.user, pk)
     template = "reports/_building.html" if request.headers.get("HX-Request") else None
-    context = {"building": place, "floors": floors, "screening": screening}
+    context = {
+        "building": place,
+        "floors": floors,
+        "screening": screening,
+        "duty": selectors.building_duty(place.pk),
+    }
     if template:
         return render(request, template, context)
     return render(request, "reports/building.html", context)

@@ -90,3 +90,79 @@ def test_guard_reaches_the_gate_screen_in_one_tap(transactional_db, tree, new_pa
     page.screenshot(path=str(SCREENSHOTS / "phone-home-guard.png"))
     button.click()
     expect(page).to_have_url(f"{page.url.split('/passes/')[0]}/passes/gates/{gate.pk}/")
+
+
+def test_zone_map_labels_read_on_a_phone_and_the_floors_open_where_one_looks(
+    transactional_db, tree, new_page
+):
+    import time_machine
+    from django.utils import timezone
+
+    from fangyi.quarantine import services as quarantine
+    from fangyi.reports.tests.conftest import at
+
+    zone = tree.zones[0]
+    # An L-shaped tower, whose corners' mean lies outside it, and a narrow block.
+    l_shaped, narrow = tree.buildings[0], tree.buildings[1]
+    l_shaped.polygon = [[100, 100], [500, 100], [500, 180], [180, 180], [180, 600], [100, 600]]
+    l_shaped.save()
+    narrow.polygon = [[600, 150], [680, 150], [680, 600], [600, 600]]
+    narrow.save()
+    # Many responsible people: the floors must still open right under the map.
+    from django.contrib.auth import get_user_model
+
+    from fangyi.duty.choices import Role
+    from fangyi.duty.models import Assignment, Staff
+
+    for i in range(16):
+        user = get_user_model().objects.create_user(f"vol{i}", password=PASSWORD)
+        staff = Staff.objects.create(user=user, name=f"志愿者{i}", role=Role.VOLUNTEER)
+        Assignment.objects.create(staff=staff, zone=zone)
+    today = timezone.localdate()
+    with time_machine.travel(at(today.year, today.month, today.day, 10), tick=True):
+        quarantine.case_intake(
+            by=tree.users["district"],
+            person=tree.people[0],
+            reason="close_contact",
+            arrived_at=timezone.now(),
+            first_state="home",
+        )
+        page = _phone(new_page)
+        log_in(page, "c_secretary", PASSWORD)
+        page.goto(f"/reports/zones/{zone.pk}/")
+        texts = page.evaluate(
+            """() => {
+              const svg = document.getElementById('zonemap');
+              const scale = svg.getScreenCTM().a;
+              return [...svg.querySelectorAll('text')].map(t => {
+                const g = t.closest('g.building');
+                const poly = g && g.querySelector('polygon');
+                const b = t.getBBox();
+                const corners = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height],
+                                 [b.x + b.width, b.y + b.height]];
+                const inside = !poly || corners.every(([x, y]) => {
+                  const p = svg.createSVGPoint(); p.x = x; p.y = y;
+                  return poly.isPointInFill(p);
+                });
+                return {text: t.textContent, px: parseFloat(getComputedStyle(t).fontSize) * scale,
+                        inside: inside};
+              });
+            }"""
+        )
+        assert {"1栋", "2栋", "东门"} <= {t["text"] for t in texts}
+        for t in texts:
+            assert t["px"] >= 12, t
+            assert t["inside"], t
+        page.screenshot(path=str(SCREENSHOTS / "phone-zone-map.png"))
+
+        page.wait_for_function("() => window.htmx !== undefined")
+        # A tap on the tower's arm (the middle of its bounding box is outside the L).
+        outline = page.locator(f'g.building[data-id="{l_shaped.pk}"] polygon')
+        box = outline.bounding_box()
+        outline.click(position={"x": box["width"] * 0.1, "y": box["height"] * 0.05})
+        panel = page.get_by_test_id("building-panel")
+        expect(panel).to_contain_text("1栋")
+        expect(panel).to_be_in_viewport()
+        # The building's own grid worker heads it.
+        expect(panel.get_by_test_id("building-duty")).to_contain_text("b_grid员")
+        page.screenshot(path=str(SCREENSHOTS / "phone-zone-map-floors.png"))
