@@ -111,8 +111,65 @@ def checked_input(view):
     return operation
 
 
+# The error shape as an OpenAPI schema, and the refusals every operation may answer:
+# documented once here for all of them, so that clients (and schemathesis) know them.
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+ERROR_RESPONSES = {
+    400: "The request body could not be read (not JSON, or not UTF-8).",
+    401: "No valid token or login (code unauthenticated, token_expired, token_revoked).",
+    403: "The user's role or area does not allow this (code forbidden).",
+    404: "Not found, or outside the user's area (code not_found).",
+    422: "The input is not valid; `fields` names what is wrong.",
+    429: "Too many requests; try again later.",
+}
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+def document_errors(schema: dict) -> dict:
+    """Add the error shape and the common refusals to every operation of an OpenAPI
+    document (responses an operation already documents are kept)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", ERROR_SCHEMA)
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_RESPONSES.items():
+                # django-ninja keys responses by int; a str key would be a second entry.
+                if status not in responses and str(status) not in responses:
+                    responses[status] = {"description": description, "content": reference}
+    return schema
+
+
 def install(api: NinjaAPI) -> None:
     api.add_decorator(checked_input, mode="operation")
+    plain_schema = api.get_openapi_schema
+
+    @functools.wraps(plain_schema)
+    def get_openapi_schema(*args, **kwargs):
+        return document_errors(plain_schema(*args, **kwargs))
+
+    api.get_openapi_schema = get_openapi_schema  # type: ignore[method-assign]
 
     @api.exception_handler(Exception)
     def server_error(request, exc):
@@ -147,9 +204,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request, exc):
-        return api.create_response(
-            request, error_body("forbidden", _("You may not do this.")), status=403
-        )
+        # The service's reason when it gave one ("gate guards … keep no files here").
+        reason = str(exc) or _("You may not do this.")
+        return api.create_response(request, error_body("forbidden", reason), status=403)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
