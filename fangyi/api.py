@@ -63,6 +63,16 @@ api = NinjaAPI(
 api_errors.install(api)
 
 
+def unknown_path(request, rest: str = ""):
+    """/api/ paths that name no operation: the API's 404, not the site's HTML page."""
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    return JsonResponse(
+        api_errors.error_body("not_found", _("No API operation at this address.")), status=404
+    )
+
+
 @api.exception_handler(TokenRefused)
 def token_refused(request, exc):
     return api.create_response(request, api_errors.error_body(exc.code, exc.message), status=401)

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from fangyi.api import api
+from fangyi.api import api, unknown_path
 from fangyi.core.middleware import resident_page
 from fangyi.people import views as people_views
 from fangyi.places import views as places_views
@@ -35,6 +35,7 @@ urlpatterns = [
     path("support/", include("fangyi.support.urls")),
     path("c/<str:token>/", resident_page(quarantine_views.checkin_page), name="checkin"),
     path("api/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", unknown_path),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -193,3 +193,9 @@ def test_codes_are_the_same_in_every_language(client, tree, facilities, language
     error = response.json()["error"]
     assert error["code"] == "too_early"
     assert bool(re.search(r"[\u4e00-\u9fff]", error["message"])) == (language == "zh-hans")
+
+
+def test_an_address_under_api_that_names_no_operation_answers_the_error_shape(client, db):
+    answer = client.get("/api/no-such-thing/", headers={"Accept": "application/json"})
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
