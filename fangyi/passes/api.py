@@ -52,8 +52,15 @@ def application_create(request, payload: ApplicationIn):
 
 @router.get("/passes/applications", response=list[QueueItemOut])
 def application_queue(request, limit: int = 100):
-    """Pending applications in the caller's scope (the verification queue)."""
-    apps = selectors.applications_for(request.user).filter(status="pending").order_by("id")
+    """Pending applications in the caller's scope (the verification queue), each with how
+    it compares with the person file of its document (`file`; only whether one exists
+    when it lies outside the caller's area)."""
+    apps = list(
+        selectors.applications_for(request.user)
+        .filter(status="pending")
+        .order_by("id")[: max(1, min(limit, 500))]
+    )
+    matches = selectors.application_matches(request.user, apps)
     return [
         {
             "id": a.pk,
@@ -62,9 +69,24 @@ def application_queue(request, limit: int = 100):
             "phone_masked": mask_phone(a.phone),
             "dwelling_id": a.dwelling_id,
             "created_at": a.created_at,
+            "file": _file_match(matches[a.pk]),
         }
-        for a in apps[: max(1, min(limit, 500))]
+        for a in apps
     ]
+
+
+def _file_match(match: selectors.FileMatch) -> dict:
+    return {
+        "found": match.found,
+        "in_area": match.in_area,
+        "person_id": match.person_id,
+        "verified": match.verified,
+        "name": match.name,
+        "phone": match.phone,
+        "phone_missing": match.phone_missing,
+        "dwelling": match.dwelling,
+        "approvable": match.approvable,
+    }
 
 
 def _decided(app) -> dict:

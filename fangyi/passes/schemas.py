@@ -1,6 +1,6 @@
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ApplicationIn(Schema):
@@ -18,6 +18,24 @@ class ApplicationOut(Schema):
     code: str
 
 
+class FileMatchOut(Schema):
+    """How the application compares with the person file of its document. Outside the
+    caller's area only `found` is told: the rest is null, the file's name never."""
+
+    found: bool = Field(description="A person file has this document number.")
+    in_area: bool = Field(description="The caller keeps that file (else it lies elsewhere).")
+    person_id: int | None = Field(None, description="The file, when in the caller's area.")
+    verified: bool | None = None
+    name: bool | None = Field(None, description="The file's name is the applicant's.")
+    phone: bool | None = Field(None, description="The file's mobile number is the applicant's.")
+    phone_missing: bool | None = Field(None, description="The file has no mobile number.")
+    dwelling: bool | None = Field(None, description="The file's dwelling is the applicant's.")
+    approvable: bool = Field(
+        description="Approving would succeed: no file (one is made), or a file in the "
+        "caller's area whose name, dwelling and mobile number (if any) match."
+    )
+
+
 class QueueItemOut(Schema):
     id: int
     name: str
@@ -25,6 +43,7 @@ class QueueItemOut(Schema):
     phone_masked: str
     dwelling_id: int
     created_at: dt.datetime
+    file: FileMatchOut
 
 
 class RejectIn(Schema):

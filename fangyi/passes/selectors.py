@@ -14,10 +14,11 @@ from django.http import Http404
 from django.utils import timezone
 
 from fangyi.core.policy import PolicyValues
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.passes import scanning
 from fangyi.passes.colour import PersonState
 from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Gate, Zone
 
@@ -57,16 +58,11 @@ def zones_visible(user) -> QuerySet[Zone]:
 
 
 # --- who keeps the person files ------------------------------------------------------------
-
-
-def keeps_files_of(user, level: str, obj) -> bool:
-    """Whether the user keeps the person files of `obj`, a place at `level` or a row that
-    carries the place ids of a dwelling (`level` "person": a Person, a PassApplication).
-
-    Only the files of the user's places count: gate guards and volunteers keep none
-    (duty.scope.PLACES_ONLY_ROLES), and the single files granted to a volunteer (the
-    people it serves now) are files it may open, not files it keeps."""
-    return scope_for(user).covers_people_of(level, obj)
+#
+# duty.scope.keeps_files(user, level, obj): `obj` a place at `level`, or (`level` "person")
+# a row carrying a dwelling's place ids, a Person or a PassApplication. Only the files
+# of the user's places count: gate guards and volunteers keep none, and the single files
+# granted to a volunteer (the people it serves now) are files it may open, not keep.
 
 
 def _kept_q(user) -> Q:
@@ -102,20 +98,47 @@ def application_get(user, pk: int) -> PassApplication:
     return app
 
 
+# What of an application must equal the person file of its document for a manual
+# approval to link them. The document is the lookup itself. A differing name is somebody
+# else (a stranger who knows a neighbour's ID number); a differing dwelling or mobile
+# number may be a move or a new phone, but approving would put the applicant's pass on
+# the file and replace the holder's own: the reviewer corrects the file first (through
+# the person page, so its history shows it) or rejects the application. A file without
+# a mobile number takes the applicant's on approval (recorded in the file's history).
+MATCHED_FIELDS = ("name", "phone", "dwelling")
+
+
+def file_differences(person: Person, application: PassApplication) -> tuple[str, ...]:
+    """The fields of MATCHED_FIELDS in which `application` differs from `person`, the
+    file with its document (empty: the reviewer may approve)."""
+    differs = []
+    if person.name != application.name:
+        differs.append("name")
+    if person.phone and person.phone != application.phone:
+        differs.append("phone")
+    if person.dwelling_id != application.dwelling_id:
+        differs.append("dwelling")
+    return tuple(differs)
+
+
 @dataclass(frozen=True)
 class FileMatch:
     """How a pending application compares with the person file of its document.
 
-    `found`: a file has this document number. The other fields are None when no file
-    is found, or when the file lies outside the reviewer's places (its name, phone and
-    dwelling are not the reviewer's to compare, as a duplicate ID elsewhere is reported
-    without the other file's name). `may_open`: the reviewer may open the file."""
+    `found`: a file has this document number; `in_area`: the reviewer keeps it. The
+    other fields are None when no file is found, or when the file lies outside the
+    reviewer's places (its name, phone and dwelling are not the reviewer's to compare,
+    as a duplicate ID elsewhere is reported without the other file's name). `phone` is
+    False and `phone_missing` True for a file without a mobile number. `may_open`: the
+    reviewer may open the file."""
 
     found: bool
+    in_area: bool = False
     person_id: int | None = None
     verified: bool | None = None
     name: bool | None = None
     phone: bool | None = None
+    phone_missing: bool | None = None
     dwelling: bool | None = None
     may_open: bool = False
 
@@ -123,6 +146,17 @@ class FileMatch:
     def full(self) -> bool:
         """Everything the applicant typed matches a verified file."""
         return bool(self.verified and self.name and self.phone and self.dwelling)
+
+    @property
+    def approvable(self) -> bool:
+        """Whether the reviewer may approve (services.application_approve agrees): no file
+        (approving makes one), or a file they keep that differs in nothing that must
+        match (file_differences)."""
+        if not self.found:
+            return True
+        return bool(
+            self.in_area and self.name and self.dwelling and (self.phone or self.phone_missing)
+        )
 
 
 def application_matches(user, applications: list[PassApplication]) -> dict[int, FileMatch]:
@@ -139,16 +173,19 @@ def application_matches(user, applications: list[PassApplication]) -> dict[int, 
         person = files.get((app.doc_type, app.doc_number))
         if person is None:
             matches[app.pk] = FileMatch(found=False)
-        elif not keeps_files_of(user, "person", person):
+        elif not keeps_files(user, "person", person):
             matches[app.pk] = FileMatch(found=True, may_open=scope.covers("person", person))
         else:
+            differs = file_differences(person, app)
             matches[app.pk] = FileMatch(
                 found=True,
+                in_area=True,
                 person_id=person.pk,
                 verified=person.verified,
-                name=person.name == app.name,
-                phone=bool(person.phone) and person.phone == app.phone,
-                dwelling=person.dwelling_id == app.dwelling_id,
+                name="name" not in differs,
+                phone=bool(person.phone) and "phone" not in differs,
+                phone_missing=not person.phone,
+                dwelling="dwelling" not in differs,
                 may_open=True,
             )
     return matches
@@ -169,7 +206,7 @@ def pass_for_link(link_key: str) -> Pass:
 def passes_of(user, person: Person) -> QuerySet[Pass]:
     """Passes of a person whose file the user keeps (their links are the holder's
     credentials: not for guards, nor for a volunteer serving the person)."""
-    if not user.is_authenticated or not keeps_files_of(user, "person", person):
+    if not user.is_authenticated or not keeps_files(user, "person", person):
         return Pass.objects.none()
     return Pass.objects.filter(person=person).order_by("-issued_at", "-id")
 
@@ -221,6 +258,48 @@ def fever_alerts_for(user) -> QuerySet[GateFeverAlert]:
     if user.is_superuser:
         return GateFeverAlert.objects.all()
     return GateFeverAlert.objects.filter(zone_id__in=zones_visible(user).values("pk"))
+
+
+def fever_alert_may_review(user, alert: GateFeverAlert) -> bool:
+    """Clear or refer a gate fever: the zone's doctor and the staff who keep the zone's
+    person files; never a guard (who would clear their own hold) or a volunteer.
+    (services.fever_alert_review refuses everybody else.)"""
+    return keeps_files(user, "zone", alert.zone)
+
+
+def person_file_may_open(user, person: Person | None) -> bool:
+    """Whether a page may link `person`'s file for the user: the file is in its scope
+    (people.selectors.person_get would open it), so a gate guard gets no dead link."""
+    return person is not None and scope_for(user).covers("person", person)
+
+
+@dataclass(frozen=True)
+class FeverRow:
+    """A gate fever as the list shows it to the user."""
+
+    alert: GateFeverAlert
+    name: str  # masked: the person's or the visitor's
+    file_link: bool  # the name links to the person file
+    may_review: bool  # the review buttons are shown
+
+
+def fever_alert_rows(user, *, limit: int = 200) -> list[FeverRow]:
+    """The gate fevers of the user's zones, open ones first, with what the user may do:
+    open the person's file (not a guard), review (the zone's doctor and file keepers)."""
+    alerts = (
+        fever_alerts_for(user)
+        .select_related("check_obj__gate", "person", "zone")
+        .order_by("status", "-created_at")[:limit]
+    )
+    return [
+        FeverRow(
+            alert=a,
+            name=mask_name(a.person.name if a.person else a.check_obj.visitor_name),
+            file_link=person_file_may_open(user, a.person),
+            may_review=fever_alert_may_review(user, a),
+        )
+        for a in alerts
+    ]
 
 
 def fever_alert_get(user, pk: int) -> GateFeverAlert:

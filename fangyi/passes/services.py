@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
+from fangyi.core.templatetags.fangyi_tags import enumeration
+from fangyi.duty.scope import keeps_files
 from fangyi.passes import scanning, selectors, tokens
 from fangyi.passes.choices import (
     ApplicationStatus,
@@ -63,6 +65,13 @@ ERR_FILE_ELSEWHERE = _(
     "A person file with this document number lies outside your area: ask the staff of "
     "that area to verify the applicant."
 )
+ERR_FILE_DIFFERS = _(
+    "The person file with this document number does not match the application in: "
+    "%(fields)s. If the applicant is right, correct the file first; otherwise reject the "
+    "application."
+)
+# The fields of selectors.MATCHED_FIELDS as the refusal names them.
+FIELD_LABELS = {"name": _("name"), "phone": _("phone"), "dwelling": _("dwelling")}
 # Why an older pass stopped admitting when its holder got a new one (kept on the pass,
 # with who and when: the record of the replacement).
 REPLACED_REASON = "replaced"
@@ -81,7 +90,7 @@ def _user(user):
 def application_may_decide(user, application: PassApplication) -> bool:
     """Approve or reject an application: the staff who keep the person files of its
     dwelling (the building's grid worker and everyone above); not guards or volunteers."""
-    return selectors.keeps_files_of(user, "person", application)
+    return keeps_files(user, "person", application)
 
 
 @dataclass(frozen=True)
@@ -97,15 +106,14 @@ def pass_actions_for(user, person: Person | None) -> PassActions:
     """Issue, reissue and revoke a person's passes (and open their pass page, whose link
     is the holder's credential): the staff who keep the person's file; not guards, not a
     volunteer serving the person."""
-    if person is None or user is None or not selectors.keeps_files_of(user, "person", person):
+    if person is None or user is None or not keeps_files(user, "person", person):
         return PassActions()
     return PassActions(view=True, issue=True, revoke=True)
 
 
-def fever_alert_may_review(user, alert: GateFeverAlert) -> bool:
-    """Clear or refer a gate fever: the zone's doctor and the staff who keep the zone's
-    person files; never a guard (who would clear their own hold) or a volunteer."""
-    return selectors.keeps_files_of(user, "zone", alert.zone)
+# Clear or refer a gate fever: the zone's doctor and the staff who keep the zone's person
+# files (a read rule, so the list can show it: it lives with the selectors).
+fever_alert_may_review = selectors.fever_alert_may_review
 
 
 def _require(by, allowed: bool, message=ERR_NOT_YOURS) -> None:
@@ -295,7 +303,10 @@ def application_approve(
     people.services, so the file's history shows it) and the pass turns from pending
     to the person's colour, replacing the person's earlier pass. Only the staff who keep
     the files of the application's dwelling decide; a file of the document outside
-    their places is not theirs to verify."""
+    their places is not theirs to verify. An existing file is linked only when its name,
+    dwelling and mobile number (if it has one) are the application's
+    (selectors.file_differences): otherwise the reviewer corrects the file first or
+    rejects the application."""
     now = now or timezone.now()
     _require(by, application_may_decide(by, application))
     application = _pending(application)
@@ -318,8 +329,17 @@ def application_approve(
             source="pass",
         )
     else:
-        if by is not None and not selectors.keeps_files_of(by, "person", person):
+        if by is not None and not keeps_files(by, "person", person):
             raise ValidationError(ERR_FILE_ELSEWHERE, code="file_elsewhere")
+        differs = selectors.file_differences(person, application)
+        if differs:
+            # Linking would put this applicant's pass on somebody's file (its colour, its
+            # quarantine) and replace that person's own pass.
+            raise ValidationError(
+                ERR_FILE_DIFFERS,
+                code="file_differs",
+                params={"fields": enumeration(FIELD_LABELS[f] for f in differs)},
+            )
         changes: dict[str, Any] = {"verified": True}
         if not person.phone:
             changes["phone"] = application.phone

@@ -16,7 +16,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangyi.core.documents import pdf_document, pdf_response
-from fangyi.duty.scope import scope_for
+from fangyi.core.middleware import resident_page
 from fangyi.passes import ratelimit, selectors, services, tokens
 from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, FeverStatus
 from fangyi.passes.models import Pass
@@ -63,6 +63,7 @@ def _apply_context(data) -> dict:
     }
 
 
+@resident_page
 @require_http_methods(["GET", "POST"])
 def apply(request):
     """The public application page (no login)."""
@@ -91,11 +92,13 @@ def apply(request):
     return render(request, "passes/apply.html", context, status=422 if errors else 200)
 
 
+@resident_page
 @require_GET
 def apply_buildings(request):
     return render(request, "passes/_apply_buildings.html", _apply_context(request.GET))
 
 
+@resident_page
 @require_GET
 def apply_rooms(request):
     return render(request, "passes/_apply_rooms.html", _apply_context(request.GET))
@@ -132,6 +135,7 @@ def _pass_context(pass_obj: Pass) -> dict:
 _private = cache_control(private=True, no_store=True)
 
 
+@resident_page
 @_private
 @require_GET
 def pass_page(request, key: str):
@@ -144,6 +148,7 @@ def pass_page(request, key: str):
     return render(request, "passes/pass.html", context)
 
 
+@resident_page
 @_private
 @require_GET
 def pass_status(request, key: str):
@@ -151,6 +156,7 @@ def pass_status(request, key: str):
     return render(request, "passes/_pass_status.html", _pass_context(selectors.pass_for_link(key)))
 
 
+@resident_page
 @_private
 @require_GET
 def pass_pdf(request, key: str):
@@ -442,23 +448,7 @@ def board(request):
 @login_required
 @require_GET
 def fevers(request):
-    alerts = list(
-        selectors.fever_alerts_for(request.user)
-        .select_related("check_obj__gate", "person", "zone")
-        .order_by("status", "-created_at")[:200]
-    )
-    scope = scope_for(request.user)
-    rows = [
-        (
-            a,
-            mask_name(a.person.name if a.person else a.check_obj.visitor_name),
-            # a link to the file only for those who may open it (not a gate guard)
-            a.person is not None and scope.covers("person", a.person),
-            # review buttons only for the zone's doctor and file-keeping staff
-            services.fever_alert_may_review(request.user, a),
-        )
-        for a in alerts
-    ]
+    rows = selectors.fever_alert_rows(request.user)
     return render(request, "passes/fevers.html", {"rows": rows})
 
 

@@ -31,7 +31,11 @@ def test_api_follows_accept_language(client, db):
 
 
 # Pages residents open from a link, without logging in, follow the phone's language.
-RESIDENT_PAGES = ["/c/not-a-real-token/", "/support/r/not-a-real-token/"]
+RESIDENT_PAGES = [
+    "/c/not-a-real-token/",
+    "/support/r/not-a-real-token/",
+    "/passes/p/not-a-real-token/",
+]
 
 
 @pytest.mark.parametrize("url", RESIDENT_PAGES)

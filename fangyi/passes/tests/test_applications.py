@@ -10,6 +10,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,6 +20,8 @@ from fangyi.passes import services
 from fangyi.passes.models import Pass, PassApplication
 from fangyi.passes.tests.conftest import NOW
 from fangyi.passes.tokens import PassRefused
+from fangyi.people.models import PersonEvent
+from fangyi.people.services import person_move
 from fangyi.quarantine import services as quarantine
 
 pytestmark = pytest.mark.django_db
@@ -138,8 +141,10 @@ def test_a_file_without_a_phone_is_not_matched_by_any_phone(tree):
 
 
 def test_the_pass_page_shows_the_colour_once_verified(client, tree, victim):
+    victim.verified = False  # so that even a full match waits for the grid worker
+    victim.save()
     with time_machine.travel(NOW, tick=False):
-        submitted = services.application_submit(values=values_for(victim, phone=ATTACKER_PHONE))
+        submitted = services.application_submit(values=values_for(victim))
         url = reverse("passes:pass", args=[submitted.pass_obj.link_key])
         assert 'data-colour="pending"' in client.get(url).content.decode()
         services.application_approve(by=tree.users["building"], application=submitted.application)
@@ -171,9 +176,9 @@ def test_a_new_pass_replaces_the_old_one_with_who_and_when(tree, gate, guard):
 
 
 def test_approving_an_application_replaces_the_persons_pass(tree):
-    person = tree.people[1]
+    person = tree.people[1]  # not verified: even a full match waits
     old = services.pass_issue(by=None, person=person)
-    submitted = services.application_submit(values=values_for(person, phone=ATTACKER_PHONE))
+    submitted = services.application_submit(values=values_for(person))
     services.application_approve(by=tree.users["building"], application=submitted.application)
     old.refresh_from_db()
     assert old.replaced_by == submitted.pass_obj and old.revoked_by == tree.users["building"]
@@ -201,14 +206,98 @@ def test_a_file_outside_the_approvers_area_is_not_theirs_to_verify(tree):
     elsewhere = tree.people[-1]
     values = values_for(elsewhere, dwelling_id=tree.dwellings[0].pk)
     submitted = services.application_submit(values=values)
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as info:
         services.application_approve(by=tree.users["building"], application=submitted.application)
     assert info.value.messages == [str(services.ERR_FILE_ELSEWHERE)]
     elsewhere.refresh_from_db()
     assert not elsewhere.verified
     assert PassApplication.objects.get().status == "pending"
+
+
+# --- a manual approval links a file only when the application is that file's -------------
+
+STRANGER = "陌生人"
+
+
+def refusal(*fields):
+    """The refusal naming the differing fields, as a Chinese reviewer reads it."""
+    labels = {"name": "姓名", "phone": "电话", "dwelling": "房屋"}
+    return str(services.ERR_FILE_DIFFERS) % {"fields": "、".join(labels[f] for f in fields)}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "differs"),
+    [
+        # The review's case: the victim's ID number, the stranger's own name, phone and
+        # dwelling (a dwelling of the same building, so the same grid worker decides).
+        ({"name": STRANGER, "phone": ATTACKER_PHONE, "dwelling": 1}, ("name", "phone", "dwelling")),
+        ({"name": STRANGER}, ("name",)),
+        # A stranger who also knows the name: the phone or the dwelling tells.
+        ({"phone": ATTACKER_PHONE}, ("phone",)),
+        ({"dwelling": 1}, ("dwelling",)),
+    ],
+)
+def test_approval_refuses_to_link_a_file_that_is_not_the_applicants(
+    tree, victim, overrides, differs
+):
+    """Approving linked the stranger's pass to the victim's file (red, confirmed case)
+    and revoked the victim's own pass as replaced."""
+    grid = tree.users["building"]
+    history = PersonEvent.objects.filter(person=victim).count()
+    with time_machine.travel(NOW, tick=False):
+        own = services.pass_issue(by=None, person=victim)
+        values = values_for(victim, **{k: v for k, v in overrides.items() if k != "dwelling"})
+        if "dwelling" in overrides:
+            values["dwelling_id"] = tree.dwellings[overrides["dwelling"]].pk
+        submitted = services.application_submit(values=values)
+        assert submitted.application.status == "pending"
+        with pytest.raises(ValidationError) as info:
+            services.application_approve(by=grid, application=submitted.application)
+    assert info.value.messages == [refusal(*differs)]
+    assert info.value.code == "file_differs"
+    application = PassApplication.objects.get(pk=submitted.application.pk)
+    assert (application.status, application.person, application.decided_by) == (
+        "pending",
+        None,
+        None,
+    )
+    assert Pass.objects.get(pk=submitted.pass_obj.pk).person is None
+    own.refresh_from_db()
+    assert own.revoked_at is None and own.replaced_by is None
+    assert PersonEvent.objects.filter(person=victim).count() == history
+    assert Pass.objects.filter(person=victim, revoked_at__isnull=True).get() == own
+
+
+def test_once_the_file_is_corrected_the_approval_links_it(tree):
+    """A resident who moved: the grid worker moves the file (its history shows it), then
+    approves; the pass is the file's and replaces the old one."""
+    person = tree.people[0]  # dwelling 0 of the grid worker's building
+    grid = tree.users["building"]
+    old = services.pass_issue(by=None, person=person)
+    moved_to = tree.dwellings[1]
+    submitted = services.application_submit(values=values_for(person, dwelling_id=moved_to.pk))
+    with pytest.raises(ValidationError):
+        services.application_approve(by=grid, application=submitted.application)
+    person_move(user=grid, person=person, dwelling=moved_to)
+    services.application_approve(by=grid, application=submitted.application)
+    person.refresh_from_db()
+    assert person.dwelling == moved_to and person.verified
+    assert Pass.objects.get(pk=submitted.pass_obj.pk).person == person
+    old.refresh_from_db()
+    assert old.replaced_by_id == submitted.pass_obj.pk
+
+
+def test_a_file_without_a_phone_takes_the_applicants_on_approval(tree):
+    person = tree.people[1]
+    person.phone = ""
+    person.save()
+    submitted = services.application_submit(values=values_for(person, phone=ATTACKER_PHONE))
+    services.application_approve(by=tree.users["building"], application=submitted.application)
+    person.refresh_from_db()
+    assert person.phone == ATTACKER_PHONE and person.verified
+    event = PersonEvent.objects.get(person=person)
+    assert event.by == tree.users["building"] and event.source == "pass"
+    assert set(event.changes) == {"phone", "verified"}
 
 
 def test_pass_pages_are_never_cached(client, green_pass):

@@ -21,6 +21,7 @@ from fangyi.duty.services import api_token_create
 from fangyi.passes import selectors, services
 from fangyi.passes.models import GateFeverAlert, PassApplication
 from fangyi.passes.tests.conftest import NOW
+from fangyi.people.identity import mask_name
 
 pytestmark = pytest.mark.django_db
 
@@ -266,10 +267,44 @@ def test_the_zones_doctor_and_file_keepers_review_a_fever(client, tree, fever, d
     assert (fever.status, fever.reviewed_by) == ("cleared", user)
 
 
+@pytest.mark.parametrize(
+    ("persona", "file_link", "may_review"),
+    [
+        ("zone", True, True),
+        ("community", True, True),
+        ("doctor", True, True),
+        ("zone_guard", False, False),
+        ("zone_volunteer", False, False),
+        ("served_volunteer", True, False),  # opens the file of the person it serves
+        ("outsider", None, None),  # another street: the alert is not listed
+    ],
+)
+def test_the_fever_list_decides_the_link_and_the_review_from_the_user(
+    tree, fever, doctor, zone_guard, zone_volunteer, granted, persona, file_link, may_review
+):
+    """The selector decides, per user, whether the name links to the file and whether
+    the review buttons show (the view only renders): a guard gets no dead link."""
+    users = {"doctor": doctor, "zone_guard": zone_guard, "zone_volunteer": zone_volunteer}
+    if persona == "served_volunteer":
+        users[persona] = granted(zone_volunteer, fever.person_id)
+    user = users.get(persona) or tree.users[persona]
+    rows = selectors.fever_alert_rows(user)
+    if file_link is None:
+        assert rows == []
+        return
+    [row] = rows
+    assert row.alert == fever and row.name == mask_name(fever.person.name) != fever.person.name
+    assert (row.file_link, row.may_review) == (file_link, may_review)
+    assert row.may_review == services.fever_alert_may_review(user, fever)
+
+
 # --- the queue does not approve blind; the pass page is linked -----------------------------
 
 
-def test_the_queue_shows_whether_a_file_matches_and_links_it(client, tree):
+def three_applications(tree):
+    """For the building's grid worker: an application with the document, name and dwelling
+    of a file it keeps but another phone; one with an unknown document; one with the
+    document of a file in another street (and another name)."""
     person = tree.people[1]  # in the grid worker's building
     services.application_submit(
         values={
@@ -296,7 +331,11 @@ def test_the_queue_shows_whether_a_file_matches_and_links_it(client, tree):
             "dwelling_id": tree.dwellings[0].pk,
         }
     )
-    matched, unknown, outside = PassApplication.objects.order_by("id")
+    return person, elsewhere, *PassApplication.objects.order_by("id")
+
+
+def test_the_queue_shows_whether_a_file_matches_and_links_it(client, tree):
+    person, elsewhere, matched, unknown, outside = three_applications(tree)
     client.force_login(tree.users["building"])
     page = client.get(reverse("passes:queue")).content.decode()
 
@@ -314,6 +353,56 @@ def test_the_queue_shows_whether_a_file_matches_and_links_it(client, tree):
     # Outside the reviewer's area: said, without the other file's name or a link.
     assert 'data-match="elsewhere"' in cell(outside)
     assert elsewhere.name not in page and reverse("person", args=[elsewhere.pk]) not in page
+
+
+def test_the_queue_offers_approval_only_where_the_service_allows_it(client, tree):
+    """A file with another phone (or name, or dwelling) is corrected first or rejected:
+    no approve button, and a forced POST is refused with the reason, nothing changed."""
+    person, _elsewhere, matched, unknown, outside = three_applications(tree)
+    client.force_login(tree.users["building"])
+    page = client.get(reverse("passes:queue")).content.decode()
+    assert f'data-testid="approve-{unknown.pk}"' in page
+    assert f'data-testid="approve-{matched.pk}"' not in page
+    assert f'data-testid="correct-first-{matched.pk}"' in page
+    assert f'data-testid="approve-{outside.pk}"' not in page
+    assert f'data-testid="elsewhere-{outside.pk}"' in page
+    response = client.post(reverse("passes:application", args=[matched.pk, "approve"]), follow=True)
+    assert str(services.ERR_FILE_DIFFERS) % {"fields": "电话"} in response.content.decode()
+    matched.refresh_from_db()
+    assert (matched.status, matched.person) == ("pending", None)
+    person.refresh_from_db()
+    assert not person.verified
+
+
+def test_the_api_queue_tells_how_each_application_matches_its_file(client, tree):
+    person, elsewhere, matched, unknown, outside = three_applications(tree)
+    client.force_login(tree.users["building"])
+    response = client.get("/api/passes/applications")
+    assert response.status_code == 200
+    files = {item["id"]: item["file"] for item in response.json()}
+    assert files[matched.pk] == {
+        "found": True,
+        "in_area": True,
+        "person_id": person.pk,
+        "verified": False,
+        "name": True,
+        "phone": False,
+        "phone_missing": False,
+        "dwelling": True,
+        "approvable": False,
+    }
+    nothing = dict.fromkeys(("person_id", "verified", "name", "phone", "phone_missing", "dwelling"))
+    assert files[unknown.pk] == {"found": False, "in_area": False, "approvable": True, **nothing}
+    # Outside the reviewer's area: only that a file exists, never its name or id.
+    assert files[outside.pk] == {"found": True, "in_area": False, "approvable": False, **nothing}
+    assert elsewhere.name not in response.content.decode()
+    # What it says is what the service does.
+    approve = "/api/passes/applications/{}/approve"
+    refused = client.post(approve.format(matched.pk))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "file_differs"
+    assert client.post(approve.format(outside.pk)).json()["error"]["code"] == "file_elsewhere"
+    assert client.post(approve.format(unknown.pk)).json()["status"] == "approved"
 
 
 @pytest.mark.parametrize(

@@ -106,8 +106,10 @@ def test_approval_creates_the_file_with_history_and_the_pass_turns_green(tree):
 
 def test_approval_links_an_existing_file_and_records_the_change(tree):
     person = tree.people[1]
-    values = application_values(tree, name=person.name, doc_number=person.doc_number)
-    submitted = services.application_submit(values=values)
+    values = application_values(
+        tree, name=person.name, doc_number=person.doc_number, phone=person.phone
+    )
+    submitted = services.application_submit(values=values)  # the file is not verified
     services.application_approve(by=tree.users["building"], application=submitted.application)
     person.refresh_from_db()
     assert person.verified

@@ -316,3 +316,38 @@ def test_the_fever_list_links_to_the_file_only_for_those_who_may_open_it(
     page = client.get(reverse("passes:fevers")).content.decode()
     assert "fever-" in page and person_link not in page
     assert client.get(person_link).status_code == 404
+
+
+# --- pages residents open from a link follow the phone's language ----------------------
+
+RESIDENT_VIEWS = ["apply", "apply_buildings", "apply_rooms", "pass", "pass_status", "pass_pdf"]
+
+
+def resident_url(name, tree, green_pass):
+    if name.startswith("pass"):
+        return reverse(f"passes:{name}", args=[green_pass.link_key])
+    query = {"apply": "", "apply_buildings": f"?zone={tree.zones[0].pk}"}
+    return reverse(f"passes:{name}") + query.get(name, f"?building={tree.buildings[0].pk}")
+
+
+@pytest.mark.parametrize("name", RESIDENT_VIEWS)
+def test_resident_pages_follow_the_phones_language(client, tree, green_pass, name):
+    """A resident whose phone speaks English (no language chosen with the switch) gets
+    English; staff pages stay Chinese first."""
+    url = resident_url(name, tree, green_pass)
+    english = client.get(url, headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english.status_code == 200
+    assert english["Content-Language"] == "en"
+    chinese = client.get(url, headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert chinese["Content-Language"] == "zh-hans"
+    if name == "pass":
+        assert "Electronic pass" in english.content.decode()
+        assert "电子通行证" in chinese.content.decode()
+    client.cookies["django_language"] = "zh-hans"  # the switch wins
+    assert client.get(url, headers={"Accept-Language": "en"})["Content-Language"] == "zh-hans"
+
+
+def test_staff_pages_do_not_follow_the_phones_language(client, tree):
+    login(client, tree.users["building"])
+    page = client.get(reverse("passes:queue"), headers={"Accept-Language": "en"})
+    assert page["Content-Language"] == "zh-hans"
