@@ -17,6 +17,7 @@ from reportlab.graphics.shapes import Drawing, Image, Polygon, Rect, String
 from reportlab.lib import colors
 
 from fangyi.core.documents import pdf_document
+from fangyi.core.text import enumerate_items
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH
 from fangyi.reports.labels import fit_label
 from fangyi.reports.selectors import ZoneMapData
@@ -63,7 +64,7 @@ def screening_rows(data: ZoneMapData) -> list[tuple[str, str]]:
     name = s.campaign_name + (f"（{pgettext('campaign', 'closed')}）" if s.closed else "")
     return [
         (_("Door-to-door screening"), name),
-        (_("visited"), f"{c.done} / {c.total} {_('dwellings')} ({c.percent}%)"),
+        (_("visited"), "{} / {} {} ({}%)".format(c.done, c.total, _("dwellings"), c.percent)),
         (_("revisits pending"), str(c.revisit)),
         (_("refused"), str(c.refused)),
         (_("not visited"), str(c.not_visited)),
@@ -90,7 +91,7 @@ def poster_label_lines(b) -> list[str]:
         # A few floors a line, so that a tower with many reads at a useful size.
         floors = [str(f) for f in b.quarantine_floors]
         for i in range(0, len(floors), FLOORS_PER_LINE):
-            chunk = "、".join(floors[i : i + FLOORS_PER_LINE])
+            chunk = enumerate_items(floors[i : i + FLOORS_PER_LINE])
             lines.append(_("floors %(floors)s") % {"floors": chunk} if i == 0 else chunk)
     if b.screening is not None and b.screening.total:
         lines.append(visited_label(b.screening.done, b.screening.total))
@@ -207,7 +208,7 @@ def _poster(data: ZoneMapData, live_url: str, *, by_count: bool):
     doc.key_values(
         [
             (_("zone"), f"{zone.name}（{zone.get_kind_display()}）"),
-            (_("gates"), "、".join(data.gates) or "—"),
+            (_("gates"), enumerate_items(data.gates) or "—"),
             (_("contact person"), contact or "—"),
         ],
         key_width=0.2,

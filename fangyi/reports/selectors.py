@@ -18,6 +18,12 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from fangyi.core.text import (
+    clause_separator,
+    enumerate_items,
+    parenthesised,
+    phrase_separator,
+)
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment
 from fangyi.duty.scope import scope_for
@@ -234,7 +240,7 @@ class BuildingOnMap:
 
     @property
     def floors_label(self) -> str:
-        return "、".join(str(f) for f in self.quarantine_floors)
+        return enumerate_items(self.quarantine_floors)
 
 
 @dataclass
@@ -378,13 +384,15 @@ class DutyGroup:
     counted: list[DutyCount]
 
     def text(self) -> str:
-        """One line for the poster: 张三（网格员，1栋、2栋）；志愿者 16 名."""
+        """One line for the poster: 张三（网格员，1栋、2栋）；志愿者 16 名 (punctuated as the
+        language does)."""
         parts = []
         for p in self.people:
-            detail = "，".join(x for x in (p.role, p.duty, "、".join(p.places)) if x)
-            parts.append(f"{p.name}（{detail}）")
+            places = enumerate_items(p.places)
+            detail = clause_separator().join(x for x in (p.role, p.duty, places) if x)
+            parts.append(p.name + parenthesised(detail))
         parts += [c.label for c in self.counted]
-        return "；".join(parts)
+        return phrase_separator().join(parts)
 
 
 def duty_groups(assignments: list[Assignment]) -> list[DutyGroup]:
@@ -427,7 +435,9 @@ def duty_groups(assignments: list[Assignment]) -> list[DutyGroup]:
                 counted.append(DutyCount(items[0].staff.role_label, len(staff), names))
             else:
                 people.extend(staff.values())
-        groups.append(DutyGroup(level, str(labels[level]), "、".join(places), people, counted))
+        groups.append(
+            DutyGroup(level, str(labels[level]), enumerate_items(places), people, counted)
+        )
     return groups
 
 

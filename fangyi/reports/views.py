@@ -88,7 +88,7 @@ def poster(request, pk: int):
     data = selectors.with_screening(request.user, selectors.zone_map(request.user, pk))
     url = request.build_absolute_uri(reverse("reports:zone_map", args=[pk]))
     stamp = timezone.localtime(data.taken_at).strftime("%Y%m%d-%H%M")
-    name = f"{data.zone.name}-{_('Epidemic-prevention map')}-{stamp}.pdf"
+    name = "{}-{}-{}.pdf".format(data.zone.name, _("Epidemic-prevention map"), stamp)
     return pdf_response(name, poster_pdf(data, url), inline=request.GET.get("download") != "1")
 
 
@@ -232,7 +232,8 @@ def daily_xlsx(request):
     except ValueError:
         day = timezone.localdate()
     return xlsx_response(
-        f"{place.name}-{_('daily report')}-{day:%Y%m%d}.xlsx", daily_sheets(level, pk, day)
+        "{}-{}-{:%Y%m%d}.xlsx".format(place.name, _("daily report"), day),
+        daily_sheets(level, pk, day),
     )
 
 

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from fangyi.core.documents import pdf_document, pdf_response
-from fangyi.core.templatetags.fangyi_tags import list_separator
+from fangyi.core.text import list_separator
 from fangyi.places.models import Zone
 from fangyi.support.models import Order
 

@@ -6,21 +6,17 @@ library (places_tags, people_tags, quarantine_tags), also builtins.
 
 from django import template
 from django.utils.html import format_html_join
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.core.text import enumerate_items, list_separator
+
 register = template.Library()
-
-
-def list_separator() -> str:
-    """The separator of an enumeration in the active language: 、 in Chinese, ", " else."""
-    return "、" if (get_language() or "").startswith("zh") else ", "
 
 
 @register.filter
 def enumeration(items) -> str:
     """Join items as the language does: 甲、乙、丙 in Chinese, "a, b, c" in English."""
-    return list_separator().join(str(item) for item in items)
+    return enumerate_items(items)
 
 
 @register.simple_tag
