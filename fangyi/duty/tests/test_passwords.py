@@ -49,6 +49,12 @@ def test_a_demo_user_logs_in_through_the_login_page(db):
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
 
+def test_the_header_links_to_the_password_page(client, tree):
+    client.force_login(tree.users["building"])
+    page = client.get("/").content.decode()
+    assert 'href="/password/" data-testid="password-change">修改密码</a>' in page
+
+
 def test_anonymous_is_sent_to_log_in(client, db):
     response = client.get("/password/")
     assert response.status_code == 302
