@@ -96,7 +96,7 @@ def sqlite3_converters(fields, now: str) -> list[tuple[int, object]]:
 
 def write_with_sqlite3(path: Path, batches) -> int:
     """Write the batches with executemany in one transaction; return the number of rows."""
-    from fangyi.core.demo.write import SQLITE_CACHE_KIB, full_row_getter
+    from fangyi.demo.write import SQLITE_CACHE_KIB, full_row_getter
 
     now = str(dt.datetime.now(dt.UTC).replace(tzinfo=None))
     connection = sqlite3.connect(path, isolation_level=None)
@@ -135,7 +135,7 @@ def write_with_sqlite3(path: Path, batches) -> int:
 
 def digest(path: Path) -> tuple[int, str]:
     """Rows and a SHA-256 over every demo table's rows, in id order, without auto timestamps."""
-    from fangyi.core.demo.generate import MODELS
+    from fangyi.demo.generate import MODELS
 
     sha = hashlib.sha256()
     total = 0
@@ -163,8 +163,8 @@ def main() -> None:
 
         from django.core.management import call_command
 
-        from fangyi.core.demo.generate import DemoDistrict
-        from fangyi.core.management.commands.demo import demo_password_hash
+        from fangyi.demo.generate import DemoDistrict
+        from fangyi.demo.management.commands.demo import demo_password_hash
 
         def plan() -> DemoDistrict:
             # Explicit ids from 1, as the command picks on an empty database.

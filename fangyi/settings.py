@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "fangyi.jobs",
     "fangyi.support",
     "fangyi.retention",
+    # On top of every app: it fills them all.
+    "fangyi.demo",
 ]
 
 MIDDLEWARE = [

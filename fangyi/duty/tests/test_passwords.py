@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from fangyi.conftest import PASSWORD
-from fangyi.core.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from fangyi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 
 NEW = "Huang-Lou-7-Floor"
 PERSONAS = ["district", "street", "community", "zone", "building", "outsider"]
@@ -40,7 +40,7 @@ def test_the_demo_password_passes_the_validators_for_every_demo_login(db):
 def test_a_demo_user_logs_in_through_the_login_page(db):
     from django.contrib.auth.hashers import make_password
 
-    # As the demo generator stores it (core/management/commands/demo.py).
+    # As the demo generator stores it (fangyi/demo/management/commands/demo.py).
     get_user_model().objects.create(
         username="grid", password=make_password(DEMO_PASSWORD, salt="fangyidemo1")
     )

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from fangyi.conftest import PASSWORD
-from fangyi.core.demo.logins import DEMO_PASSWORD
+from fangyi.demo.logins import DEMO_PASSWORD
 from fangyi.passes.models import GateCheck, PassApplication
 from fangyi.people.models import Person
 from fangyi.reports.tests.conftest import at, login

@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from fangyi.core.demo.generate import _site_plan
+from fangyi.demo.generate import _site_plan
 from fangyi.reports.labels import (
     ASCENT,
     DESCENT,

@@ -5,7 +5,7 @@ dwellings, households, staff: all small enough to hold) and then yields
 `Batch`es of plain row tuples in dependency order; people are made zone by
 zone while yielding, so memory stays flat at full scale. Rows carry explicit
 ids, so children can point at parents without asking the database, and the
-same rows can be written by Django's `bulk_create` (fangyi.core.demo.write)
+same rows can be written by Django's `bulk_create` (fangyi.demo.write)
 or by anything else (bench/demo.py writes them with plain sqlite3).
 
 Determinism: every random draw comes from a `random.Random` seeded with a
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from fangyi.core.demo import names
-from fangyi.core.demo.logins import DEMO_LOGINS, LOGIN_ROLES
+from fangyi.demo import names
+from fangyi.demo.logins import DEMO_LOGINS, LOGIN_ROLES
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment, Staff
 from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus

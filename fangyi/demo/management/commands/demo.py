@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fangyi.core.demo.generate import DemoDistrict
-from fangyi.core.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, demo_logins
-from fangyi.core.demo.write import next_ids, write_with_django
+from fangyi.demo.generate import DemoDistrict
+from fangyi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, demo_logins
+from fangyi.demo.write import next_ids, write_with_django
 from fangyi.duty.models import Staff
 from fangyi.people.models import Person
 from fangyi.places.models import District

@@ -12,7 +12,7 @@ from django.db import connections, models, transaction
 from django.db.models import Max
 from tqdm import tqdm
 
-from fangyi.core.demo.generate import MODELS, Batch
+from fangyi.demo.generate import MODELS, Batch
 
 # SQLite page cache while writing the demo (KiB): the default 2 MiB makes the
 # randomly-keyed indexes (document number, name, phone) spill and rewrite

@@ -17,10 +17,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, F, Q
 
-from fangyi.core.demo import names
-from fangyi.core.demo.generate import RETURN_DAYS, RETURN_FROM, DemoDistrict
-from fangyi.core.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, LOGIN_ROLES, demo_logins
-from fangyi.core.management.commands.demo import ERR_NOT_EMPTY, ERR_SCALE, MSG_SKIPPED
+from fangyi.demo import names
+from fangyi.demo.generate import RETURN_DAYS, RETURN_FROM, DemoDistrict
+from fangyi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, LOGIN_ROLES, demo_logins
+from fangyi.demo.management.commands.demo import ERR_NOT_EMPTY, ERR_SCALE, MSG_SKIPPED
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment, Staff
 from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
@@ -367,7 +367,7 @@ def test_generator_does_not_depend_on_the_hash_seed():
     # Set iteration order changes with PYTHONHASHSEED; the rows must not.
     code = (
         "import django, hashlib; django.setup();"
-        "from fangyi.core.demo.generate import DemoDistrict;"
+        "from fangyi.demo.generate import DemoDistrict;"
         "h = hashlib.sha256();"
         "[h.update(repr(b.rows).encode()) for b in DemoDistrict(0.002, 7).batches()];"
         "print(h.hexdigest())"

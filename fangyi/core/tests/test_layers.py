@@ -1,0 +1,37 @@
+"""Lower layers never import higher ones: `core` knows no domain app.
+
+The demo generator, which fills every app, is an app of its own on top (fangyi.demo), and
+the template filters about one app's data live in that app."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import fangyi
+
+PACKAGE = Path(fangyi.__file__).resolve().parent
+CORE = PACKAGE / "core"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_core_imports_no_domain_app():
+    offences = []
+    for path in CORE.rglob("*.py"):
+        if "tests" in path.relative_to(CORE).parts:
+            continue
+        for module in _imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "fangyi" and len(parts) > 1 and parts[1] not in ("core",):
+                offences.append(f"{path.relative_to(PACKAGE)} imports {module}")
+    assert not offences, "\n".join(sorted(offences))
