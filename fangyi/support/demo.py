@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment, Staff
+from fangyi.duty.scope import PLACES_ONLY_ROLES
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Zone
 from fangyi.support import services
@@ -87,6 +88,7 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
     items: dict[dt.date, list[CatalogueItem]] = {}
     for name, (kind, rows) in CATALOGUE.items():
         supplier = services.supplier_create(
+            by=None,
             name=name,
             kind=kind,
             zones=[zone],
@@ -98,6 +100,7 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
             for item, contents, price, stock, most, bundle in rows:
                 items.setdefault(day, []).append(
                     services.catalogue_item_add(
+                        by=None,
                         supplier=supplier,
                         date=day,
                         name=item,
@@ -114,12 +117,13 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
         role=Role.VOLUNTEER, assignments__zone=zone, active=True
     ).distinct():
         services.volunteer_add(
-            zone=zone, kind=VolunteerKind.VOLUNTEER, staff=staff, availability="每天下午"
+            by=None, zone=zone, kind=VolunteerKind.VOLUNTEER, staff=staff, availability="每天下午"
         )
         roster.append(staff)
     for names, kind in ((PARTY_MEMBERS, VolunteerKind.PARTY_MEMBER), (VOLUNTEERS, "volunteer")):
         for name in names:
             volunteer = services.volunteer_add(
+                by=None,
                 zone=zone,
                 kind=kind,
                 name=name,
@@ -132,9 +136,13 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
             roster.append(volunteer.staff)
     demo_volunteer = Staff.objects.filter(user__username="volunteer").first() or roster[0]
     User = get_user_model()
+    # Staff keeping the zone's files act as themselves (the services check them); None,
+    # the system, when the demo has no such login.
     manager = (
         User.objects.filter(username="property").first()
-        or User.objects.filter(staff__assignments__zone=zone).first()
+        or User.objects.filter(staff__assignments__zone=zone)
+        .exclude(staff__role__in=PLACES_ONLY_ROLES)
+        .first()
     )
     residents = list(
         Person.objects.filter(zone=zone, dwelling__isnull=False)
@@ -171,7 +179,7 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
                 continue
             orders[label] += 1
             if person.pk in in_quarantine:
-                services.order_assign(order=order, deliverer=demo_volunteer)
+                services.order_assign(by=manager, order=order, deliverer=demo_volunteer)
     # Half of today's round already handed over (at the gate by staff, or to the door).
     for order in Order.objects.filter(zone=zone, delivery_date=today).order_by("id")[::2]:
         by = order.deliverer.user if order.deliverer and order.deliverer.user else manager
@@ -196,7 +204,7 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
             )
             requests += 1
             if offset > 1 or rng.random() < 0.3:
-                services.request_assign(request=request, staff=helper)
+                services.request_assign(by=manager, request=request, staff=helper)
                 if offset > 1:
                     services.request_done(
                         request=request,
@@ -205,7 +213,7 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
                         now=_at(day, 19),
                     )
             elif offset == 0:
-                services.request_assign(request=request, staff=helper)
+                services.request_assign(by=manager, request=request, staff=helper)
     # Regular visits to the elderly living alone (or the oldest residents).
     elderly = [p for p in residents if p.elderly_alone][:6] or sorted(
         (p for p in residents if p.birth_date), key=lambda p: p.birth_date
@@ -237,6 +245,7 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
     groups = 0
     for building in Building.objects.filter(zone=zone).order_by("id")[:12]:
         services.care_group_create(
+            by=None,
             zone=zone,
             building=building,
             name=f"{zone.name}{building.name}居民群",

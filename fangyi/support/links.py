@@ -11,6 +11,7 @@ from __future__ import annotations
 from fangyi.core.links import ERR_ALTERED, ERR_REPLACED, LinkError, read_link, sign_link
 from fangyi.people.models import Person
 from fangyi.support.models import ResidentLink, new_link_key
+from fangyi.support.services import require_manager
 
 SALT = "fangyi.support.resident"
 
@@ -38,7 +39,9 @@ def person_for_token(token: str) -> Person:
     return link.person
 
 
-def resident_link_reissue(person: Person) -> str:
-    """A new link for the person; older ones stop working."""
+def resident_link_reissue(*, by, person: Person) -> str:
+    """A new link for the person, by the staff managing its supplies and care (`by` None:
+    the system); older ones stop working."""
+    require_manager(by, "person", person)
     ResidentLink.objects.update_or_create(person=person, defaults={"key": new_link_key()})
     return resident_token(person)

@@ -16,13 +16,15 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Staff
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.people.identity import mask_phone
 from fangyi.places.models import Zone
 from fangyi.quarantine.choices import ACTIVE_STATES, CaseState
@@ -37,6 +39,11 @@ from fangyi.support.models import (
     ServiceRequest,
     Supplier,
     Volunteer,
+)
+
+ERR_VOLUNTEER_PAGES = _(
+    "This page is for the staff who manage supplies and care; your deliveries, requests "
+    "and visits are on the supplies and care home page."
 )
 
 
@@ -123,6 +130,25 @@ def zones_for(user) -> QuerySet[Zone]:
     if user is None or not user.is_authenticated or is_volunteer(user):
         return Zone.objects.none()
     return Zone.objects.filter(scope_for(user).place_q("zone"))
+
+
+def check_manager_pages(user) -> None:
+    """The managers' pages (a zone's round and labels, ordering for someone, the roster,
+    care groups, suppliers) are not a volunteer's, whose pages are its own tasks:
+    PermissionDenied. Others see there what their scope holds; what they may change
+    there the services decide."""
+    if is_volunteer(user):
+        raise PermissionDenied(ERR_VOLUNTEER_PAGES)
+
+
+def managed_zones(user) -> QuerySet[Zone]:
+    """The zones whose roster, care groups and suppliers the user may change: those of its
+    zones whose person files it keeps (`duty.scope.keeps_files`, the rule the services
+    apply). For the forms' zone lists: nothing listed that would be refused."""
+    zones = list(zones_for(user))
+    return Zone.objects.filter(
+        pk__in=[z.pk for z in zones if keeps_files(user, "zone", z)]
+    ).order_by("code", "id")
 
 
 def zone_get(user, pk: int) -> Zone:

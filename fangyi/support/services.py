@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.core.policy import PolicyValues, policy_in_force, values_of
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Staff
+from fangyi.duty.scope import is_places_only, keeps_files
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Zone
 from fangyi.support import rules
@@ -73,11 +74,78 @@ ERR_NAME = _("Enter the name.")
 ERR_ZONES = _("Choose at least one zone.")
 ERR_DUPLICATE_ITEM = _("{name} is already in the catalogue of {date}.")
 ERR_BUILDING_ZONE = _("The building must be in the zone.")
+ERR_NOT_MANAGER = _(
+    "Rounds, orders, requests, visits, the roster and suppliers of this place are managed "
+    "by the staff who keep its person files."
+)
+ERR_PLACES_ONLY = _(
+    "Gate guards and volunteers do not manage supplies and care: a volunteer delivers the "
+    "bags, does the requests and makes the visits given to it; ask the community office "
+    "for the rest."
+)
 
 
 def policy_values(today: dt.date | None = None) -> PolicyValues:
     """The policy values in force today (Asia/Shanghai)."""
     return values_of(policy_in_force(today or timezone.localdate()))
+
+
+# Who may do what (docs/support.md "Who may do what"). `None` as the user is the system:
+# a command, the demo, a resident's personal link.
+
+
+def may_manage(user, level: str, obj) -> bool:
+    """Whether `user` manages the supplies and care of a place (`level` district …
+    building) or of the rows about one person (`level` "person": a person, an order, a
+    request or a visit, by its place ids): the staff keeping the person files there
+    (`duty.scope.keeps_files`), operators everywhere; gate guards and volunteers nowhere."""
+    return user is None or keeps_files(user, level, obj)
+
+
+def may_manage_supplier(user, supplier: Supplier) -> bool:
+    """Whether `user` manages a supplier's catalogue: it manages one of the zones served."""
+    return user is None or any(may_manage(user, "zone", z) for z in supplier.zones.all())
+
+
+def _is_assignee(user, staff_id: int | None) -> bool:
+    """Whether `user` is the active staff member given the task (a gate guard never is:
+    guards do no supplies and care)."""
+    if user is None or staff_id is None or not user.is_authenticated:
+        return False
+    staff = getattr(user, "staff", None)
+    return (
+        staff is not None
+        and staff.active
+        and staff.pk == staff_id
+        and staff.role != Role.GATE_GUARD
+    )
+
+
+def may_do(user, row: Order | ServiceRequest | RecurringVisit) -> bool:
+    """Whether `user` may do the task of a row: deliver an order, mark a request done,
+    record a visit. Its managers, and the one it is given to (a volunteer's part)."""
+    if isinstance(row, Order):
+        staff_id = row.deliverer_id
+    elif isinstance(row, ServiceRequest):
+        staff_id = row.assigned_to_id
+    else:
+        staff_id = row.volunteer_id
+    return may_manage(user, "person", row) or _is_assignee(user, staff_id)
+
+
+def _refusal(user) -> PermissionDenied:
+    return PermissionDenied(ERR_PLACES_ONLY if is_places_only(user) else ERR_NOT_MANAGER)
+
+
+def require_manager(user, level: str, obj) -> None:
+    """Refuse (PermissionDenied, with the reason) unless `may_manage`."""
+    if not may_manage(user, level, obj):
+        raise _refusal(user)
+
+
+def _require_doer(user, row: Order | ServiceRequest | RecurringVisit) -> None:
+    if not may_do(user, row):
+        raise _refusal(user)
 
 
 def _places(person: Person) -> dict[str, Any]:
@@ -108,13 +176,16 @@ def _zone_places(zone: Zone, building: Building | None = None) -> dict[str, Any]
 @transaction.atomic
 def supplier_create(
     *,
+    by,
     name: str,
     kind: str,
     zones: list[Zone],
     contact_name: str = "",
     contact_phone: str = "",
 ) -> Supplier:
-    """A supplier serving the given zones (all of one district)."""
+    """A supplier serving the given zones (all of one district); `by` manages each."""
+    for zone in zones:
+        require_manager(by, "zone", zone)
     errors: dict[str, list] = {}
     if not name.strip():
         errors["name"] = [ERR_NAME]
@@ -140,6 +211,7 @@ def supplier_create(
 @transaction.atomic
 def catalogue_item_add(
     *,
+    by,
     supplier: Supplier,
     date: dt.date,
     name: str,
@@ -150,7 +222,9 @@ def catalogue_item_add(
     is_bundle: bool = False,
     description: str = "",
 ) -> CatalogueItem:
-    """One item or bundle offered for one delivery day."""
+    """One item or bundle offered for one delivery day (`by` manages a zone served)."""
+    if not may_manage_supplier(by, supplier):
+        raise _refusal(by)
     if price is None or Decimal(price) < 0:
         raise ValidationError({"price": [ERR_PRICE]})
     if CatalogueItem.objects.filter(supplier=supplier, date=date, name=name.strip()).exists():
@@ -174,9 +248,11 @@ def catalogue_item_add(
 
 
 @transaction.atomic
-def catalogue_copy(*, supplier: Supplier, from_date: dt.date, to_date: dt.date) -> int:
+def catalogue_copy(*, by, supplier: Supplier, from_date: dt.date, to_date: dt.date) -> int:
     """Offer a day's items again on another day (same prices and stock limits); items
     already listed that day are left alone. Returns the number of items added."""
+    if not may_manage_supplier(by, supplier):
+        raise _refusal(by)
     existing = set(
         CatalogueItem.objects.filter(supplier=supplier, date=to_date).values_list("name", flat=True)
     )
@@ -227,16 +303,19 @@ def order_place(
     person: Person,
     quantities: dict[int, Any],
     channel: str,
-    by=None,
+    by,
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Order:
     """Order items for the person's next round; refused as a whole if anything is wrong.
+    Staff (`by`) order for the people whose files they keep; the person's own link passes
+    None.
 
     The round is the one open at `now` (rules.round_date_for): items of another day are
     refused with ERR_ROUND_CLOSED, so an order sent after the cutoff goes to the next
     round, chosen from that day's list.
     """
+    require_manager(by, "person", person)
     now = now or timezone.now()
     places = _places(person)
     wanted = _clean_quantities(quantities)
@@ -305,9 +384,10 @@ def _release_stock(order: Order) -> None:
 
 
 @transaction.atomic
-def order_cancel(*, order: Order, by=None, now: dt.datetime | None = None) -> Order:
+def order_cancel(*, order: Order, by, now: dt.datetime | None = None) -> Order:
     """Cancel an order and give its stock back. Through a personal link (`by` None) only
-    until the cutoff; staff may cancel until it is delivered."""
+    until the cutoff; its managers may cancel until it is delivered."""
+    require_manager(by, "person", order)
     now = now or timezone.now()
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != OrderStatus.PLACED:
@@ -331,8 +411,10 @@ def order_cancel(*, order: Order, by=None, now: dt.datetime | None = None) -> Or
 
 
 @transaction.atomic
-def order_assign(*, order: Order, deliverer: Staff | None) -> Order:
-    """Name who takes the bag to the door (a volunteer or staff member), or nobody."""
+def order_assign(*, by, order: Order, deliverer: Staff | None) -> Order:
+    """Name who takes the bag to the door (a volunteer or staff member), or nobody; by its
+    managers."""
+    require_manager(by, "person", order)
     if order.status != OrderStatus.PLACED:
         raise ValidationError(
             str(ERR_ORDER_NOT_OPEN).format(status=order.get_status_display()), code="not_open"
@@ -365,11 +447,9 @@ def order_deliver(
     now: dt.datetime | None = None,
 ) -> Order:
     """Confirm the hand-over, with what was missing; the amount due drops accordingly.
-
-    A volunteer who delivers an order nobody was named for becomes its deliverer, so the
-    service counts for them.
-    """
+    By its managers (at the gate) or the one named to take it to the door."""
     order = Order.objects.select_for_update().get(pk=order.pk)
+    _require_doer(by, order)
     if order.status != OrderStatus.PLACED:
         raise ValidationError(
             str(ERR_ORDER_NOT_OPEN).format(status=order.get_status_display()), code="not_open"
@@ -390,9 +470,6 @@ def order_deliver(
     if errors:
         raise ValidationError(errors)
     OrderLine.objects.bulk_update(lines, ["missing"])
-    staff = getattr(by, "staff", None)
-    if order.deliverer_id is None and staff is not None and staff.role == Role.VOLUNTEER:
-        order.deliverer = staff
     order.amount_due = sum(
         (line.unit_price * (line.quantity - line.missing) for line in lines), start=Decimal("0")
     )
@@ -414,11 +491,13 @@ def request_raise(
     kind: str,
     description: str,
     channel: str,
-    by=None,
+    by,
     assigned_to: Staff | None = None,
     now: dt.datetime | None = None,
 ) -> ServiceRequest:
-    """A request for help for a person, through their link or by staff."""
+    """A request for help for a person, through their link (`by` None) or by the staff
+    keeping the person's file."""
+    require_manager(by, "person", person)
     places = _places(person)
     errors: dict[str, list] = {}
     if kind not in RequestKind.values:
@@ -452,8 +531,10 @@ def _open_request(request: ServiceRequest) -> ServiceRequest:
 
 
 @transaction.atomic
-def request_assign(*, request: ServiceRequest, staff: Staff | None) -> ServiceRequest:
-    """Give a request to a volunteer or staff member (None: back to open)."""
+def request_assign(*, by, request: ServiceRequest, staff: Staff | None) -> ServiceRequest:
+    """Give a request to a volunteer or staff member (None: back to open); by its
+    managers."""
+    require_manager(by, "person", request)
     request = _open_request(request)
     if staff is not None and not staff.active:
         raise ValidationError({"assigned_to": [ERR_NOT_VOLUNTEER]})
@@ -467,8 +548,10 @@ def request_assign(*, request: ServiceRequest, staff: Staff | None) -> ServiceRe
 def request_done(
     *, request: ServiceRequest, by, note: str = "", now: dt.datetime | None = None
 ) -> ServiceRequest:
-    """Mark a request done; an unassigned one counts for whoever did it."""
+    """Mark a request done, by its managers or the one it is given to; an unassigned one
+    counts for whoever did it."""
     request = _open_request(request)
+    _require_doer(by, request)
     if request.assigned_to_id is None:
         request.assigned_to = getattr(by, "staff", None)
     request.status = RequestStatus.DONE
@@ -480,7 +563,9 @@ def request_done(
 
 
 @transaction.atomic
-def request_cancel(*, request: ServiceRequest, note: str = "") -> ServiceRequest:
+def request_cancel(*, by, request: ServiceRequest, note: str = "") -> ServiceRequest:
+    """Cancel a request, by its managers."""
+    require_manager(by, "person", request)
     request = _open_request(request)
     request.status = RequestStatus.CANCELLED
     request.note = (note or "").strip()
@@ -497,9 +582,11 @@ def visit_create(
     volunteer: Staff | None = None,
     ends_on: dt.date | None = None,
     note: str = "",
-    by=None,
+    by,
 ) -> RecurringVisit:
-    """Regular visits to a person, every `every_days` days from `starts_on`."""
+    """Regular visits to a person, every `every_days` days from `starts_on`; by the staff
+    keeping the person's file."""
+    require_manager(by, "person", person)
     places = _places(person)
     if not 1 <= int(every_days or 0) <= 60:
         raise ValidationError({"every_days": [ERR_EVERY_DAYS]})
@@ -527,7 +614,9 @@ def visit_record(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> ServiceRequest:
-    """Record the visit due on `due_on` as done (a service request of kind `visit`)."""
+    """Record the visit due on `due_on` as done (a service request of kind `visit`), by
+    its managers or the one who makes the visits."""
+    _require_doer(by, visit)
     now = now or timezone.now()
     today = timezone.localdate(now)
     if rules.visit_last_due(visit.starts_on, visit.every_days, visit.ends_on, due_on) != due_on:
@@ -569,6 +658,7 @@ def visit_record(
 @transaction.atomic
 def volunteer_add(
     *,
+    by,
     zone: Zone,
     kind: str,
     name: str = "",
@@ -576,7 +666,9 @@ def volunteer_add(
     availability: str = "",
     staff: Staff | None = None,
 ) -> Volunteer:
-    """Put someone on the roster of a zone; a new person gets a staff record (no login)."""
+    """Put someone on the roster of a zone; a new person gets a staff record (no login).
+    By the zone's managers."""
+    require_manager(by, "zone", zone)
     if kind not in VolunteerKind.values:
         raise ValidationError({"kind": [ERR_KIND]})
     if staff is None:
@@ -593,6 +685,7 @@ def volunteer_add(
 @transaction.atomic
 def care_group_create(
     *,
+    by,
     zone: Zone,
     name: str,
     building: Building | None = None,
@@ -600,7 +693,9 @@ def care_group_create(
     chat_link: str = "",
     staff: Staff | None = None,
 ) -> CareGroup:
-    """A residents' group of a zone (or of one building) with its chat group."""
+    """A residents' group of a zone (or of one building) with its chat group; by the
+    zone's managers."""
+    require_manager(by, "zone", zone)
     if building is not None and building.zone_id != zone.pk:
         raise ValidationError({"building": [ERR_BUILDING_ZONE]})
     group = CareGroup(

@@ -1,8 +1,10 @@
 """Support pages: thin views over support.selectors and support.services.
 
 Staff pages need a login (scope as in selectors); a volunteer's login reaches only
-what is assigned to it, and manager actions answer 403 to it. The resident pages
-under /support/r/<token>/ need no login: everything is keyed by the signed token.
+what is assigned to it, and the managers' pages answer 403 to it
+(`selectors.check_manager_pages`). Who may change what the services decide: a refusal
+is a 403. The resident pages under /support/r/<token>/ need no login: everything is keyed
+by the signed token.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -57,12 +60,6 @@ def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
     return {"__all__": [str(m) for m in exc.messages]}
-
-
-def _manager(user) -> None:
-    """Manager actions (rounds, suppliers, assigning) are not a volunteer's."""
-    if selectors.is_volunteer(user):
-        raise PermissionDenied
 
 
 def _date(value: str) -> dt.date:
@@ -122,7 +119,7 @@ def home(request):
 @require_GET
 def round_detail(request, zone_pk: int, date: str):
     """A zone's round on a day: the orders, the pick lists, labels, hand-over."""
-    _manager(request.user)
+    selectors.check_manager_pages(request.user)
     zone = selectors.zone_get(request.user, zone_pk)
     day = _date(date)
     orders = selectors.round_orders(request.user, zone, day)
@@ -138,6 +135,8 @@ def round_detail(request, zone_pk: int, date: str):
             "deadline": rules.order_deadline(day, values),
             "delivery_time": rules.delivery_time(day, values),
             "roster": list(selectors.roster_staff(request.user, zone.pk)),
+            # Assigning and confirming only for those who may (the services decide).
+            "may_manage": services.may_manage(request.user, "zone", zone),
             "prev": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "total_due": sum((o.amount_due for o in orders), start=0),
@@ -149,7 +148,7 @@ def round_detail(request, zone_pk: int, date: str):
 @require_GET
 def round_labels(request, zone_pk: int, date: str):
     """Bag labels of a round as a PDF, one label per order, large type."""
-    _manager(request.user)
+    selectors.check_manager_pages(request.user)
     zone = selectors.zone_get(request.user, zone_pk)
     day = _date(date)
     orders = selectors.round_orders(request.user, zone, day)
@@ -163,7 +162,7 @@ def round_labels(request, zone_pk: int, date: str):
 @require_http_methods(["GET", "POST"])
 def order_new(request):
     """Staff order for someone (an elderly person without a phone): find, then order."""
-    _manager(request.user)
+    selectors.check_manager_pages(request.user)
     query = request.GET.get("q", "")
     person = None
     if request.GET.get("person", "").isdigit():
@@ -228,7 +227,6 @@ def _order_context(person, errors, posted: dict[int, str] | None = None) -> dict
 @login_required
 @require_POST
 def order_assign(request, pk: int):
-    _manager(request.user)
     order = selectors.order_get(request.user, pk)
     form = StaffChoiceForm(
         request.POST, staff_queryset=selectors.roster_staff(request.user, order.zone_id)
@@ -237,7 +235,9 @@ def order_assign(request, pk: int):
         messages.error(request, _("Choose someone from the roster."))
     else:
         try:
-            services.order_assign(order=order, deliverer=form.cleaned_data["staff"])
+            services.order_assign(
+                by=request.user, order=order, deliverer=form.cleaned_data["staff"]
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     return redirect("support:round", zone_pk=order.zone_id, date=order.delivery_date)
@@ -273,7 +273,6 @@ def _back(request, order) -> str:
 @login_required
 @require_POST
 def order_cancel(request, pk: int):
-    _manager(request.user)
     order = selectors.order_get(request.user, pk)
     try:
         services.order_cancel(order=order, by=request.user)
@@ -286,9 +285,8 @@ def order_cancel(request, pk: int):
 @require_POST
 def link_reissue(request, person_pk: int):
     """A new personal link for a person; the old one stops working."""
-    _manager(request.user)
     person = person_get(request.user, person_pk)
-    links.resident_link_reissue(person)
+    links.resident_link_reissue(by=request.user, person=person)
     messages.success(request, _("A new personal link was made; the old one no longer works."))
     return redirect(reverse("support:order_new") + f"?person={person.pk}")
 
@@ -310,11 +308,10 @@ def request_list(request):
     if status != "all":
         rows = rows.filter(status=status)
     person = None
-    if request.GET.get("person", "").isdigit() and not selectors.is_volunteer(user):
+    if request.GET.get("person", "").isdigit():
         person = person_get(user, int(request.GET["person"]))
     form = RequestForm(request.POST or None)
     if request.method == "POST":
-        _manager(user)
         if person is None:
             raise Http404
         if form.is_valid():
@@ -347,6 +344,7 @@ def request_list(request):
             "query": query,
             "results": list(person_search(user, query)[:20]) if query else [],
             "volunteer": selectors.is_volunteer(user),
+            "may_manage": person is not None and services.may_manage(user, "person", person),
         },
         status=422 if form.errors else 200,
     )
@@ -364,6 +362,9 @@ def _request_context(request, item, **forms) -> dict:
         "item": item,
         "open": item.status in (RequestStatus.OPEN, RequestStatus.ASSIGNED),
         "volunteer": selectors.is_volunteer(request.user),
+        # Assign and cancel for its managers; done also for the one it is given to.
+        "may_manage": services.may_manage(request.user, "person", item),
+        "may_do": services.may_do(request.user, item),
         "assign_form": forms.get("assign")
         or StaffChoiceForm(
             initial={"staff": item.assigned_to_id},
@@ -377,12 +378,11 @@ def _request_context(request, item, **forms) -> dict:
 @login_required
 @require_POST
 def request_action(request, pk: int, action: str):
-    """assign (managers), done (the assignee or a manager), cancel (managers)."""
+    """assign (managers), done (the assignee or a manager), cancel (managers): the
+    services decide."""
     item = selectors.request_get(request.user, pk)
     if action not in ("assign", "done", "cancel"):
         raise Http404
-    if action in ("assign", "cancel"):
-        _manager(request.user)
     try:
         if action == "assign":
             form = StaffChoiceForm(
@@ -396,11 +396,13 @@ def request_action(request, pk: int, action: str):
                     _request_context(request, item, assign=form),
                     status=422,
                 )
-            services.request_assign(request=item, staff=form.cleaned_data["staff"])
+            services.request_assign(by=request.user, request=item, staff=form.cleaned_data["staff"])
         elif action == "done":
             services.request_done(request=item, by=request.user, note=request.POST.get("note", ""))
         else:
-            services.request_cancel(request=item, note=request.POST.get("note", ""))
+            services.request_cancel(
+                by=request.user, request=item, note=request.POST.get("note", "")
+            )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     if selectors.is_volunteer(request.user) and action == "done":
@@ -418,14 +420,13 @@ def visit_list(request):
     user = request.user
     today = timezone.localdate()
     person = None
-    if request.GET.get("person", "").isdigit() and not selectors.is_volunteer(user):
+    if request.GET.get("person", "").isdigit():
         person = person_get(user, int(request.GET["person"]))
     staff_queryset = selectors.roster_staff(user, person.zone_id if person else None)
     form = VisitForm(
         request.POST or None, staff_queryset=staff_queryset, initial={"starts_on": today}
     )
     if request.method == "POST":
-        _manager(user)
         if person is None:
             raise Http404
         if form.is_valid():
@@ -452,6 +453,7 @@ def visit_list(request):
             if query
             else [],
             "volunteer": selectors.is_volunteer(user),
+            "may_manage": person is not None and services.may_manage(user, "person", person),
         },
         status=422 if form.errors else 200,
     )
@@ -472,7 +474,16 @@ def visit_done(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Visit recorded: %(name)s.") % {"name": visit.person.name})
-    return redirect(request.POST.get("next") or reverse("support:visits"))
+    return redirect(_next(request, reverse("support:visits")))
+
+
+def _next(request, default: str) -> str:
+    """Where a form asks to go back to, if it is a page of this site."""
+    target = request.POST.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else default
 
 
 # Volunteers and counts
@@ -483,12 +494,12 @@ def visit_done(request, pk: int):
 def volunteer_list(request):
     """The roster of the user's zones, and services done per volunteer, zone, community."""
     user = request.user
-    _manager(user)
-    zones = selectors.zones_for(user)
+    selectors.check_manager_pages(user)
+    zones = selectors.managed_zones(user)
     form = VolunteerForm(request.POST or None, zones=zones)
     if request.method == "POST" and form.is_valid():
         try:
-            services.volunteer_add(**form.cleaned_data)
+            services.volunteer_add(by=user, **form.cleaned_data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -509,6 +520,7 @@ def volunteer_list(request):
             "roster": [(v, per_staff.get(v.staff_id, 0)) for v in roster],
             "counts": counts,
             "form": form,
+            "may_add": zones.exists(),
             "first": first,
             "last": last,
         },
@@ -534,8 +546,8 @@ def care_group_list(request):
     """Per residents' group, the people in quarantine, the staff member responsible and
     the chat group."""
     user = request.user
-    _manager(user)
-    zones = selectors.zones_for(user)
+    selectors.check_manager_pages(user)
+    zones = selectors.managed_zones(user)
     form = CareGroupForm(
         request.POST or None, zones=zones, staff_queryset=selectors.roster_staff(user)
     )
@@ -549,7 +561,7 @@ def care_group_list(request):
                 form.add_error("building", _("No building of that name in the zone."))
         if not form.errors:
             try:
-                services.care_group_create(building=building, **data)
+                services.care_group_create(by=user, building=building, **data)
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
@@ -557,7 +569,11 @@ def care_group_list(request):
     return render(
         request,
         "support/care_groups.html",
-        {"groups": selectors.care_groups(user, timezone.localdate()), "form": form},
+        {
+            "groups": selectors.care_groups(user, timezone.localdate()),
+            "form": form,
+            "may_add": zones.exists(),
+        },
         status=422 if form.errors else 200,
     )
 
@@ -569,13 +585,14 @@ def care_group_list(request):
 @require_http_methods(["GET", "POST"])
 def supplier_list(request):
     user = request.user
-    _manager(user)
-    form = SupplierForm(request.POST or None, zones=selectors.zones_for(user))
+    selectors.check_manager_pages(user)
+    zones = selectors.managed_zones(user)
+    form = SupplierForm(request.POST or None, zones=zones)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["zones"] = list(data["zones"])
         try:
-            supplier = services.supplier_create(**data)
+            supplier = services.supplier_create(by=user, **data)
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -586,6 +603,7 @@ def supplier_list(request):
         {
             "suppliers": selectors.suppliers_for(user).prefetch_related("zones"),
             "form": form,
+            "may_add": zones.exists(),
         },
         status=422 if form.errors else 200,
     )
@@ -596,7 +614,7 @@ def supplier_list(request):
 def supplier_detail(request, pk: int):
     """A supplier's catalogue for one day, with forms to add an item and copy the day."""
     user = request.user
-    _manager(user)
+    selectors.check_manager_pages(user)
     supplier = selectors.supplier_get(user, pk)
     values = services.policy_values()
     day = (
@@ -608,13 +626,15 @@ def supplier_detail(request, pk: int):
     if request.method == "POST":
         if request.POST.get("copy_from"):
             added = services.catalogue_copy(
-                supplier=supplier, from_date=_date(request.POST["copy_from"]), to_date=day
+                by=user, supplier=supplier, from_date=_date(request.POST["copy_from"]), to_date=day
             )
             messages.success(request, _("%(n)s items copied.") % {"n": added})
             return redirect(reverse("support:supplier", args=[pk]) + f"?date={day}")
         if form.is_valid():
             try:
-                services.catalogue_item_add(supplier=supplier, date=day, **form.cleaned_data)
+                services.catalogue_item_add(
+                    by=user, supplier=supplier, date=day, **form.cleaned_data
+                )
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
@@ -629,6 +649,7 @@ def supplier_detail(request, pk: int):
             "next": day + dt.timedelta(days=1),
             "items": supplier.items.filter(date=day).order_by("-is_bundle", "name"),
             "form": form,
+            "may_manage": services.may_manage_supplier(user, supplier),
         },
         status=422 if form.errors else 200,
     )
@@ -674,13 +695,14 @@ def resident(request, token: str):
                     person=person,
                     quantities=_quantities(request.POST),
                     channel=Channel.LINK,
+                    by=None,  # the person's own signed link
                     note=request.POST.get("note", ""),
                 )
             elif action == "request":
                 request_form = RequestForm(request.POST)
                 if request_form.is_valid():
                     services.request_raise(
-                        person=person, channel=Channel.LINK, **request_form.cleaned_data
+                        person=person, channel=Channel.LINK, by=None, **request_form.cleaned_data
                     )
                     messages.success(request, _("Your request was sent to the community staff."))
                     return redirect("support:resident", token=token)
@@ -688,7 +710,7 @@ def resident(request, token: str):
                 order = person.grocery_orders.filter(pk=int(request.POST["order"])).first()
                 if order is None:
                     raise Http404
-                services.order_cancel(order=order)
+                services.order_cancel(order=order, by=None)
                 messages.success(request, _("Your order was cancelled."))
                 return redirect("support:resident", token=token)
             else:

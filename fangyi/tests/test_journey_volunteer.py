@@ -60,7 +60,7 @@ def _open_door_delivery(user) -> Order:
     order = services.order_place(
         person=person, quantities={item.pk: 1}, channel=Channel.STAFF, by=manager, now=now
     )
-    return services.order_assign(order=order, deliverer=staff)
+    return services.order_assign(by=manager, order=order, deliverer=staff)
 
 
 def test_volunteer_reveals_the_phone_and_confirms_a_door_delivery(phone):

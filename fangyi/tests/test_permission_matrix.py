@@ -92,7 +92,9 @@ CHECK_OWNER = frozenset({"guard"})
 # the secretary's.
 JOB_OWNER = frozenset({"secretary"})
 # Support: manager pages answer 403 to volunteers (docs/support.md) and show the others
-# what their scope holds; a zone's round is above the grid worker's building.
+# what their scope holds; a zone's round is above the grid worker's building. Changes are
+# the file keepers' (support.services): a guard is refused a catalogue item (403) and is
+# offered no zone on the roster, care group and supplier forms (a forged one is 422).
 SUPPORT_MANAGERS = ALL_STAFF - {"volunteer"}
 ZONE_SUPPORT_MANAGERS = SUPPORT_MANAGERS - {"grid"}
 # The test's quarantine case, door delivery, request and recurring visit are of a person the
@@ -198,7 +200,7 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "support:volunteers":            {GET: SUPPORT_MANAGERS, POST: SUPPORT_MANAGERS},
     "support:care_groups":           {GET: SUPPORT_MANAGERS, POST: SUPPORT_MANAGERS},
     "support:suppliers":             {GET: SUPPORT_MANAGERS, POST: SUPPORT_MANAGERS},
-    "support:supplier":              {GET: ZONE_SUPPORT_MANAGERS, POST: ZONE_SUPPORT_MANAGERS},
+    "support:supplier":              {GET: ZONE_SUPPORT_MANAGERS, POST: ZONE_FILE_KEEPERS},
     "support:resident":              {GET: PUBLIC, POST: PUBLIC},  # the signed link
     # The API's own pages: the schema, and Swagger UI for logged-in staff.
     "api:openapi-json":              {GET: PUBLIC},

@@ -29,7 +29,7 @@ def at(y, m, d, hh=10, mm=0) -> dt.datetime:
 @pytest.fixture
 def supplier(tree):
     return services.supplier_create(
-        name="东纵农场", kind=SupplierKind.FARM, zones=[tree.zones[0], tree.zones[1]]
+        by=None, name="东纵农场", kind=SupplierKind.FARM, zones=[tree.zones[0], tree.zones[1]]
     )
 
 
@@ -40,6 +40,7 @@ def catalogue(supplier):
     def make(day: dt.date = DAY, stock: int | None = 5):
         return {
             "veg": services.catalogue_item_add(
+                by=None,
                 supplier=supplier,
                 date=day,
                 name="蔬菜套餐A",
@@ -48,10 +49,15 @@ def catalogue(supplier):
                 is_bundle=True,
             ),
             "eggs": services.catalogue_item_add(
-                supplier=supplier, date=day, name="鸡蛋", price=Decimal("12.50"), max_per_order=2
+                by=None,
+                supplier=supplier,
+                date=day,
+                name="鸡蛋",
+                price=Decimal("12.50"),
+                max_per_order=2,
             ),
             "rice": services.catalogue_item_add(
-                supplier=supplier, date=day, name="大米", price=Decimal("39.90")
+                by=None, supplier=supplier, date=day, name="大米", price=Decimal("39.90")
             ),
         }
 
@@ -79,7 +85,9 @@ def _volunteer(django_user_model, tree, username: str, zone_index: int):
     staff = Staff.objects.create(user=user, name=f"{username}志愿者", role=Role.VOLUNTEER)
     # Demo volunteers are assigned to their zone, like here: the role still limits them.
     Assignment.objects.create(staff=staff, zone=tree.zones[zone_index])
-    services.volunteer_add(zone=tree.zones[zone_index], kind=VolunteerKind.VOLUNTEER, staff=staff)
+    services.volunteer_add(
+        by=None, zone=tree.zones[zone_index], kind=VolunteerKind.VOLUNTEER, staff=staff
+    )
     return user
 
 

@@ -44,7 +44,7 @@ def test_a_person_moved_to_an_observation_point_gets_no_door_delivery(
     case = _home_quarantine(person)
     (at_home,) = selectors.round_orders(tree.users["zone"], tree.zones[0], DAY)
     assert at_home.to_door and not at_home.away_at
-    services.order_assign(order=order, deliverer=volunteer.staff)
+    services.order_assign(by=None, order=order, deliverer=volunteer.staff)
 
     with time_machine.travel(at(2020, 2, 10, 18), tick=False):
         quarantine_services.case_send_to_observation(
@@ -55,7 +55,7 @@ def test_a_person_moved_to_an_observation_point_gets_no_door_delivery(
     assert moved.away_at == "坪山指定观察点"
     # Nobody may be sent to an empty flat.
     with pytest.raises(ValidationError) as refused:
-        services.order_assign(order=order, deliverer=volunteer.staff)
+        services.order_assign(by=None, order=order, deliverer=volunteer.staff)
     assert refused.value.code == "away_from_home"
 
     # The volunteer who was sent before the move is told, and offered no delivery form.
@@ -77,7 +77,7 @@ def test_the_volunteer_reveals_the_phone_of_the_person_served_and_it_is_logged(
     person = tree.people[0]
     order = place_order(person, {items["veg"]: 1})
     _home_quarantine(person)
-    services.order_assign(order=order, deliverer=volunteer.staff)
+    services.order_assign(by=None, order=order, deliverer=volunteer.staff)
     client.login(username="vol", password=PASSWORD)
     with time_machine.travel(at(2020, 2, 11, 8), tick=False):
         page = client.get("/support/").content.decode()

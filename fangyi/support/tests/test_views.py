@@ -19,9 +19,9 @@ def data(tree, catalogue, place_order, volunteer):
     items = catalogue(DAY)
     order = place_order(tree.people[0], {items["veg"]: 1, items["eggs"]: 2})
     request = services.request_raise(
-        person=tree.people[0], kind="medicine", description="降压药", channel="staff"
+        by=None, person=tree.people[0], kind="medicine", description="降压药", channel="staff"
     )
-    visit = services.visit_create(person=tree.people[1], every_days=2, starts_on=DAY)
+    visit = services.visit_create(by=None, person=tree.people[1], every_days=2, starts_on=DAY)
     return {"items": items, "order": order, "request": request, "visit": visit}
 
 
@@ -127,7 +127,7 @@ def test_volunteer_delivers_their_bag_and_cannot_touch_others(
     client, tree, data, place_order, volunteer
 ):
     other = place_order(tree.people[1], {data["items"]["rice"]: 1})
-    services.order_assign(order=data["order"], deliverer=volunteer.staff)
+    services.order_assign(by=None, order=data["order"], deliverer=volunteer.staff)
     client.login(username="vol", password=PASSWORD)
     with time_machine.travel(at(2020, 2, 11, 14), tick=False):
         home = client.get(reverse("support:home")).content.decode()
@@ -199,7 +199,7 @@ def test_resident_link_altered_and_replaced(client, tree):
     forged = token.replace(f"{tree.people[0].pk}.", f"{tree.people[1].pk}.", 1)
     response = client.get(reverse("support:resident", args=[forged]))
     assert response.status_code == 404 and str(links.ERR_ALTERED) in response.content.decode()
-    links.resident_link_reissue(tree.people[0])
+    links.resident_link_reissue(by=None, person=tree.people[0])
     response = client.get(reverse("support:resident", args=[token]))
     assert response.status_code == 404 and str(links.ERR_REPLACED) in response.content.decode()
     assert client.put(reverse("support:resident", args=[token])).status_code == 405
