@@ -455,10 +455,14 @@ def decision_check(decision: str, colour: str, fever: bool) -> None:
         raise ValidationError({"decision": [ERR_DECISION.format(colour=colour, choices=choices)]})
 
 
-def temperature_of(raw: Any) -> Decimal:
-    if raw in (None, ""):
+def temperature_of(raw: Any, values: PolicyValues | None = None) -> Decimal:
+    """The temperature typed at the gate, read as the screening and quarantine forms read
+    it (`core.temperature` through `quarantine.services.parse_temperature`: 36,8 36。8
+    ３６．８ 36.8℃), within the range of the policy in force (`values`), with their
+    messages."""
+    if raw is None or not str(raw).strip():
         raise ValidationError({"temperature": [ERR_TEMPERATURE_REQUIRED]})
-    return parse_temperature(raw)
+    return parse_temperature(raw, values)
 
 
 def _insert(
@@ -505,7 +509,7 @@ def scan(
     now = now or timezone.now()
     today = timezone.localdate(now)
     gate, policy = gate_and_policy(principal, gate_id, today)
-    value = temperature_of(temperature)
+    value = temperature_of(temperature, policy.values)
     found = pass_for(token=token, code=code, district_code=gate.district_code, now=now)
     state = state_of(found.holder, values=policy.values, today=today, temperature=value)
     return record(

@@ -509,7 +509,7 @@ def gate_check_record(
         )
     else:
         gate_row, policy = scanning.gate_and_policy(principal, gate.pk, timezone.localdate(now))
-        value = scanning.temperature_of(temperature)
+        value = scanning.temperature_of(temperature, policy.values)
         name = " ".join(str(visitor.get("name") or "").split())
         if not name:
             raise ValidationError({"visitor_name": [ERR_VISITOR_NAME]})

@@ -76,9 +76,10 @@ class TestForm(forms.Form):
 
 
 class CheckForm(forms.Form):
+    # Read by the service as a phone types it (36,8 36。8 ３６．８ 36.8℃): room for the unit.
     temperature = forms.CharField(
         label=_("temperature (°C)"),
-        max_length=6,
+        max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     symptoms = forms.MultipleChoiceField(

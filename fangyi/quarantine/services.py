@@ -14,7 +14,7 @@ Every transition closes the open stage, opens the next one and writes a CaseEven
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Policy
 from fangyi.core.policy import PolicyValues, policy_in_force, values_of
+from fangyi.core.temperature import body_temperature
 from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only
 from fangyi.people.identity import IdentityError, parse_document
 from fangyi.people.models import Person
@@ -66,7 +67,7 @@ ERR_RELEASE_TOO_EARLY = _(
 )
 ERR_REASON_REQUIRED = _("Write the reason.")
 ERR_ARRIVAL_FUTURE = _("The arrival time cannot be in the future.")
-ERR_TEMPERATURE = _("Enter a temperature between 34.0 and 43.0 °C.")
+ERR_TEMPERATURE_MISSING = _("Enter the temperature.")
 ERR_SYMPTOM = _("Unknown symptom: {name}.")
 ERR_DAYS = _("Enter a number of days between 1 and 28.")
 ERR_RESULT = _("The result is already recorded.")
@@ -558,14 +559,20 @@ def test_set_result(*, by, test: NucleicTest, result: str, now: dt.datetime | No
     return test
 
 
-def parse_temperature(raw: Any) -> Decimal:
+def parse_temperature(raw: Any, values: PolicyValues | None = None) -> Decimal:
+    """A body temperature as people type it on a phone (`core.temperature`: 36,8 36。8
+    ３６．８ 36.8℃ 36.8度), to 0.1 °C, within the plausible range of the policy `values`
+    (the one in force today if not given). A ValidationError on `temperature` naming
+    the value typed, with the screening form's messages; nothing typed is refused too."""
+    if values is None:
+        values = values_of(policy_in_force(timezone.localdate()))
     try:
-        value = Decimal(str(raw).strip().replace("，", ".").replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise ValidationError({"temperature": [ERR_TEMPERATURE]}) from None
-    if not value.is_finite() or not Decimal("34.0") <= value <= Decimal("43.0"):
-        raise ValidationError({"temperature": [ERR_TEMPERATURE]})
-    return value.quantize(Decimal("0.1"))
+        value = body_temperature(raw, low=values.temperature_min, high=values.temperature_max)
+    except ValidationError as exc:
+        raise ValidationError({"temperature": exc.messages}) from None
+    if value is None:
+        raise ValidationError({"temperature": [ERR_TEMPERATURE_MISSING]})
+    return value
 
 
 @transaction.atomic
@@ -585,12 +592,12 @@ def health_check_record(
     now = now or timezone.now()
     if case.state not in ACTIVE_STATES:
         raise ValidationError(ERR_CASE_CLOSED)
-    value = parse_temperature(temperature)
+    values = case_values(case)
+    value = parse_temperature(temperature, values)
     known = {code for code, _label in SYMPTOMS}
     for name in symptoms:
         if name not in known:
             raise ValidationError({"symptoms": [ERR_SYMPTOM.format(name=name)]})
-    values = case_values(case)
     date, slot = rules.slot_of(now, values)
     check = HealthCheck.objects.create(
         case=case,

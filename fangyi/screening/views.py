@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.duty.models import Staff
+from fangyi.duty.scope import ERR_NOT_YOUR_FILES
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.selectors import person_get
 from fangyi.places.selectors import place_get
@@ -381,6 +382,11 @@ def visit(request, pk: int, dwelling_pk: int):
                 )
             except ValidationError as exc:
                 general = _put_errors(exc, person_forms, typed)
+            except PermissionDenied as exc:
+                # The visit would change or create a file the user does not keep (a
+                # volunteer on the team): nothing was saved; the form comes back as typed,
+                # with the reason, for someone who keeps the files to record.
+                general = [str(exc) or str(ERR_NOT_YOUR_FILES)]
             except ValueError as exc:  # a malformed visit key
                 general = [str(exc)]
             else:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from fangyi.conftest import make_id_number
 from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
+from fangyi.core.temperature import ERR_TEMPERATURE_RANGE
 from fangyi.passes import selectors, services
 from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
 from fangyi.passes.tests.conftest import NOW, at
@@ -210,7 +211,7 @@ def test_decisions_must_fit_the_colour_and_the_guard(green_pass, gate, guard, ot
 def test_temperature_is_required_and_checked(green_pass, gate, guard):
     for bad, message in (
         ("", services.ERR_TEMPERATURE_REQUIRED),
-        ("45", quarantine.ERR_TEMPERATURE),
+        ("45", ERR_TEMPERATURE_RANGE.format(value="45", low="34.0", high="43.0")),
     ):
         with pytest.raises(ValidationError) as info:
             services.gate_check_record(by=guard, gate=gate, code=green_pass.code, temperature=bad)
