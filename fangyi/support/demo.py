@@ -154,6 +154,11 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
             zone=zone, quarantine_cases__state__in=("station", "home", "observation")
         ).values_list("id", flat=True)
     )
+    at_home = set(
+        Person.objects.filter(zone=zone, quarantine_cases__state="home").values_list(
+            "id", flat=True
+        )
+    )
     # Today's round (ordered yesterday) and tomorrow's (ordered this morning).
     orders = {"today": 0, "tomorrow": 0}
     for label, day, placed in (
@@ -178,7 +183,9 @@ def seed_support_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
             except Exception:  # sold out: the demo simply skips that order
                 continue
             orders[label] += 1
-            if person.pk in in_quarantine:
+            # Only a person quarantined at home is at the door to take the bag; one at a
+            # station or an observation point gets none (services.order_assign refuses).
+            if person.pk in at_home:
                 services.order_assign(by=manager, order=order, deliverer=demo_volunteer)
     # Half of today's round already handed over (at the gate by staff, or to the door).
     for order in Order.objects.filter(zone=zone, delivery_date=today).order_by("id")[::2]:

@@ -1,0 +1,36 @@
+"""The demo builds whatever the day and hour: its activity (cases, orders, deliveries) is
+placed around "now", and every service it calls keeps its rules (a volunteer is sent
+only to a person quarantined at home, never to one at a station)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from fangyi.support.models import Order
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("when", "seed"),
+    [
+        (dt.datetime(2026, 12, 2, 10, 0), 7),  # failed when doors went to station cases
+        (dt.datetime(2026, 12, 4, 8, 0), 2020),  # `make run`'s seed, before the cutoff
+    ],
+)
+def test_the_demo_builds_at_any_time(when, seed, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with time_machine.travel(when.replace(tzinfo=SHANGHAI), tick=False):
+        call_command("demo", scale=0.004, seed=seed, no_progress=True, stdout=io.StringIO())
+        # Every bag sent to a door goes to somebody quarantined at home.
+        sent = Order.objects.filter(deliverer__isnull=False).exclude(
+            person__quarantine_cases__state="home"
+        )
+        assert not sent.exists()
