@@ -76,9 +76,8 @@ def _check_page(crawl: Crawl, url: str, body: str, source: str | None) -> None:
     for tag in INPUT_RE.findall(body):
         attrs = dict(ATTR_RE.findall(tag))
         kind = attrs.get("type")
-        if kind in ISO and attrs.get("value"):
-            if not ISO[kind].fullmatch(attrs["value"]):
-                crawl.fail(url, f"{kind} input {attrs.get('name')} = {attrs['value']!r}", source)
+        if kind in ISO and attrs.get("value") and not ISO[kind].fullmatch(attrs["value"]):
+            crawl.fail(url, f"{kind} input {attrs.get('name')} = {attrs['value']!r}", source)
     if "<html" not in body:  # an htmx fragment: part of a page that has the rest
         return
     title = TITLE_RE.search(body)
