@@ -2,8 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.people.choices import DocType
-from fangyi.quarantine.choices import SYMPTOMS, CaseReason, FacilityKind, ReleaseKind
+from fangyi.quarantine.choices import SYMPTOMS, CaseReason, ReleaseKind
 from fangyi.quarantine.models import Facility
+from fangyi.quarantine.selectors import IntakeFacilities
 
 
 class IntakeForm(forms.Form):
@@ -31,19 +32,28 @@ class IntakeForm(forms.Form):
             ("observation", _("observation point")),
         ],
     )
-    facility = forms.ModelChoiceField(
-        label=_("facility"), queryset=Facility.objects.none(), required=False
-    )
+    # Grouped by kind (<optgroup>), the user's own station first and chosen: the list and
+    # the default are quarantine.selectors.intake_facilities'.
+    facility = forms.TypedChoiceField(label=_("facility"), required=False, empty_value=None)
     note = forms.CharField(
         label=_("note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, facilities: IntakeFacilities | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["facility"].queryset = Facility.objects.filter(
-            active=True,
-            kind__in=(FacilityKind.STATION, FacilityKind.OBSERVATION, FacilityKind.HOTEL),
-        )
+        facilities = facilities or IntakeFacilities(groups=[], default=None)
+        self._facilities = {str(f.pk): f for f in facilities.facilities}
+        field = self.fields["facility"]
+        field.choices = [
+            ("", "---------"),
+            *((label, [(str(f.pk), f.name) for f in group]) for label, group in facilities.groups),
+        ]
+        if facilities.default is not None and not self.is_bound:
+            self.initial.setdefault("facility", str(facilities.default.pk))
+
+    def clean_facility(self) -> Facility | None:
+        value = self.cleaned_data.get("facility")
+        return self._facilities[value] if value else None
 
 
 class NoteForm(forms.Form):

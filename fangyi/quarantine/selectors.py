@@ -15,7 +15,13 @@ from django.utils import timezone
 from fangyi.core.policy import values_of
 from fangyi.duty.scope import is_places_only, keeps_any_files, keeps_files, scope_for
 from fangyi.quarantine import rules
-from fangyi.quarantine.choices import ACTIVE_STATES, AlertStatus, CaseState, TestResult
+from fangyi.quarantine.choices import (
+    ACTIVE_STATES,
+    AlertStatus,
+    CaseState,
+    FacilityKind,
+    TestResult,
+)
 from fangyi.quarantine.models import Alert, Facility, NucleicTest, QuarantineCase, Stage
 
 
@@ -120,6 +126,64 @@ def facilities_visible(user) -> QuerySet[Facility]:
     if not user.is_authenticated:
         return Facility.objects.none()
     return Facility.objects.filter(active=True)
+
+
+# The kinds a case may start at (services.FIRST_STAGES: a station, or an observation point
+# or hotel for the observation stage), in the order the intake form lists them. A hospital
+# is a later transfer, never a first stage, so the intake offers none.
+INTAKE_KINDS = (FacilityKind.STATION, FacilityKind.OBSERVATION, FacilityKind.HOTEL)
+
+
+@dataclass(frozen=True)
+class IntakeFacilities:
+    """The intake form's facility list: groups by kind, the user's own station first, and
+    the facility chosen by default (None: nothing chosen)."""
+
+    groups: list[tuple[str, list[Facility]]]
+    default: Facility | None
+
+    @property
+    def facilities(self) -> list[Facility]:
+        return [f for _label, group in self.groups for f in group]
+
+
+def own_station(user) -> Facility | None:
+    """The user's own health station: the station where its staff record is on duty, else
+    the station of its community (of the community, zone or building it is assigned to)."""
+    staff = getattr(user, "staff", None) if user is not None and user.is_authenticated else None
+    if staff is None or not staff.active:
+        return None
+    # Of several (rare), the oldest: the same on every database, whatever its collation.
+    stations = Facility.objects.filter(active=True, kind=FacilityKind.STATION).order_by("pk")
+    on_duty = stations.filter(staff=staff).first()
+    if on_duty is not None:
+        return on_duty
+    communities = {
+        community
+        for row in staff.assignments.values_list(
+            "community_id", "zone__community_id", "building__community_id"
+        )
+        for community in row
+        if community is not None
+    }
+    return stations.filter(community_id__in=communities).first() if communities else None
+
+
+def intake_facilities(user) -> IntakeFacilities:
+    """The facilities an intake may name, grouped by kind (stations, observation points,
+    hotels), each group by name; the user's own station (`own_station`) first in its
+    group and chosen by default."""
+    own = own_station(user)
+    rows = Facility.objects.filter(active=True, kind__in=INTAKE_KINDS)
+    by_kind: dict[str, list[Facility]] = {kind: [] for kind in INTAKE_KINDS}
+    # Sorted here, not by the database, whose collation of Chinese names differs.
+    for facility in sorted(rows, key=lambda f: (f.name, f.pk)):
+        by_kind[facility.kind].append(facility)
+    if own is not None:
+        stations = by_kind[FacilityKind.STATION]
+        stations.sort(key=lambda f: f.pk != own.pk)  # stable: the others keep their order
+    groups = [(str(FacilityKind(kind).label), by_kind[kind]) for kind in INTAKE_KINDS]
+    return IntakeFacilities(groups=[g for g in groups if g[1]], default=own)
 
 
 @dataclass(frozen=True)

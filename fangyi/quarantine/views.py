@@ -127,6 +127,7 @@ def intake(request):
     services.check_intake(request.user)
     form = IntakeForm(
         request.POST or None,
+        facilities=selectors.intake_facilities(request.user),
         initial={"arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)},
     )
     if request.method == "POST" and form.is_valid():
