@@ -1,16 +1,18 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.people.identity import IdentityError, parse_document
 from fangyi.people.selectors import people_for
 from fangyi.places.models import Zone
-from fangyi.places.selectors import places_for
+from fangyi.reports.selectors import case_zones
 
 ERR_NO_SUCH_PERSON = _("No person file with this ID number in your area.")
 
 
 class ConfirmedCaseForm(forms.Form):
-    """Enter a confirmed case; zone and person are limited to the user's scope."""
+    """Enter a confirmed case; the zones (and the people found by ID number) are those
+    where the service would accept the record (`reports.selectors.case_zones`)."""
 
     date = forms.DateField(
         label=_("date confirmed"), widget=forms.DateInput(attrs={"type": "date"})
@@ -24,7 +26,7 @@ class ConfirmedCaseForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["zone"].queryset = places_for(user, "zone").order_by("code")
+        self.fields["zone"].queryset = case_zones(user)
 
     def clean_id_number(self):
         raw = self.cleaned_data.get("id_number", "").strip()
@@ -34,7 +36,14 @@ class ConfirmedCaseForm(forms.Form):
             number = parse_document("id_card", raw).number
         except IdentityError as exc:
             raise forms.ValidationError(str(exc)) from None
-        person = people_for(self.user).filter(doc_type="id_card", doc_number=number).first()
+        person = (
+            people_for(self.user)
+            .filter(doc_type="id_card", doc_number=number)
+            # People of the zones offered, and people without a dwelling (the zone is
+            # then chosen above).
+            .filter(Q(zone__in=self.fields["zone"].queryset.values("pk")) | Q(zone__isnull=True))
+            .first()
+        )
         if person is None:
             raise forms.ValidationError(ERR_NO_SUCH_PERSON)
         return person

@@ -26,8 +26,9 @@ from fangyi.core.text import (
 )
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.people.choices import TravelStatus
+from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
 from fangyi.places.selectors import place_get, places_for, top_places
@@ -884,6 +885,57 @@ def confirmed_cases_for(user) -> QuerySet[ConfirmedCase]:
     if scope.is_empty:
         return ConfirmedCase.objects.none()
     return ConfirmedCase.objects.filter(zone__in=places_for(user, "zone").values("pk"))
+
+
+# The statistics page lists this many of a place's latest cases.
+RECENT_CASES = 20
+
+
+@dataclass(frozen=True)
+class RecentCase:
+    """A confirmed case as the statistics page lists it."""
+
+    case: ConfirmedCase
+    # The person's name in full when `linked`, masked otherwise; "" without a person.
+    name: str
+    # Whether the user may open the person's file (the name links to it).
+    linked: bool
+
+
+def recent_cases(user, level: str, place_id: int, limit: int = RECENT_CASES) -> list[RecentCase]:
+    """The latest confirmed cases of a place, in the user's view (`confirmed_cases_for`),
+    with the person's name in full and linked only for those who may open the file (its
+    scope covers the person: the keepers of the files, a volunteer serving the person),
+    masked for everybody else."""
+    scope = scope_for(user)
+    rows = []
+    for case in (
+        confirmed_cases_for(user)
+        .filter(**{f"{level}_id": place_id})
+        .select_related("zone", "person")[:limit]
+    ):
+        person = case.person
+        linked = person is not None and scope.covers("person", person)
+        name = "" if person is None else person.name if linked else mask_name(person.name)
+        rows.append(RecentCase(case, name, linked))
+    return rows
+
+
+def may_record_case_in(user, zone: Zone) -> bool:
+    """Whether `user` may record a confirmed case counted in `zone`, which changes the
+    official statistics: the staff keeping the person files of the zone
+    (`duty.scope.keeps_files`: operators everywhere, never a guard or a volunteer); None,
+    the system. The one rule of `services.confirmed_case_create` and of its form's list."""
+    return user is None or keeps_files(user, "zone", zone)
+
+
+def case_zones(user) -> QuerySet[Zone]:
+    """The zones the confirmed-case form offers: those of the user's view where
+    `may_record_case_in`, by code."""
+    zones = places_for(user, "zone").only("pk", "district_id", "street_id", "community_id")
+    return Zone.objects.filter(
+        pk__in=[z.pk for z in zones if may_record_case_in(user, z)]
+    ).order_by("code", "pk")
 
 
 # --- the daily report ----------------------------------------------------------------------

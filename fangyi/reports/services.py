@@ -13,12 +13,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only, keeps_any_files, require_files
+from fangyi.duty.scope import ERR_NOT_YOUR_FILES, ERR_PLACES_ONLY, is_places_only, require_files
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Zone
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH
 from fangyi.reports.models import ConfirmedCase, ZoneMap
-from fangyi.reports.selectors import can_edit_map
+from fangyi.reports.selectors import can_edit_map, case_zones, may_record_case_in
 
 ERR_POINTS_SHAPE = _("A polygon is a list of [x, y] points.")
 ERR_TOO_FEW = _("A building needs at least 3 distinct corners.")
@@ -194,8 +194,9 @@ def zone_base_image_remove(*, by, zone: Zone) -> None:
 
 
 def may_record_cases(user) -> bool:
-    """Whether the user may record confirmed cases somewhere (for pages: the link)."""
-    return user is None or (not is_places_only(user) and keeps_any_files(user))
+    """Whether the user may record confirmed cases somewhere (for pages: the link, the
+    form): some zone of its view where `selectors.may_record_case_in`."""
+    return user is None or case_zones(user).exists()
 
 
 def check_case_recorder(by) -> None:
@@ -235,8 +236,8 @@ def confirmed_case_create(
     if zone is None:
         errors.setdefault("zone", [ERR_ZONE_NEEDED])
     # Refused before any message says more about the zone or the person.
-    if zone is not None:
-        require_files(by, "zone", zone)
+    if zone is not None and not may_record_case_in(by, zone):
+        raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else ERR_NOT_YOUR_FILES)
     if person is not None:
         require_files(by, "person", person)
     if person is not None and ConfirmedCase.objects.filter(person=person).exists():

@@ -19,8 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangyi.core.api_errors import error_body
 from fangyi.core.documents import pdf_response
 from fangyi.core.spreadsheets import xlsx_response
-from fangyi.duty.scope import scope_for
-from fangyi.people.identity import mask_document, mask_name, mask_phone
+from fangyi.people.identity import mask_document, mask_phone
 from fangyi.places.selectors import place_get, top_places
 from fangyi.reports import selectors, services
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH, ZoneStatus
@@ -168,17 +167,6 @@ def stats(request):
         "cumulative": [c for _d, _n, c in data.series],
         "labels": {"new": _("new cases"), "cumulative": _("cumulative cases")},
     }
-    scope = scope_for(request.user)
-    recent = []
-    for case in (
-        selectors.confirmed_cases_for(request.user)
-        .filter(**{f"{level}_id": pk})
-        .select_related("zone", "person")[:20]
-    ):
-        # The name in full, linked, only for those who may open the file; masked else.
-        linked = case.person is not None and scope.covers("person", case.person)
-        name = case.person.name if linked else mask_name(case.person.name) if case.person else ""
-        recent.append((case, name, linked))
     return render(
         request,
         "reports/stats.html",
@@ -187,7 +175,7 @@ def stats(request):
             "level": level,
             "children": children,
             "chart": chart,
-            "recent": recent,
+            "recent": selectors.recent_cases(request.user, level, pk),
             "daily_levels": ("district", "street", "community"),
             "may_record": services.may_record_cases(request.user),
         },

@@ -160,7 +160,8 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "reports:building":              {GET: ALL_STAFF},
     "reports:polygon":               {POST: MAP_EDITORS},
     "reports:stats":                 {GET: ZONE_STAFF},  # ?place=zone:…
-    "reports:case_new":              {GET: FILE_KEEPERS, POST: FILE_KEEPERS},
+    # Recorded in a zone whose files one keeps: the building's grid worker keeps no zone's.
+    "reports:case_new":              {GET: ZONE_FILE_KEEPERS, POST: ZONE_FILE_KEEPERS},
     "reports:daily":                 {GET: COMMUNITY_FILE_KEEPERS},  # ?place=community:…
     "reports:unverified":            {GET: ALL_STAFF},  # guards and volunteers: none listed
     "screening:index":               {GET: ALL_STAFF},

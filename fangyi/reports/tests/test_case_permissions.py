@@ -14,7 +14,7 @@ from fangyi.conftest import PASSWORD, _user
 from fangyi.duty.choices import Role
 from fangyi.duty.scope import ERR_NOT_YOUR_FILES, ERR_PLACES_ONLY
 from fangyi.reports.models import ConfirmedCase
-from fangyi.reports.services import confirmed_case_create
+from fangyi.reports.services import ERR_NOT_RECORDER, confirmed_case_create
 
 DAY = dt.date(2020, 2, 10)
 PLACES_ONLY = {"guard": Role.GATE_GUARD, "volunteer": Role.VOLUNTEER}
@@ -43,13 +43,23 @@ def test_places_only_roles_may_not_record_a_case(client, tree, places_only, pers
     assert not ConfirmedCase.objects.exists()
 
 
-def test_a_building_grid_worker_may_not_record_for_its_whole_zone(tree):
+def test_a_building_grid_worker_may_not_record_for_its_whole_zone(client, tree):
+    # It keeps one building's files, no zone's: there is no zone it may record in, so it
+    # is offered neither the link nor the form (before: a form with an empty zone list,
+    # and a 403 page on saving a case found by ID number).
+    grid = tree.users["building"]
+    for target in ({"zone": tree.zones[0]}, {"person": tree.people[0]}):
+        with pytest.raises(PermissionDenied) as caught:
+            confirmed_case_create(by=grid, date=DAY, today=DAY, **target)
+        assert str(caught.value) == str(ERR_NOT_RECORDER)
+    client.force_login(grid)
+    assert client.get(reverse("reports:case_new")).status_code == 403
+    stats = client.get(reverse("reports:stats"), {"place": f"zone:{tree.zones[0].pk}"})
+    assert 'data-testid="record-case"' not in stats.content.decode()
+    # Nor a street cadre a person of another street.
     with pytest.raises(PermissionDenied) as caught:
-        confirmed_case_create(by=tree.users["building"], date=DAY, zone=tree.zones[0], today=DAY)
-    assert str(caught.value) == str(ERR_NOT_YOUR_FILES)
-    # Nor a person of another street, by naming a zone it keeps.
-    with pytest.raises(PermissionDenied):
         confirmed_case_create(by=tree.users["street"], date=DAY, person=tree.people[-1], today=DAY)
+    assert str(caught.value) == str(ERR_NOT_YOUR_FILES)
     assert not ConfirmedCase.objects.exists()
 
 
