@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.env import env_bool, env_database, env_list, env_secret_key
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "fangyi.core.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,6 +155,30 @@ SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
 SECURE_HSTS_PRELOAD = SESSION_COOKIE_SECURE
+
+# Content-Security-Policy (django-csp): scripts, styles, images and requests from this
+# site only, so that text someone managed to slip into a page cannot run or restyle
+# anything. Pages carry no inline script, handler or style attribute (behaviours are
+# data- attributes read by static/fangyi/site.js; a test greps every template); htmx is
+# told not to inject its indicator <style> nor to eval (the htmx-config meta in
+# base.html). Inline styles are refused too: the templates did without them at little
+# cost, and an attribute that may style may also fetch. Styles a script sets through
+# element.style (Swagger UI, ECharts' container) are not inline styles for the policy;
+# ECharts draws its tooltip on the canvas (reports/stats.js). `data:` and `blob:`
+# images: the page icon and images a script makes. PDFs get no policy (see core.csp).
+# docs/design.md, "Security headers".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -12,8 +12,9 @@ get the API's own validation message) to Django untouched.
 What Django would have done around the request is done here too: the request
 signals (so database connections are reused and closed as CONN_MAX_AGE says), the host
 check, the language (cookie, else Accept-Language, as core.middleware does for the
-API), the security headers SecurityMiddleware and XFrameOptionsMiddleware add, the
-API's error shape (core.api_errors), and a 500 logged like Django's.
+API), the security headers SecurityMiddleware, XFrameOptionsMiddleware and the
+Content-Security-Policy middleware add, the API's error shape (core.api_errors), and a
+500 logged like Django's.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from fangyi.core.api_errors import error_body, validation_error_body
+from fangyi.core.csp import ContentSecurityPolicyMiddleware
 from fangyi.core.middleware import language_for
 from fangyi.duty.services import TokenRefused, api_token_principal
 from fangyi.passes import scanning
@@ -87,9 +89,11 @@ class ScanFastPath:
     def __init__(self, application: WSGIApp):
         self.application = application
         # Django's own header logic (HTTPS redirect, HSTS, nosniff, referrer and opener
-        # policies, X-Frame-Options), applied to the fast path's answers as well.
+        # policies, X-Frame-Options) and the Content-Security-Policy, applied to the fast
+        # path's answers as well.
         self.security = SecurityMiddleware(_unused)
         self.frames = XFrameOptionsMiddleware(_unused)
+        self.policy = ContentSecurityPolicyMiddleware(_unused)
         self._static: dict[bool, list[tuple[str, str]]] = {}
         setting_changed.connect(self._settings_changed)  # weakly: instances may go
 
@@ -152,6 +156,7 @@ class ScanFastPath:
             patch_vary_headers(probe, ("Cookie", "Accept-Language"))
             probe = self.security.process_response(request, probe)
             probe = self.frames.process_response(request, probe)
+            probe = self.policy.process_response(request, probe)
             headers = self._static[secure] = list(probe.items())
         return headers
 

@@ -95,15 +95,43 @@ def browser(chromium_executable: str) -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+# Every page of a context reports what the Content-Security-Policy refused (an inline
+# handler or style that slipped into a template, htmx injecting a style) on the console,
+# where watch_csp collects it: Chromium enforces the policy, so a refused handler is a
+# button that silently does nothing.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber + " " + (e.sample || ""));
+});
+"""
+
+
+def watch_csp(context) -> list[str]:
+    """The list that collects the policy violations of every page of `context`."""
+    violations: list[str] = []
+    context.add_init_script(CSP_REPORTER)
+
+    def seen(message) -> None:
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            violations.append(f"{message.page.url if message.page else ''}: {text}")
+
+    context.on("console", seen)
+    return violations
+
+
 @pytest.fixture
 def new_page(browser, live_server) -> Iterator[Callable]:
     """A factory of pages on the live server, each in a fresh context (own cookies).
 
     `locale` sets the browser's Accept-Language. Pages ignore it (fangyi is Chinese
     first); an English locale also sets the language cookie, as the switch on every
-    page would, so text assertions can be written in English.
+    page would, so text assertions can be written in English. A test fails when a
+    page broke the Content-Security-Policy (see watch_csp).
     """
     contexts = []
+    violations: list[str] = []
 
     def make(locale: str = "zh-CN"):
         context = browser.new_context(base_url=live_server.url, locale=locale)
@@ -112,12 +140,14 @@ def new_page(browser, live_server) -> Iterator[Callable]:
                 [{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
             )
         context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
+        contexts.append((context, watch_csp(context)))
         return context.new_page()
 
     yield make
-    for context in contexts:
+    for context, seen in contexts:
         context.close()
+        violations.extend(seen)
+    assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)
 
 
 def log_in(page, username: str, password: str) -> None:

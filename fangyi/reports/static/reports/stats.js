@@ -5,7 +5,9 @@
   if (!el || !window.echarts) return;
   var chart = window.echarts.init(el);
   chart.setOption({
-    tooltip: { trigger: "axis" },
+    // Drawn on the canvas: the HTML tooltip writes style="" attributes, which the
+    // Content-Security-Policy refuses (settings.CONTENT_SECURITY_POLICY).
+    tooltip: { trigger: "axis", renderMode: "richText" },
     legend: { data: [data.labels.new, data.labels.cumulative] },
     grid: { left: 40, right: 40, bottom: 30, top: 40 },
     xAxis: { type: "category", data: data.days },
