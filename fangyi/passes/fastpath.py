@@ -38,7 +38,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
-from fangyi.core.api_errors import error_body, validation_error_body
+from fangyi.core.api_errors import INT_MAX, INT_MIN, error_body, validation_error_body
 from fangyi.core.csp import ContentSecurityPolicyMiddleware
 from fangyi.core.middleware import language_for
 from fangyi.duty.services import TokenRefused, api_token_principal
@@ -78,6 +78,8 @@ def _payload(body: bytes) -> dict[str, Any] | None:
             data[key] = ""
         elif type(value) is not kind:  # bool is not an int here, as for the schema
             return None
+        elif kind is int and not INT_MIN <= value <= INT_MAX:
+            return None  # Django's API answers it: 422 naming the field
     return data
 
 

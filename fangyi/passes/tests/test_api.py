@@ -183,6 +183,16 @@ def test_scan_at_a_gate_not_posted_to(api, tree, guard, other_guard, gate, green
     ]
 
 
+@pytest.mark.parametrize("gate_id", [2**63, -(2**63) - 1, 10**30])
+def test_a_gate_id_beyond_64_bits_is_refused_naming_the_field(api, guard, green_pass, gate_id):
+    # The fast path handed it to the database (OverflowError, a 500); schemathesis found it.
+    payload = {"gate_id": gate_id, "code": green_pass.code, "temperature": "36.5"}
+    response = api(guard, "post", "/scans", payload)
+    assert response.status_code == 422
+    assert "gate_id" in response.json()["error"]["fields"]
+    assert GateCheck.objects.count() == 0
+
+
 def test_gate_board_api_is_scoped(api, tree, guard, gate, green_pass):
     with time_machine.travel(NOW, tick=False):
         services.gate_check_record(by=guard, gate=gate, code=green_pass.code, temperature="36.5")
