@@ -166,9 +166,11 @@ def test_library_pages_keep_to_the_policy(transactional_db, tree, new_page, djan
     page.mouse.move(*_centre(chart.bounding_box()))
     page.wait_for_timeout(300)
 
-    # Swagger UI from the project's static files renders the operations.
+    # Swagger UI from the project's static files renders the operations, and opens one.
     page.goto("/api/docs")
     expect(page.locator(".opblock").first).to_be_visible()
+    page.locator(".opblock-summary").first.click()
+    expect(page.locator(".opblock-body").first).to_be_visible()
 
     # The admin's own scripts and styles.
     page.goto("/admin/")
