@@ -19,7 +19,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from fangyi.core.tests.browser import TIMEOUT_MS
+from fangyi.core.tests.browser import TIMEOUT_MS, watch_csp
 
 PHONE = {"width": 390, "height": 844}
 SHOTS = Path(os.environ.get("FANGYI_TEST_OUTPUT", "var/test-output"))
@@ -113,11 +113,14 @@ def phone(browser, live_server) -> Iterator[Callable[[str], Phone]]:
             has_touch=True,
         )
         context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
+        contexts.append((context, watch_csp(context)))
         made = Phone(context.new_page(), journey)
         print(f"screenshots: {made.folder.resolve()}")
         return made
 
     yield make
-    for context in contexts:
+    violations: list[str] = []
+    for context, seen in contexts:
         context.close()
+        violations.extend(seen)
+    assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)
