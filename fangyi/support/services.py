@@ -550,8 +550,10 @@ def request_done(
 ) -> ServiceRequest:
     """Mark a request done, by its managers or the one it is given to; an unassigned one
     counts for whoever did it."""
-    request = _open_request(request)
+    # Decided on the locked row (who it is given to now), before its status says anything.
+    request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     _require_doer(by, request)
+    request = _open_request(request)
     if request.assigned_to_id is None:
         request.assigned_to = getattr(by, "staff", None)
     request.status = RequestStatus.DONE
