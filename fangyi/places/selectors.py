@@ -93,3 +93,35 @@ def ancestors(level: str, place) -> list[tuple[str, Model]]:
     """The chain of places above `place`, top first. Every place row carries the ids of
     all its ancestors, so this reads `place.<level>` for each level above it."""
     return [(lvl, getattr(place, lvl)) for lvl in LEVELS[: LEVELS.index(level)]]
+
+
+def crumbs(user, level: str, place, *, include_self: bool = False) -> list[tuple[str, Model, bool]]:
+    """The chain above a place (and the place itself with `include_self`), each with
+    whether the user may open it (a link) or not."""
+    scope = scope_for(user)
+    chain = ancestors(level, place) + ([(level, place)] if include_self else [])
+    return [(lvl, p, scope.covers(lvl, p)) for lvl, p in chain]
+
+
+def place_page(user, level: str, pk: int) -> dict[str, Any]:
+    """What a place's page shows: the place (in the user's scope, else 404), its children
+    with people counts, its people total, the staff on duty there and its gates."""
+    from fangyi.duty.models import Assignment
+    from fangyi.duty.scope import keeps_files
+    from fangyi.people.models import Person
+
+    place = place_get(user, level, pk)
+    return {
+        "level": level,
+        "place": place,
+        "children": children_with_counts(user, level, place),
+        "child_level": CHILD_LEVEL.get(level),
+        "total": Person.objects.filter(**{f"{level}_id": place.pk}).count(),
+        "crumbs": crumbs(user, level, place),
+        "duty": Assignment.objects.filter(
+            **{f"{level}_id": place.pk}, staff__active=True
+        ).select_related("staff"),
+        "gates": place.gates.all() if level == "zone" else (),
+        # Import, export and screening need the place's person files, not only the place.
+        "keeps_files": keeps_files(user, level, place),
+    }

@@ -4,15 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from fangyi.core.home import home_sections
-from fangyi.duty.models import Assignment
-from fangyi.duty.scope import keeps_files, scope_for
-from fangyi.people.models import Person
 from fangyi.places import selectors
-
-
-def _crumbs(user, level, place):
-    scope = scope_for(user)
-    return [(lvl, p, scope.covers(lvl, p)) for lvl, p in selectors.ancestors(level, place)]
 
 
 @login_required
@@ -24,24 +16,7 @@ def home(request):
 
 @login_required
 def place_detail(request, level: str, pk: int):
-    place = selectors.place_get(request.user, level, pk)
-    children = selectors.children_with_counts(request.user, level, place)
-    total = Person.objects.filter(**{f"{level}_id": place.pk}).count()
-    duty = Assignment.objects.filter(
-        **{f"{level}_id": place.pk}, staff__active=True
-    ).select_related("staff")
-    context = {
-        "level": level,
-        "place": place,
-        "children": children,
-        "child_level": selectors.CHILD_LEVEL.get(level),
-        "total": total,
-        "crumbs": _crumbs(request.user, level, place),
-        "duty": duty,
-        "gates": place.gates.all() if level == "zone" else (),
-        # Import, export and screening need the place's person files, not only the place.
-        "keeps_files": keeps_files(request.user, level, place),
-    }
+    context = selectors.place_page(request.user, level, pk)
     return render(request, "places/place_detail.html", context)
 
 
@@ -63,14 +38,7 @@ def dwelling_detail(request, pk: int):
         else:
             return redirect("dwelling", pk=dwelling.pk)
     people, total = dwelling_residents(request.user, dwelling)
-    crumbs = [
-        *_crumbs(request.user, "building", dwelling.building),
-        (
-            "building",
-            dwelling.building,
-            scope_for(request.user).covers("building", dwelling.building),
-        ),
-    ]
+    crumbs = selectors.crumbs(request.user, "building", dwelling.building, include_self=True)
     return render(
         request,
         "places/dwelling_detail.html",
