@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from fangyi.core.models import Policy
 
@@ -99,11 +101,22 @@ def values_of(policy: Policy | None) -> PolicyValues:
     return PolicyValues.from_json(policy.values if policy is not None else {})
 
 
+# Which version is in force on a date (%s): the latest one effective on or before it, the
+# later-made one of two dated the same day. The rule's only text: `policy_in_force` runs
+# it through the ORM, and the gate check (passes.scanning) joins it to the gate in the
+# check's first statement, so the two cannot drift apart. No row: no version is dated
+# that early (see policy_in_force's fallbacks).
+POLICY_IN_FORCE_SQL = (
+    "SELECT id FROM core_policy WHERE effective_from <= %s "
+    "ORDER BY effective_from DESC, id DESC LIMIT 1"
+)
+
+
 def policy_in_force(on: dt.date) -> Policy:
-    """The policy version in force on a date: the latest one effective on or before it."""
-    policy = (
-        Policy.objects.filter(effective_from__lte=on).order_by("-effective_from", "-id").first()
-    )
+    """The policy version in force on a date (POLICY_IN_FORCE_SQL); before the first
+    version, the first one."""
+    day = connection.ops.adapt_datefield_value(on)
+    policy = Policy.objects.filter(pk=RawSQL(POLICY_IN_FORCE_SQL, (day,))).first()
     if policy is None:
         policy = Policy.objects.order_by("effective_from", "id").first()
     if policy is None:

@@ -130,9 +130,12 @@ def scan_create(request, payload: ScanIn):
 
     Requests with a bearer token are answered by the scan fast path
     (fangyi.passes.fastpath) before they reach here, with the same answers."""
+    principal = scanning.principal_of(request.user)
+    if principal is None:  # authenticated by the router: a logged-in, active user
+        raise Http404
     try:
         result = scanning.scan(
-            principal=scanning.Principal(request.user.pk, request.user.is_superuser),
+            principal=principal,
             gate_id=payload.gate_id,
             token=payload.token,
             code=payload.code,

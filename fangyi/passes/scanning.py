@@ -9,8 +9,9 @@ PostgreSQL each is a wait for another process, so reads that can go together do:
 
 1. the gate, its district's code, whether the user may check there (a gate post or an
    assignment to the gate's zone; operators anywhere) and the policy version in force
-   today (its values parsed once per version) — `gate_and_policy` (`gate_for` alone
-   where no check follows);
+   today (its values parsed once per version) — `gate_and_policy`. Both rules have one
+   text each, which the pages' lists share: `_MAY_CHECK` here (`gate_ids`, the subquery
+   of selectors.gates_for) and core.policy.POLICY_IN_FORCE_SQL (policy_in_force);
 2. the pass with its holder's file and what the colour rules need of the holder (the
    cases that may matter, an open fever alert), refused with the reason when it does
    not admit — `pass_for`;
@@ -35,11 +36,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.core.policy import PolicyValues, policy_in_force, values_of
+from fangyi.core.policy import POLICY_IN_FORCE_SQL, PolicyValues, policy_in_force, values_of
 from fangyi.core.sql import run
 from fangyi.passes import tokens
 from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, Method
@@ -147,49 +149,59 @@ def _json(value: Any) -> Any:
 
 # --- 1. the gate -------------------------------------------------------------------------
 
-_GATE_SQL = """
-SELECT g.id, g.zone_id, d.code,
-  EXISTS (SELECT 1 FROM duty_assignment a JOIN duty_staff s ON s.id = a.staff_id
+# Who may check at a gate `g`: an operator anywhere; anybody else where an active staff
+# record of theirs is posted at the gate or assigned to the gate's zone. The rule's only
+# text, with its parameters from `_may_check_params`: the check reads it with the gate
+# (`gate_and_policy`) and the ORM takes it as a subquery (`gate_ids`: selectors.gates_for,
+# and through it gate_get, checks_for_guard, the home page), so the gates a page lists
+# are exactly the gates where a check is let through.
+_MAY_CHECK = """(%s
+  OR EXISTS (SELECT 1 FROM duty_assignment a JOIN duty_staff s ON s.id = a.staff_id
           WHERE s.user_id = %s AND s.active AND a.zone_id = g.zone_id)
   OR EXISTS (SELECT 1 FROM passes_gatepost p JOIN duty_staff s ON s.id = p.staff_id
-          WHERE p.gate_id = g.id AND s.user_id = %s AND s.active){policy_columns}
+          WHERE p.gate_id = g.id AND s.user_id = %s AND s.active))"""
+_GATE_IDS = f"SELECT g.id FROM places_gate g WHERE {_MAY_CHECK}"
+# The gate, whether the principal may check there, and the policy version in force
+# (core.policy's rule, by its one text) in one round trip: the check's first statement.
+_GATE_AND_POLICY = f"""
+SELECT g.id, g.zone_id, d.code, {_MAY_CHECK}, pol.id, pol.code, pol."values"
 FROM places_gate g
 JOIN places_zone z ON z.id = g.zone_id
-JOIN places_district d ON d.id = z.district_id{policy_join}
+JOIN places_district d ON d.id = z.district_id
+LEFT JOIN core_policy pol ON pol.id = ({POLICY_IN_FORCE_SQL})
 WHERE g.id = %s
 """
-_POLICY_SQL = (
-    'SELECT id, code, "values" FROM core_policy WHERE effective_from <= %s '
-    "ORDER BY effective_from DESC, id DESC LIMIT 1"
-)
-_GATE_ONLY = _GATE_SQL.format(policy_columns="", policy_join="")
-# The gate and the policy in force in one round trip (the check's first statement).
-_GATE_AND_POLICY = _GATE_SQL.format(
-    policy_columns=', pol.id, pol.code, pol."values"',
-    policy_join=f"\nLEFT JOIN ({_POLICY_SQL}) pol ON 1 = 1",
-)
 
 
-def _gate_row(principal: Principal, rows: list[tuple]) -> GateRow:
-    if not rows or not (rows[0][3] or principal.is_superuser):
-        raise Http404
-    return GateRow(rows[0][0], rows[0][1], rows[0][2])
+def principal_of(user) -> Principal | None:
+    """The principal of a logged-in user; None for an anonymous or inactive one, who
+    checks nowhere (an API token of an inactive user is refused before: duty.services)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return Principal(user.pk, user.is_superuser)
 
 
-def gate_for(principal: Principal, gate_id: int) -> GateRow:
-    """The gate if the user may check there (posted at it, or assigned to its zone;
-    operators anywhere), else Http404: a guard cannot even learn another gate exists."""
-    return _gate_row(principal, run(_GATE_ONLY, (principal.user_id, principal.user_id, gate_id)))
+def _may_check_params(principal: Principal) -> tuple[bool, int, int]:
+    return (principal.is_superuser, principal.user_id, principal.user_id)
+
+
+def gate_ids(principal: Principal) -> RawSQL:
+    """The ids of the gates `principal` may check at, as a subquery for the ORM:
+    `Gate.objects.filter(pk__in=gate_ids(principal))`."""
+    return RawSQL(_GATE_IDS, _may_check_params(principal))
 
 
 def gate_and_policy(
     principal: Principal, gate_id: int, today: dt.date
 ) -> tuple[GateRow, PolicyRow]:
-    """gate_for, and the policy version in force on `today` (core.policy.policy_in_force),
-    in one statement."""
+    """The gate if the principal may check there (_MAY_CHECK), else Http404 (a guard
+    cannot even learn another gate exists), and the policy version in force on `today`
+    (core.policy.policy_in_force), in one statement."""
     day = connection.ops.adapt_datefield_value(today)
-    rows = run(_GATE_AND_POLICY, (principal.user_id, principal.user_id, day, gate_id))
-    gate = _gate_row(principal, rows)
+    rows = run(_GATE_AND_POLICY, (*_may_check_params(principal), day, gate_id))
+    if not rows or not rows[0][3]:
+        raise Http404
+    gate = GateRow(rows[0][0], rows[0][1], rows[0][2])
     return gate, _policy_row(rows[0][4:7] if rows[0][4] is not None else None, today)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -495,7 +496,9 @@ def gate_check_record(
     path every gate check takes) or a visitor registered by hand. A fever is never
     green: the check is held for review and an alert goes to the zone's staff."""
     now = now or timezone.now()
-    principal = scanning.Principal(by.pk, by.is_superuser)
+    principal = scanning.principal_of(by)
+    if principal is None:
+        raise Http404
     if visitor is None:
         result = scanning.scan(
             principal=principal,
