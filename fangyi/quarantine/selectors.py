@@ -288,7 +288,7 @@ def worklist_alerts(user, kind: str) -> QuerySet[Alert]:
     return (
         alerts_for(user)
         .filter(kind=kind, status__in=(AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED))
-        .select_related("case", "case__person", "case__person__zone", "facility")
+        .select_related("case", "case__person", "case__person__zone", "case__policy", "facility")
         .order_by("date", "slot", "id")
     )
 
@@ -296,7 +296,7 @@ def worklist_alerts(user, kind: str) -> QuerySet[Alert]:
 def worklist_tests_pending(user) -> QuerySet[NucleicTest]:
     return (
         NucleicTest.objects.filter(result=TestResult.PENDING, case__in=cases_for(user).values("pk"))
-        .select_related("case", "case__person", "case__person__zone")
+        .select_related("case", "case__person", "case__person__zone", "case__policy")
         .order_by("sampled_on", "id")
     )
 
@@ -307,7 +307,7 @@ def worklist_station_arrivals(user, today: dt.date) -> QuerySet[QuarantineCase]:
     return (
         cases_for(user)
         .filter(stages__kind="station", stages__started_at__gte=start, stages__started_at__lt=end)
-        .select_related("person", "person__zone")
+        .select_related("person", "person__zone", "policy")
         .distinct()
         .order_by("arrived_at")
     )

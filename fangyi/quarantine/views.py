@@ -20,6 +20,7 @@ from fangyi.quarantine.choices import (
     CaseState,
     CheckChannel,
     FacilityKind,
+    TestResult,
 )
 from fangyi.quarantine.forms import (
     CheckForm,
@@ -84,6 +85,13 @@ def worklists(request):
         from fangyi.quarantine.exports import worklist_xlsx
 
         return worklist_xlsx(name, str(WORKLISTS[name]), kind, rows, today)
+    # Each row with its case and the case's day line (day N of 14, release date), which
+    # a phone shows under the name instead of a column per fact.
+    items = []
+    for row in rows:
+        case = row if kind == "cases" else row.case
+        days = selectors.case_days(case, today) if case.state in ACTIVE_STATES else None
+        items.append((row, case, days))
     return render(
         request,
         "quarantine/worklists.html",
@@ -93,6 +101,7 @@ def worklists(request):
             "title": WORKLISTS[name],
             "kind": kind,
             "rows": rows,
+            "items": items,
             "today": today,
             "may_intake": selectors.may_intake(request.user),
         },
@@ -154,11 +163,28 @@ def intake(request):
     return render(request, "quarantine/intake.html", {"form": form, "may_intake": True})
 
 
+# The case page, read on a phone: what the doctor acts on comes first and stays short.
+RECENT_CHECKS = 5
+SHOWN_ALERTS = 3
+ALERT_URGENCY = {
+    AlertKind.POSITIVE_TEST: 0,
+    AlertKind.FEVER: 1,
+    AlertKind.SYMPTOM: 2,
+    AlertKind.MISSED_CHECK: 3,
+}
+
+
 def _case_context(request, case, forms=None):
     days = selectors.case_days(case)
     forms = forms or {}
     token = checkin.checkin_token(case) if case.state in ACTIVE_STATES else None
     may_write = selectors.case_writable(request.user, case)
+    tests = list(case.tests.all())
+    checks = list(case.checks.order_by("-at"))
+    # A positive test or a fever before a missed check-in, however old; newest first within.
+    alerts = sorted(
+        case.alerts.exclude(status="closed"), key=lambda a: ALERT_URGENCY.get(a.kind, 9)
+    )
     return {
         "case": case,
         "person": case.person,
@@ -166,9 +192,14 @@ def _case_context(request, case, forms=None):
         "masked_phone": mask_phone(case.person.phone),
         "days": days,
         "stages": case.stages.select_related("facility", "decided_by__staff"),
-        "tests": case.tests.all(),
-        "checks": case.checks.order_by("-at")[:20],
-        "alerts": case.alerts.exclude(status="closed"),
+        "tests": tests,
+        "pending_tests": [t for t in tests if t.result == TestResult.PENDING],
+        # The latest checks first; the earlier ones fold away (a phone would otherwise
+        # scroll past some 30 rows to reach the history).
+        "checks": checks[:RECENT_CHECKS],
+        "earlier_checks": checks[RECENT_CHECKS:],
+        "alerts": alerts[:SHOWN_ALERTS],
+        "more_alerts": alerts[SHOWN_ALERTS:],
         "events": case.events.select_related("by", "by__staff"),
         "active": case.state in ACTIVE_STATES,
         # Actions, results, alerts and the check-in link only for those who may act.

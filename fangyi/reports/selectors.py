@@ -27,11 +27,11 @@ from fangyi.core.text import (
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment
 from fangyi.duty.scope import keeps_files, scope_for
+from fangyi.duty.selectors import place_get, places_for, top_places
 from fangyi.people.choices import TravelStatus
 from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
-from fangyi.places.selectors import place_get, places_for, top_places
 from fangyi.quarantine.choices import AlertKind, AlertStatus
 from fangyi.quarantine.models import Alert
 from fangyi.quarantine.selectors import in_quarantine_counts
@@ -668,6 +668,26 @@ class Overview:
         for tile in self.tiles:
             by_community[tile.community_id].append(tile)
         return [(c, by_community[c.pk]) for c in self.communities if by_community.get(c.pk)]
+
+    def attention(self) -> list[tuple[Community, ZoneTile]]:
+        """The zones that are not clear, worst colour first (the ZoneStatus order), then
+        the most people in quarantine, fever alerts and new cases: what a leader reads
+        first. Each with its community, since the list crosses communities."""
+        rank = {status.value: i for i, status in enumerate(ZoneStatus)}
+        communities = {c.pk: c for c in self.communities}
+        tiles = sorted(
+            (t for t in self.tiles if t.status != ZoneStatus.CLEAR),
+            key=lambda t: (rank[t.status], -t.in_quarantine, -t.fever_alerts, -t.recent_cases),
+        )
+        return [(communities[t.community_id], t) for t in tiles]
+
+    def clear_groups(self) -> list[tuple[Community, list[ZoneTile]]]:
+        """The clear zones, by community."""
+        return [
+            (c, clear)
+            for c, tiles in self.groups()
+            if (clear := [t for t in tiles if t.status == ZoneStatus.CLEAR])
+        ]
 
 
 def zone_status(in_quarantine: int, fever_alerts: int, recent_cases: int) -> str:

@@ -54,10 +54,12 @@ def _record_negative_test(page, sampled_on: dt.date) -> None:
     form.locator("input[name=sampled_on]").fill(sampled_on.isoformat())
     form.get_by_test_id("do-test").click()
     expect(tests).to_have_count(before + 1)
-    # Tests are listed by sample date, newest last; only the new one awaits its result.
+    # Only the new one awaits its result, asked for at the top of the page (what is due).
     pending = page.get_by_test_id("result-negative")
     expect(pending).to_have_count(1)
-    expect(tests.filter(has=pending)).to_contain_text(sampled_on.isoformat())
+    expect(page.get_by_test_id("pending-test").filter(has=pending)).to_contain_text(
+        sampled_on.isoformat()
+    )
     pending.click()
     expect(page.get_by_test_id("result-negative")).to_have_count(0)
     expect(tests.filter(has_text=sampled_on.isoformat()).last).to_contain_text("negative")

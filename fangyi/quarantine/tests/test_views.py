@@ -261,3 +261,41 @@ def test_case_page_has_no_duplicate_ids(client, case):
     page = client.get(reverse("quarantine:case", args=[case.pk])).content.decode()
     ids = Counter(re.findall(r'\sid="([^"]+)"', page))
     assert ids and not [i for i, n in ids.items() if n > 1]
+
+
+def test_worklist_rows_give_the_day_line_and_what_is_due(client, case):
+    login(client, "z_property")
+    with time_machine.travel(at(2020, 3, 3, 10), tick=False):
+        page = client.get(reverse("quarantine:worklists"), {"list": "due_release"}).content.decode()
+    row = page[page.index('data-testid="worklist-name"') :]
+    row = row[: row.index("</tr>")]
+    assert "第 15 天（共 14 天），2020-03-03 解除隔离" in row
+    assert '<td class="due" data-testid="worklist-due"><b>待解除隔离</b>' in row
+
+
+def test_case_page_puts_what_is_due_and_the_actions_before_the_checks(client, case):
+    with time_machine.travel(at(2020, 2, 19, 10), tick=False):
+        test = services.test_record(by=None, case=case, sampled_on=dt.date(2020, 2, 19))
+    for day in range(19, 26):
+        for hour in (8, 18):
+            services.health_check_record(
+                case=case, temperature="36.5", channel="self", now=at(2020, 2, day, hour)
+            )
+    login(client, "z_property")
+    with time_machine.travel(at(2020, 2, 26, 10), tick=False):
+        page = client.get(reverse("quarantine:case", args=[case.pk])).content.decode()
+    marks = [
+        'data-testid="dayline"',
+        'data-testid="due"',
+        f'action="/quarantine/cases/{case.pk}/tests/{test.pk}/result/"',
+        'class="actions"',
+        'data-testid="checks"',
+        'data-testid="earlier-checks"',
+        'data-testid="case-history"',
+    ]
+    positions = [page.index(mark) for mark in marks]
+    assert positions == sorted(positions), marks
+    checks = page[page.index('data-testid="checks"') : page.index('data-testid="earlier-checks"')]
+    assert checks.count("<tr><td>") == 5
+    assert "2020-02-25 18:00" in checks and "2020-02-23 18:00" in checks
+    assert "更早的监测记录 9 条" in page
