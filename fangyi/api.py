@@ -80,7 +80,7 @@ def token_refused(request, exc):
 
 from fangyi.passes.api import router as passes_router  # noqa: E402
 from fangyi.people.api import router as people_router  # noqa: E402
-from fangyi.places.api import router as places_router  # noqa: E402
+from fangyi.people.place_api import router as places_router  # noqa: E402
 from fangyi.quarantine.api import router as quarantine_router  # noqa: E402
 from fangyi.reports.api import router as reports_router  # noqa: E402
 from fangyi.screening.api import router as screening_router  # noqa: E402

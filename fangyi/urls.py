@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 
 from fangyi.api import api, unknown_path
 from fangyi.core.middleware import resident_page
+from fangyi.people import place_views as places_views
 from fangyi.people import views as people_views
-from fangyi.places import views as places_views
 from fangyi.quarantine import views as quarantine_views
 
 urlpatterns = [

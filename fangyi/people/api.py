@@ -6,6 +6,7 @@ from ninja import Query, Router, Schema, Status
 
 from fangyi.audit.services import REVEALABLE, reveal_field
 from fangyi.core.middleware import client_ip
+from fangyi.duty.selectors import dwelling_get
 from fangyi.people import selectors, services
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.schemas import (
@@ -18,7 +19,6 @@ from fangyi.people.schemas import (
     RevealOut,
 )
 from fangyi.places.choices import LEVELS
-from fangyi.places.selectors import dwelling_get
 
 router = Router(tags=["people"])
 MAX_LIMIT = 500

@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 
 from fangyi.duty.models import Assignment
-from fangyi.duty.scope import scope_for
+from fangyi.duty.scope import keeps_files, scope_for
+from fangyi.duty.selectors import CHILD_LEVEL, MODELS, crumbs, place_get
 from fangyi.people.identity import normalise
 from fangyi.people.models import Person
+from fangyi.places.models import Dwelling
 
 SEARCH_LIMIT = 50
 
@@ -95,3 +97,46 @@ def duty_chain(person: Person, places: dict[str, Any] | None = None) -> list[Ass
                 setattr(assignment, level, obj)
     rows.sort(key=lambda a: (rank[a.level], a.staff.role, a.staff.name))
     return rows
+
+
+def people_counts(level: str, place, group_by: str) -> dict[int, int]:
+    """Number of people per `group_by` id (child level or dwelling) inside `place`."""
+    rows = (
+        Person.objects.filter(**{f"{level}_id": place.pk})
+        .values_list(f"{group_by}_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {key: n for key, n in rows if key is not None}
+
+
+def children_with_counts(user, level: str, place) -> list[tuple[Model, int]]:
+    """The children of a place (all in scope, since the place is), with people counts."""
+    if level == "building":
+        children = list(Dwelling.objects.filter(building=place).order_by("floor", "room"))
+        counts = people_counts(level, place, "dwelling")
+    else:
+        child = CHILD_LEVEL[level]
+        children = list(MODELS[child].objects.filter(**{f"{level}_id": place.pk}))
+        counts = people_counts(level, place, child)
+    return [(c, counts.get(c.pk, 0)) for c in children]
+
+
+def place_page(user, level: str, pk: int) -> dict[str, Any]:
+    """What a place's page shows: the place (in the user's scope, else 404), its children
+    with people counts, its people total, the staff on duty there and its gates."""
+    place = place_get(user, level, pk)
+    return {
+        "level": level,
+        "place": place,
+        "children": children_with_counts(user, level, place),
+        "child_level": CHILD_LEVEL.get(level),
+        "total": Person.objects.filter(**{f"{level}_id": place.pk}).count(),
+        "crumbs": crumbs(user, level, place),
+        "duty": Assignment.objects.filter(
+            **{f"{level}_id": place.pk}, staff__active=True
+        ).select_related("staff"),
+        "gates": place.gates.all() if level == "zone" else (),
+        # Import, export and screening need the place's person files, not only the place.
+        "keeps_files": keeps_files(user, level, place),
+    }

@@ -8,11 +8,11 @@ from django.views.decorators.http import require_POST
 
 from fangyi.audit.services import REVEALABLE, reveal_field
 from fangyi.core.middleware import client_ip
+from fangyi.duty.selectors import dwelling_get
 from fangyi.people import selectors, services
 from fangyi.people.choices import VULNERABILITY_FLAGS
 from fangyi.people.forms import PersonForm
 from fangyi.people.identity import mask_document, mask_phone
-from fangyi.places.selectors import dwelling_get
 from fangyi.quarantine.selectors import person_cases
 
 

@@ -21,8 +21,8 @@ from django.utils.translation import ngettext
 from fangyi.core.home import Item, Section
 from fangyi.duty.choices import Role
 from fangyi.duty.scope import scope_for
+from fangyi.duty.selectors import top_places
 from fangyi.people.models import Person
-from fangyi.places.selectors import top_places
 from fangyi.reports import selectors
 from fangyi.reports.selectors import STATS_LEVELS
 

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangyi.core.api_errors import error_body
 from fangyi.core.documents import pdf_response
 from fangyi.core.spreadsheets import xlsx_response
+from fangyi.duty.selectors import place_get, top_places
 from fangyi.people.identity import mask_document, mask_phone
-from fangyi.places.selectors import place_get, top_places
 from fangyi.reports import selectors, services
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH, ZoneStatus
 from fangyi.reports.forms import BaseImageForm, ConfirmedCaseForm

@@ -28,11 +28,11 @@ from django.utils.translation import ngettext
 
 from fangyi.audit.models import AccessLog
 from fangyi.core.spreadsheets import EXCEL_MAX_ROWS, SpreadsheetError
+from fangyi.duty.selectors import place_get
 from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.selectors import people_for
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
-from fangyi.places.selectors import place_get
 
 CHUNK = 5000
 LOG_BATCH = 5000

@@ -531,7 +531,7 @@ CAMPAIGN_LEVELS = ("street", "community", "zone")
 def campaign_places(user) -> list[tuple[str, object]]:
     """The top places (street, community, zone) where the user may start a campaign:
     those whose person files it keeps (services.campaign_check_start's rule)."""
-    from fangyi.places.selectors import top_places
+    from fangyi.duty.selectors import top_places
 
     scope = scope_for(user)
     return [

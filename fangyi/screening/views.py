@@ -21,9 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.duty.models import Staff
 from fangyi.duty.scope import ERR_NOT_YOUR_FILES
+from fangyi.duty.selectors import place_get
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.selectors import person_get
-from fangyi.places.selectors import place_get
 from fangyi.screening import duplicates as dup
 from fangyi.screening import selectors, services, worklist
 from fangyi.screening.choices import DwellingStatus, Outcome

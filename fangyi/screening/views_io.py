@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangyi.core.middleware import client_ip
 from fangyi.core.spreadsheets import XLSX_CONTENT_TYPE
 from fangyi.duty.scope import scope_for
+from fangyi.duty.selectors import place_get
 from fangyi.jobs.choices import ACTIVE, JobKind, JobStatus
 from fangyi.jobs.selectors import job_get, jobs_for
 from fangyi.jobs.services import job_start
-from fangyi.places.selectors import place_get
 from fangyi.screening import exporting, importing
 from fangyi.screening.forms import UploadForm, mapping_choices
 from fangyi.screening.importing.limits import ERR_UPLOAD_SIZE, MIB

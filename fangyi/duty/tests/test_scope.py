@@ -5,9 +5,9 @@ from django.urls import reverse
 
 from fangyi.audit.models import AccessLog
 from fangyi.conftest import PASSWORD, persona_place
+from fangyi.duty.selectors import places_for
 from fangyi.duty.services import api_token_create
 from fangyi.people.selectors import people_for
-from fangyi.places.selectors import places_for
 
 PERSONAS = ["district", "street", "community", "zone", "building"]
 

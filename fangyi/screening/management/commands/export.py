@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 from tqdm import tqdm
 
+from fangyi.duty.selectors import MODELS, place_get
 from fangyi.duty.services import user_by_username
-from fangyi.places.selectors import MODELS, place_get
 from fangyi.screening.exporting import people_export, people_to_export
 
 ERR_PLACE = "Name exactly one place: --district, --street, --community, --zone or --building."

@@ -1,8 +1,11 @@
+"""The places API: the caller's places and one place with its people counts."""
+
 from ninja import Router
 
+from fangyi.duty.selectors import CHILD_LEVEL, ancestors, place_get, top_places
 from fangyi.people.models import Person
-from fangyi.places import selectors
-from fangyi.places.schemas import PlaceOut, PlaceRef
+from fangyi.people.place_schemas import PlaceOut, PlaceRef
+from fangyi.people.selectors import children_with_counts
 
 router = Router(tags=["places"])
 
@@ -10,17 +13,14 @@ router = Router(tags=["places"])
 @router.get("/", response=list[PlaceRef])
 def my_places(request):
     """The places the caller is assigned to."""
-    return [
-        {"level": level, "id": p.pk, "name": p.name}
-        for level, p in selectors.top_places(request.user)
-    ]
+    return [{"level": level, "id": p.pk, "name": p.name} for level, p in top_places(request.user)]
 
 
 @router.get("/{level}/{place_id}", response=PlaceOut)
 def place_detail(request, level: str, place_id: int):
     """One place with its people count and its children (dwellings for a building)."""
-    place = selectors.place_get(request.user, level, place_id)
-    child_level = selectors.CHILD_LEVEL.get(level, "dwelling")
+    place = place_get(request.user, level, place_id)
+    child_level = CHILD_LEVEL.get(level, "dwelling")
     children = [
         {
             "level": child_level,
@@ -28,7 +28,7 @@ def place_detail(request, level: str, place_id: int):
             "name": c.name if child_level != "dwelling" else c.room,
             "people": n,
         }
-        for c, n in selectors.children_with_counts(request.user, level, place)
+        for c, n in children_with_counts(request.user, level, place)
     ]
     return {
         "level": level,
@@ -40,8 +40,7 @@ def place_detail(request, level: str, place_id: int):
         "polygon": getattr(place, "polygon", None),
         "people": Person.objects.filter(**{f"{level}_id": place.pk}).count(),
         "ancestors": [
-            {"level": lvl, "id": p.pk, "name": p.name}
-            for lvl, p in selectors.ancestors(level, place)
+            {"level": lvl, "id": p.pk, "name": p.name} for lvl, p in ancestors(level, place)
         ],
         "children": children,
     }

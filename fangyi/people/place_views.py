@@ -1,10 +1,16 @@
+"""Pages of the area a user is responsible for: the home page, a place with its people
+counts, a dwelling with its residents (places are the tree; counting and listing their
+people is this app's)."""
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from fangyi.core.home import home_sections
-from fangyi.places import selectors
+from fangyi.duty.selectors import crumbs, dwelling_get
+from fangyi.people.selectors import dwelling_residents, place_page
+from fangyi.people.services import may_create_in, person_move_here
 
 
 @login_required
@@ -16,16 +22,13 @@ def home(request):
 
 @login_required
 def place_detail(request, level: str, pk: int):
-    context = selectors.place_page(request.user, level, pk)
+    context = place_page(request.user, level, pk)
     return render(request, "places/place_detail.html", context)
 
 
 @login_required
 def dwelling_detail(request, pk: int):
-    from fangyi.people.selectors import dwelling_residents
-    from fangyi.people.services import may_create_in, person_move_here
-
-    dwelling = selectors.dwelling_get(request.user, pk)
+    dwelling = dwelling_get(request.user, pk)
     move_error = None
     if request.method == "POST":
         # "Move someone here": a person file the user keeps, found by document number.
@@ -38,7 +41,7 @@ def dwelling_detail(request, pk: int):
         else:
             return redirect("dwelling", pk=dwelling.pk)
     people, total = dwelling_residents(request.user, dwelling)
-    crumbs = selectors.crumbs(request.user, "building", dwelling.building, include_self=True)
+    chain = crumbs(request.user, "building", dwelling.building, include_self=True)
     return render(
         request,
         "places/dwelling_detail.html",
@@ -48,7 +51,7 @@ def dwelling_detail(request, pk: int):
             "total": total,
             "hidden": total - len(people),
             "may_write": may_create_in(request.user, dwelling),
-            "crumbs": crumbs,
+            "crumbs": chain,
             "move_error": move_error,
         },
         status=422 if move_error else 200,
