@@ -73,7 +73,7 @@ def test_zones_needing_attention_come_first_worst_first(client, tree):
     )
     assert shown == [("quarantine", tree.zones[1].name), ("new_case", tree.zones[0].name)]
     # Each tile names its community (the list crosses communities).
-    assert f"{tree.zones[1].community.name} · " in attention
+    assert f"<span>{tree.zones[1].community.name}</span> · " in attention
     clear = page[page.index('data-testid="clear-zones"') :]
     assert "无异常：1 个围合区" in clear
     assert (
