@@ -13,7 +13,7 @@ from fangyi.people import selectors, services
 from fangyi.people.choices import VULNERABILITY_FLAGS
 from fangyi.people.forms import PersonForm
 from fangyi.people.identity import mask_document, mask_phone
-from fangyi.quarantine.selectors import person_cases
+from fangyi.people.panels import panels_for
 
 
 def _add_errors(form, exc: ValidationError) -> int | None:
@@ -68,8 +68,9 @@ def _person_page(request, person, revealed=None):
         "flags": [label for name, label in VULNERABILITY_FLAGS if getattr(person, name)],
         "timeline": _timeline(person),
         "duty": selectors.duty_chain(person),
-        "quarantine_cases": person_cases(person),
         "may_edit": services.may_update(request.user, person),
+        # What apps above people show here: the quarantine cases (people.panels).
+        **panels_for(person),
     }
     return render(request, "people/person_detail.html", context)
 

@@ -6,3 +6,10 @@ class Config(AppConfig):
     name = "fangyi.quarantine"
     label = "quarantine"
     verbose_name = _("quarantine")
+
+    def ready(self) -> None:
+        # The person page lists the person's cases (people may not import quarantine).
+        from fangyi.people.panels import register
+        from fangyi.quarantine.selectors import person_cases
+
+        register("quarantine_cases", person_cases)
