@@ -15,6 +15,13 @@ from fangyi.duty.scope import keeps_any_files, keeps_files, require_files, scope
 from fangyi.people.choices import DocType, HealthStatus, TravelStatus
 from fangyi.people.identity import IdentityError, parse_document, parse_phone
 from fangyi.people.models import Person, PersonEvent
+from fangyi.people.rules import (  # noqa: F401 (ERR_* kept importable from here)
+    ERR_NAME,
+    ERR_RETURN_DATE,
+    ERR_RETURN_FUTURE,
+    name_errors,
+    return_date_errors,
+)
 from fangyi.places.models import District, Dwelling, Household
 
 ERR_DUPLICATE_IN_SCOPE = gettext_lazy("A file with this document number already exists: {name}.")
@@ -22,9 +29,6 @@ ERR_DUPLICATE_ELSEWHERE = gettext_lazy(
     "A file with this document number already exists outside your area; "
     "ask the district office to move it."
 )
-ERR_RETURN_DATE = gettext_lazy("Enter the return date for a person who left and returned.")
-ERR_RETURN_FUTURE = gettext_lazy("The return date cannot be in the future.")
-ERR_NAME = gettext_lazy("Enter the name.")
 ERR_DWELLING_NEEDED = gettext_lazy("Give the dwelling the person lives in.")
 ERR_NOT_IN_AREA = gettext_lazy("No person file with this document number in your area.")
 
@@ -60,8 +64,8 @@ def _clean(values: dict[str, Any], *, existing: Person | None, user) -> dict[str
     cleaned = dict(values)
     name = (cleaned.get("name") or "").strip()
     if "name" in cleaned or existing is None:
-        if not name:
-            errors["name"] = [ERR_NAME]
+        if name_errors(name):
+            errors["name"] = name_errors(name)
         cleaned["name"] = name
 
     doc_type = cleaned.get("doc_type") or (existing.doc_type if existing else DocType.ID_CARD)
@@ -102,10 +106,8 @@ def _clean(values: dict[str, Any], *, existing: Person | None, user) -> dict[str
     if travel is not None and travel not in TravelStatus.values:
         errors["travel_status"] = [_("Choose a travel status from the list.")]
     return_date = cleaned.get("return_date", existing.return_date if existing else None)
-    if travel == TravelStatus.RETURNED and not return_date:
-        errors["return_date"] = [ERR_RETURN_DATE]
-    elif return_date and return_date > timezone.localdate():
-        errors["return_date"] = [ERR_RETURN_FUTURE]
+    if return_date_errors(travel, return_date, timezone.localdate()):
+        errors["return_date"] = return_date_errors(travel, return_date, timezone.localdate())
     health = cleaned.get("health_status")
     if health is not None and health not in HealthStatus.values:
         errors["health_status"] = [_("Choose a health status from the list.")]

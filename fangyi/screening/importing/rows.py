@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.people.choices import DocType, Sex, TravelStatus
 from fangyi.people.identity import IdentityError, normalise, parse_document, parse_phone
-from fangyi.people.services import ERR_NAME, ERR_RETURN_DATE, ERR_RETURN_FUTURE
+from fangyi.people.rules import name_errors, return_date_errors
 from fangyi.places.models import Building, Dwelling, Zone
 from fangyi.screening.importing.header import FIELDS_BY_NAME, blank
 
@@ -261,9 +261,9 @@ def check_row(
 
     values: dict[str, Any] = {}
     name = _text(cells.get("name"))
-    if not name:
-        bad("name", str(ERR_NAME))
-    elif len(name) > MAX_LENGTH["name"]:
+    for message in name_errors(name):
+        bad("name", str(message))
+    if name and len(name) > MAX_LENGTH["name"]:
         bad("name", str(ERR_TOO_LONG.format(limit=MAX_LENGTH["name"])))
     values["name"] = name
 
@@ -315,8 +315,6 @@ def check_row(
     except ValueError:
         bad("return_date", str(ERR_DATE.format(value=_text(cells.get("return_date")))))
     if return_date is not None:
-        if return_date > today:
-            bad("return_date", str(ERR_RETURN_FUTURE))
         values["return_date"] = return_date
 
     raw_travel = normalise(_text(cells.get("travel_status"))).upper()
@@ -329,8 +327,9 @@ def check_row(
         travel = TravelStatus.RETURNED
     if travel is not None:
         values["travel_status"] = str(travel)
-        if travel == TravelStatus.RETURNED and return_date is None:
-            bad("return_date", str(ERR_RETURN_DATE))
+    # The rules every file write keeps (people.rules), reported on this row's cell.
+    for message in return_date_errors(travel, return_date, today):
+        bad("return_date", str(message))
 
     notes = _text(cells.get("notes"))
     if notes:
