@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, QuerySet
@@ -333,3 +334,22 @@ def checks_for_guard(user) -> QuerySet[GateCheck]:
     if principal is None:
         return GateCheck.objects.none()
     return GateCheck.objects.filter(guard=user, gate_id__in=scanning.gate_ids(principal))
+
+
+def application_places(zone_id: str, building_id: str) -> dict[str, Any]:
+    """What the public application form offers to choose a dwelling from: every zone, the
+    buildings of the chosen zone, the rooms of the chosen building (names only; no person
+    data, so no scope: residents apply without logging in)."""
+    from fangyi.places.models import Building, Dwelling, Zone
+
+    return {
+        "zones": Zone.objects.only("id", "name").order_by("name"),
+        "buildings": (
+            Building.objects.filter(zone_id=zone_id).only("id", "name") if zone_id.isdigit() else []
+        ),
+        "rooms": (
+            Dwelling.objects.filter(building_id=building_id).only("id", "floor", "room")
+            if building_id.isdigit()
+            else []
+        ),
+    }

@@ -24,7 +24,6 @@ from fangyi.passes.qr import qr_svg
 from fangyi.people.choices import DocType
 from fangyi.people.identity import mask_document, mask_name, mask_phone
 from fangyi.people.selectors import person_get
-from fangyi.places.models import Building, Dwelling, Zone
 
 BOARD_ZONES_LIMIT = 300
 
@@ -45,19 +44,8 @@ def _errors(exc: ValidationError) -> dict[str, list[str]]:
 def _apply_context(data) -> dict:
     zone_id = data.get("zone") or ""
     building_id = data.get("building") or ""
-    zones = Zone.objects.only("id", "name").order_by("name")
-    buildings = (
-        Building.objects.filter(zone_id=zone_id).only("id", "name") if zone_id.isdigit() else []
-    )
-    rooms = (
-        Dwelling.objects.filter(building_id=building_id).only("id", "floor", "room")
-        if building_id.isdigit()
-        else []
-    )
     return {
-        "zones": zones,
-        "buildings": buildings,
-        "rooms": rooms,
+        **selectors.application_places(zone_id, building_id),
         "doc_types": DocType.choices,
         "data": data,
     }

@@ -3,9 +3,8 @@
 from ninja import Router
 
 from fangyi.duty.selectors import CHILD_LEVEL, ancestors, place_get, top_places
-from fangyi.people.models import Person
 from fangyi.people.place_schemas import PlaceOut, PlaceRef
-from fangyi.people.selectors import children_with_counts
+from fangyi.people.selectors import children_with_counts, people_total
 
 router = Router(tags=["places"])
 
@@ -38,7 +37,7 @@ def place_detail(request, level: str, place_id: int):
         "kind": getattr(place, "kind", None),
         "floors": getattr(place, "floors", None),
         "polygon": getattr(place, "polygon", None),
-        "people": Person.objects.filter(**{f"{level}_id": place.pk}).count(),
+        "people": people_total(level, place),
         "ancestors": [
             {"level": lvl, "id": p.pk, "name": p.name} for lvl, p in ancestors(level, place)
         ],

@@ -99,6 +99,11 @@ def duty_chain(person: Person, places: dict[str, Any] | None = None) -> list[Ass
     return rows
 
 
+def people_total(level: str, place) -> int:
+    """How many person files a place holds (a count, no file shown)."""
+    return Person.objects.filter(**{f"{level}_id": place.pk}).count()
+
+
 def people_counts(level: str, place, group_by: str) -> dict[int, int]:
     """Number of people per `group_by` id (child level or dwelling) inside `place`."""
     rows = (
@@ -131,7 +136,7 @@ def place_page(user, level: str, pk: int) -> dict[str, Any]:
         "place": place,
         "children": children_with_counts(user, level, place),
         "child_level": CHILD_LEVEL.get(level),
-        "total": Person.objects.filter(**{f"{level}_id": place.pk}).count(),
+        "total": people_total(level, place),
         "crumbs": crumbs(user, level, place),
         "duty": Assignment.objects.filter(
             **{f"{level}_id": place.pk}, staff__active=True

@@ -493,3 +493,10 @@ def roster_staff(user, zone_id: int | None = None) -> QuerySet[Staff]:
     return Staff.objects.filter(active=True, pk__in=volunteers.values("staff_id")).order_by(
         "name", "id"
     )
+
+
+def building_named(zone: Zone, name: str):
+    """The building of a zone by its name (a care group's building), or None."""
+    from fangyi.places.models import Building
+
+    return Building.objects.filter(zone=zone, name=name).first()

@@ -27,7 +27,6 @@ from fangyi.core.middleware import resident_page
 from fangyi.core.ratelimit import allow
 from fangyi.people.identity import mask_phone
 from fangyi.people.selectors import person_get, person_search
-from fangyi.places.models import Building
 from fangyi.support import links, rules, selectors, services
 from fangyi.support.choices import Channel, OrderStatus, RequestStatus
 from fangyi.support.documents import labels_pdf
@@ -556,7 +555,7 @@ def care_group_list(request):
         building_name = data.pop("building")
         building = None
         if building_name:
-            building = Building.objects.filter(zone=data["zone"], name=building_name).first()
+            building = selectors.building_named(data["zone"], building_name)
             if building is None:
                 form.add_error("building", _("No building of that name in the zone."))
         if not form.errors:

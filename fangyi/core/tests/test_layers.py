@@ -8,6 +8,7 @@ with their people counts are people's (people.place_views)."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import fangyi
@@ -67,3 +68,32 @@ def _offences(app: str, allowed: set[str]) -> list[str]:
 def test_places_duty_and_people_are_layered():
     offences = [o for app, allowed in BOTTOM_LAYERS.items() for o in _offences(app, allowed)]
     assert not offences, "\n".join(sorted(offences))
+
+
+PLACE_AND_PEOPLE_MODELS = (
+    "Person",
+    "District",
+    "Street",
+    "Community",
+    "Zone",
+    "Building",
+    "Dwelling",
+)
+
+
+def test_views_and_api_read_people_and_places_only_through_selectors():
+    """Selectors are the only way to read people and places (they apply the scope)."""
+    pattern = re.compile(rf"\b({'|'.join(PLACE_AND_PEOPLE_MODELS)})\.objects\b")
+    offences = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE)
+        if "tests" in relative.parts or "migrations" in relative.parts:
+            continue
+        if not (
+            path.name.startswith(("views", "place_views", "place_api")) or path.name == "api.py"
+        ):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if pattern.search(line):
+                offences.append(f"{relative}:{n}: {line.strip()}")
+    assert not offences, "\n".join(offences)
