@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from fangyi.api import api, unknown_path
-from fangyi.core.middleware import resident_page
 from fangyi.people import place_views as places_views
 from fangyi.people import views as people_views
 from fangyi.quarantine import views as quarantine_views
@@ -33,7 +32,7 @@ urlpatterns = [
     path("screening/", include("fangyi.screening.urls")),
     path("jobs/", include("fangyi.jobs.urls")),
     path("support/", include("fangyi.support.urls")),
-    path("c/<str:token>/", resident_page(quarantine_views.checkin_page), name="checkin"),
+    path("c/<str:token>/", quarantine_views.checkin_page, name="checkin"),
     path("api/", api.urls),
     re_path(r"^api/(?P<rest>.*)$", unknown_path),
     path("admin/", admin.site.urls),

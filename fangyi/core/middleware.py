@@ -30,14 +30,14 @@ def client_ip(request) -> str | None:
     return address
 
 
-def language_for(request) -> str:
-    """The language of a request: the switch's cookie; for the API, else Accept-Language;
-    else Chinese."""
+def language_for(request, *, follow_browser: bool = False) -> str:
+    """The language of a request: the switch's cookie; else, for the API and for pages
+    residents open (`follow_browser`), Accept-Language; else Chinese."""
     supported = {code for code, _name in settings.LANGUAGES}
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     if chosen in supported:
         return chosen
-    if request.path_info.startswith("/api/"):
+    if follow_browser or request.path_info.startswith("/api/"):
         asked = translation.get_language_from_request(request)
         if asked in supported:
             return asked
@@ -49,14 +49,6 @@ def resident_page(view):
     language was chosen with the switch, it follows the phone's Accept-Language."""
     view.fangyi_resident_page = True
     return view
-
-
-def _browser_language(request) -> str | None:
-    supported = {code for code, _name in settings.LANGUAGES}
-    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in supported:
-        return None  # chosen with the switch: that wins
-    asked = translation.get_language_from_request(request)
-    return asked if asked in supported else None
 
 
 class LanguageMiddleware:
@@ -74,7 +66,5 @@ class LanguageMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if getattr(view_func, "fangyi_resident_page", False):
-            asked = _browser_language(request)
-            if asked:
-                translation.activate(asked)
-                request.LANGUAGE_CODE = translation.get_language()
+            translation.activate(language_for(request, follow_browser=True))
+            request.LANGUAGE_CODE = translation.get_language()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fangyi.core.middleware import resident_page
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.quarantine import checkin, selectors, services
 from fangyi.quarantine.checkin import ERR_CHECKIN_RATE_LIMITED, checkin_allowed
@@ -354,6 +355,7 @@ def case_document(request, pk: int, document: str):
 # The public self check-in page (no login): everything is keyed by the signed token.
 
 
+@resident_page
 def checkin_page(request, token: str):
     try:
         case = checkin.case_for_token(token)
