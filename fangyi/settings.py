@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "fangyi.people",
     "fangyi.duty",
     "fangyi.audit",
+    "fangyi.health",
     "fangyi.quarantine",
     "fangyi.passes",
     "fangyi.reports",

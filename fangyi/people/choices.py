@@ -27,7 +27,44 @@ class HealthStatus(models.TextChoices):
     SYMPTOMS = "symptoms", _("has symptoms")
     SUSPECTED = "suspected", _("suspected case")
     CONFIRMED = "confirmed", _("confirmed case")
+    ASYMPTOMATIC = "asymptomatic", _("asymptomatic infection")
     RECOVERED = "recovered", _("recovered")
+
+
+class EpidemicState(models.TextChoices):
+    """A person's one epidemic state (people.state, docs/state.md), in precedence order:
+    the first that applies is the state."""
+
+    CONFIRMED = "confirmed", _("confirmed case")
+    POSITIVE = "positive", _("positive test")
+    SUSPECTED = "suspected", _("suspected case")
+    HOSPITAL = "hospital", _("in hospital")
+    OBSERVATION = "observation", _("at an observation point")
+    STATION = "station", _("at a health station")
+    HOME = "home", _("home quarantine")
+    CONTACT = "contact", _("close contact under observation")
+    REVIEW = "review", _("fever or symptoms held for review")
+    RETURNEE = "returnee", _("returnee, station monitoring not done")
+    UNVERIFIED = "unverified", _("file not verified")
+    CLEAR = "clear", _("clear")
+
+
+# States that need a facility or isolation now (red at the gate under every policy).
+ISOLATE_STATES = (
+    EpidemicState.CONFIRMED,
+    EpidemicState.POSITIVE,
+    EpidemicState.SUSPECTED,
+    EpidemicState.HOSPITAL,
+    EpidemicState.OBSERVATION,
+)
+# States of people under quarantine or observation (counted as such on maps and overviews).
+WATCHED_STATES = (
+    EpidemicState.HOSPITAL,
+    EpidemicState.OBSERVATION,
+    EpidemicState.STATION,
+    EpidemicState.HOME,
+    EpidemicState.CONTACT,
+)
 
 
 # The vulnerability flags, as (field name, label); the form and the page list them in this order.

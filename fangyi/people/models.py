@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
+from fangyi.people.choices import DocType, EpidemicState, HealthStatus, Sex, TravelStatus
 from fangyi.places.models import Building, Community, District, Dwelling, Household, Street, Zone
 
 
@@ -57,11 +57,21 @@ class Person(models.Model):
     return_date = models.DateField(_("return date"), null=True, blank=True)
     health_status = models.CharField(
         _("health status"),
-        max_length=10,
+        max_length=12,
         choices=HealthStatus.choices,
         default=HealthStatus.NORMAL,
     )
     verified = models.BooleanField(_("information verified"), default=False)
+    # Derived from the facts by people.state and stored by every write that changes one;
+    # never set by hand. `state_until`: the last day a state that ends by itself holds.
+    epidemic_state = models.CharField(
+        _("epidemic state"),
+        max_length=12,
+        choices=EpidemicState.choices,
+        default=EpidemicState.UNVERIFIED,
+        editable=False,
+    )
+    state_until = models.DateField(null=True, blank=True, editable=False)
     elderly_alone = models.BooleanField(_("elderly living alone"), default=False)
     disabled = models.BooleanField(_("disabled"), default=False)
     pregnant = models.BooleanField(_("pregnant"), default=False)
@@ -86,6 +96,12 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["name"], name="person_name_idx"),
             models.Index(fields=["phone"], name="person_phone_idx"),
+            models.Index(fields=["zone", "epidemic_state"], name="person_zone_state_idx"),
+            models.Index(
+                fields=["state_until"],
+                condition=models.Q(state_until__isnull=False),
+                name="person_state_until_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from fangyi.people.rules import (  # noqa: F401 (ERR_* kept importable from here
     name_errors,
     return_date_errors,
 )
+from fangyi.people.state import refresh as refresh_state
 from fangyi.places.models import District, Dwelling, Household
 
 ERR_DUPLICATE_IN_SCOPE = gettext_lazy("A file with this document number already exists: {name}.")
@@ -207,6 +208,16 @@ def person_create(
         action=PersonEvent.Action.CREATED,
         changes=changes,
     )
+    return _with_state(person)
+
+
+def _with_state(person: Person) -> Person:
+    """The person with their epidemic state derived again (people.state) after a change
+    to a fact of theirs, read back onto the instance."""
+    refresh_state([person.pk])
+    person.epidemic_state, person.state_until = Person.objects.values_list(
+        "epidemic_state", "state_until"
+    ).get(pk=person.pk)
     return person
 
 
@@ -237,7 +248,7 @@ def person_update(*, user, person: Person, values: dict[str, Any], source: str =
         action=PersonEvent.Action.UPDATED,
         changes=changes,
     )
-    return person
+    return _with_state(person)
 
 
 def _user_or_none(user):

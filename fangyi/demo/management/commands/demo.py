@@ -12,7 +12,9 @@ from fangyi.demo.generate import DemoDistrict
 from fangyi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, demo_logins
 from fangyi.demo.write import next_ids, write_with_django
 from fangyi.duty.models import Staff
+from fangyi.people.management.commands.states import states_progress
 from fangyi.people.models import Person
+from fangyi.people.state import refresh_all
 from fangyi.places.models import District
 
 ERR_NOT_EMPTY = (
@@ -101,6 +103,8 @@ class Command(BaseCommand):
         )
         if options.get("activity", True):
             self.seed_activity(seed, verbose=options["verbosity"] >= 1)
+        # The district was written in bulk: every person's state derived once.
+        refresh_all(progress=states_progress(options["no_progress"]))
         seconds = time.monotonic() - started
         if options["verbosity"] >= 1:
             for model, rows in counts.items():

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Config(AppConfig):
+    """Epidemic facts about people that link them: exposures (close contacts) and the
+    one alert model. Above people, below the apps that record the other facts
+    (quarantine, passes, reports, screening), which raise alerts and record exposures
+    through health's services."""
+
+    name = "fangyi.health"
+    label = "health"
+    verbose_name = _("epidemic state")
