@@ -49,6 +49,8 @@ BOTTOM_LAYERS = {
     "duty": {"places"},
     "audit": {"places", "duty"},
     "people": {"places", "duty", "audit"},
+    # Exposures and the one alert model: above people, under the apps that record facts.
+    "health": {"places", "duty", "audit", "people"},
 }
 
 
