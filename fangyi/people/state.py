@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
@@ -55,8 +55,8 @@ class Facts:
     last_exposure: dt.date | None = None
     # A fever or symptoms held for review (an open fever or symptom alert).
     held_for_review: bool = False
-    # Start dates of the person's quarantine cases (open or closed).
-    case_starts: list[dt.date] = field(default_factory=list)
+    # The start (day 1) of the person's latest quarantine case, open or closed.
+    latest_case_start: dt.date | None = None
 
 
 def state_from_facts(
@@ -85,9 +85,8 @@ def state_from_facts(
         return EpidemicState.REVIEW, None
     if facts.travel_status == "returned" and facts.return_date is not None:
         until = facts.return_date + dt.timedelta(days=values.pass_returnee_days - 1)
-        if facts.return_date <= today <= until and not any(
-            start >= facts.return_date for start in facts.case_starts
-        ):
+        cased = facts.latest_case_start is not None and facts.latest_case_start >= facts.return_date
+        if facts.return_date <= today <= until and not cased:
             return EpidemicState.RETURNEE, until
     if not facts.verified:
         return EpidemicState.UNVERIFIED, None
@@ -115,61 +114,50 @@ def _marks(n: int) -> str:
 
 _OPEN = ", ".join(f"'{s}'" for s in OPEN_CASE_STATES)
 
+# What the rule reads of a person `per` besides the file's own columns: the one text of
+# the facts, read here for many people (facts_for) and by the gate check for one, in the
+# statement that reads the pass (passes.scanning), so both see the same facts. In order:
+# the open case's place, a positive test on it, the last day of an exposure to a case,
+# a fever or symptoms held for review, and the latest start of a quarantine case.
+FACT_COLUMNS = f"""(SELECT c.state FROM quarantine_quarantinecase c
+    WHERE c.person_id = per.id AND c.state IN ({_OPEN})),
+  EXISTS (SELECT 1 FROM quarantine_quarantinecase c
+    JOIN quarantine_nucleictest t ON t.case_id = c.id
+    WHERE c.person_id = per.id AND c.state IN ({_OPEN}) AND t.result = 'positive'),
+  (SELECT MAX(e.last_exposure_on) FROM health_exposure e WHERE e.contact_id = per.id),
+  EXISTS (SELECT 1 FROM passes_gatefeveralert f  -- (held for review; the one alert model's)
+    WHERE f.person_id = per.id AND f.status = 'open'),
+  (SELECT MAX(c.start_date) FROM quarantine_quarantinecase c WHERE c.person_id = per.id)"""
+# The file's own columns the rule reads, before FACT_COLUMNS.
+PERSON_COLUMNS = "per.health_status, per.verified, per.travel_status, per.return_date"
 
-def facts_for(ids: list[int], today: dt.date, values: PolicyValues) -> dict[int, Facts]:
-    """The facts of these people (a fixed number of queries for up to BATCH of them)."""
+
+def facts_of_row(row: tuple | list) -> Facts:
+    """Facts from PERSON_COLUMNS followed by FACT_COLUMNS (nine values)."""
+    health, verified, travel, returned, open_case, positive, exposed, held, started = row
+    return Facts(
+        health_status=health,
+        verified=bool(verified),
+        travel_status=travel,
+        return_date=_day(returned),
+        open_case=open_case,
+        positive_test=bool(positive),
+        last_exposure=_day(exposed),
+        held_for_review=bool(held),
+        latest_case_start=_day(started),
+    )
+
+
+def facts_for(ids: list[int]) -> dict[int, Facts]:
+    """The facts of these people: one statement for up to BATCH of them."""
     if not ids:
         return {}
-    marks = _marks(len(ids))
-    facts: dict[int, Facts] = {}
-    for pid, health, verified, travel, returned in _run(
-        "SELECT id, health_status, verified, travel_status, return_date "
-        f"FROM people_person WHERE id IN ({marks})",
+    rows = _run(
+        f"SELECT per.id, {PERSON_COLUMNS}, {FACT_COLUMNS} FROM people_person per "
+        f"WHERE per.id IN ({_marks(len(ids))})",
         ids,
-    ):
-        facts[pid] = Facts(health, bool(verified), travel, _day(returned))
-    for pid, state, start in _run(
-        f"SELECT person_id, state, start_date FROM quarantine_quarantinecase "
-        f"WHERE person_id IN ({marks})",
-        ids,
-    ):
-        if pid not in facts:
-            continue
-        start_day = _day(start)
-        if start_day is not None:
-            facts[pid].case_starts.append(start_day)
-        if state in OPEN_CASE_STATES:
-            facts[pid].open_case = state
-    for (pid,) in _run(
-        "SELECT DISTINCT c.person_id FROM quarantine_quarantinecase c "
-        "JOIN quarantine_nucleictest t ON t.case_id = c.id "
-        f"WHERE c.person_id IN ({marks}) AND c.state IN ({_OPEN}) AND t.result = 'positive'",
-        ids,
-    ):
-        if pid in facts:
-            facts[pid].positive_test = True
-    since = connection.ops.adapt_datefield_value(
-        today - dt.timedelta(days=values.quarantine_days - 1)
     )
-    for pid, last in _run(
-        "SELECT contact_id, MAX(last_exposure_on) FROM health_exposure "
-        f"WHERE contact_id IN ({marks}) AND last_exposure_on >= %s GROUP BY contact_id",
-        [*ids, since],
-    ):
-        if pid in facts:
-            facts[pid].last_exposure = _day(last)
-    for (pid,) in _run(_HELD_SQL.format(marks=marks), ids):
-        if pid in facts:
-            facts[pid].held_for_review = True
-    return facts
-
-
-# People with a fever or symptoms held for review: an open gate fever alert (until the
-# alerts are one model, health.Alert, whose open fever and symptom alerts count).
-_HELD_SQL = (
-    "SELECT DISTINCT person_id FROM passes_gatefeveralert "
-    "WHERE status = 'open' AND person_id IN ({marks})"
-)
+    return {row[0]: facts_of_row(row[1:]) for row in rows}
 
 
 def _today_and_values(today: dt.date | None) -> tuple[dt.date, PolicyValues]:
@@ -185,7 +173,7 @@ def derive(
     ordered = sorted(set(ids))
     for i in range(0, len(ordered), BATCH):
         batch = ordered[i : i + BATCH]
-        for pid, facts in facts_for(batch, day, values).items():
+        for pid, facts in facts_for(batch).items():
             state, until = state_from_facts(facts, values, day)
             yield pid, state, until
 

@@ -44,7 +44,7 @@ V = PolicyValues()
                 verified=True,
                 travel_status="returned",
                 return_date=dt.date(2020, 2, 10),
-                case_starts=[dt.date(2020, 2, 10)],
+                latest_case_start=dt.date(2020, 2, 10),
             ),
             S.CLEAR,
             None,
