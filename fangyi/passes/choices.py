@@ -14,10 +14,12 @@ class Reason(models.TextChoices):
     CLEAR = "clear", _("nothing against entry")
     CONFIRMED = "confirmed", _("confirmed case")
     SUSPECTED = "suspected", _("suspected case")
+    POSITIVE = "positive", _("positive nucleic acid test")
+    CLOSE_CONTACT = "close_contact", _("close contact under observation")
     QUARANTINE = "quarantine", _("under quarantine observation")
     QUARANTINE_YELLOW = "quarantine_yellow", _("returnee under quarantine (yellow in this policy)")
     FEVER_NOW = "fever_now", _("fever at this check")
-    FEVER_PENDING = "fever_pending", _("fever at an earlier gate check, pending review")
+    FEVER_PENDING = "fever_pending", _("fever or symptoms found earlier, pending review")
     UNVERIFIED = "unverified", _("information not yet verified")
     STATION_UNFINISHED = "station_unfinished", _("returnee, station monitoring not finished")
     NORMAL_CHECKINS = "normal_checkins", _("enough consecutive normal check-ins")
@@ -34,6 +36,7 @@ class Decision(models.TextChoices):
     OBSERVATION = "observation", _("sent to the observation point")
     HELD = "held", _("held for review (fever)")
     TURNED_AWAY = "turned_away", _("turned away")
+    STATION = "station", _("sent to the health station")
 
 
 # The decisions a guard may record for each colour shown.
@@ -44,6 +47,21 @@ DECISIONS_FOR: dict[str, tuple[str, ...]] = {
 }
 # With a fever the person is held; the guard may still send a red to the observation point.
 FEVER_DECISIONS = (Decision.HELD, Decision.OBSERVATION)
+# Decisions that move the person's state or tell others (passes.referrals), in the
+# transaction of the decision.
+REFERRAL_DECISIONS = (Decision.OBSERVATION, Decision.STATION)
+
+
+def decisions_for(colour: str, fever: bool, reason: str = "") -> tuple[str, ...]:
+    """The decisions a guard may record for a check that showed this colour, fever and
+    reason; the page offers exactly these. A returnee whose station monitoring is not
+    done may be sent to the health station (its doctor is told to expect them:
+    passes.referrals)."""
+    if fever:
+        return FEVER_DECISIONS if colour == "red" else (Decision.HELD,)
+    if colour == "yellow" and reason == Reason.STATION_UNFINISHED:
+        return (Decision.STATION, *DECISIONS_FOR[colour])
+    return DECISIONS_FOR[colour]
 
 
 class Method(models.TextChoices):

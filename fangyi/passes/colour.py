@@ -1,11 +1,13 @@
 """The colour of a pass: the one place the rules live (DESIGN.md §3).
 
-`pass_colour_for(state, values)` is a pure function of a snapshot of a person's state
-(`PersonState`, read by `selectors.person_state`) and the policy values in force. It
-returns the colour, the reason code, the guard's instruction and, for a red, the
-observation point to send the person to. Red beats yellow beats green; within a colour
-the first matching rule gives the reason. Nothing here touches the database, so the
-rules are tested as a table and with hypothesis.
+`pass_colour_for(state, values)` is a pure function of a snapshot of a person
+(`PersonState`: their one epidemic state, people.state, and what a policy weighs beside
+it, read by `selectors.person_state`) and the policy values in force. It returns the
+colour, the reason code, the guard's instruction and, for a red, the observation point
+to send the person to. The state says what the person is; the policy says what that
+means at the gate (STATE_COLOURS, _case_colour); a fever at this check is never green.
+Nothing here touches the database, so the rules are tested as a table and with
+hypothesis.
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.core.policy import PolicyValues
 from fangyi.passes.choices import Colour, Reason
 
-# Stages of an open quarantine case.
+# States of an open quarantine case at a facility (the red is sent there, not elsewhere).
 AT_FACILITY_STAGES = ("observation", "hospital")
-RED_HEALTH = ("confirmed", "suspected")
 
 INSTRUCTIONS = {
     Colour.GREEN: _("Let in."),
@@ -37,22 +38,17 @@ INSTRUCTION_RED_FEVER = _(
 class PersonState:
     """What the rules need to know about a person at the moment of a check.
 
-    `linked` is False for a pass whose application is not verified yet (no person file)
-    and for a visitor registered by hand.
+    `epidemic_state` is the person's one state (people.state, docs/state.md); the rest
+    is what a policy may weigh beside it. `linked` is False for a pass whose application
+    is not verified yet (no person file) and for a visitor registered by hand.
     """
 
     linked: bool = True
-    verified: bool = True
-    health_status: str = "normal"
-    # The open quarantine case, if any: its current stage and its reason.
-    case_stage: str | None = None
+    epidemic_state: str = "clear"
+    # The open quarantine case's reason, if any.
     case_reason: str | None = None
     # Consecutive days (up to yesterday) with self check-ins, all normal.
     normal_checkin_days: int = 0
-    # For a returnee with no quarantine case since the return: day N since return (day 1).
-    returnee_day: int | None = None
-    # A fever at an earlier gate check that no doctor has reviewed yet.
-    fever_pending: bool = False
     # The temperature taken at this check, if any.
     temperature: Decimal | None = None
     visitor: bool = False
@@ -75,11 +71,25 @@ class Verdict:
         return str(Reason(self.reason).label)
 
 
+# What each state means at the gate, under every policy, but a case at a station or at
+# home, whose colour the policy decides (_case_colour).
+STATE_COLOURS: dict[str, tuple[str, str]] = {
+    "confirmed": (Colour.RED, Reason.CONFIRMED),
+    "positive": (Colour.RED, Reason.POSITIVE),
+    "suspected": (Colour.RED, Reason.SUSPECTED),
+    "hospital": (Colour.RED, Reason.QUARANTINE),
+    "observation": (Colour.RED, Reason.QUARANTINE),
+    "contact": (Colour.RED, Reason.CLOSE_CONTACT),
+    "review": (Colour.YELLOW, Reason.FEVER_PENDING),
+    "returnee": (Colour.YELLOW, Reason.STATION_UNFINISHED),
+    "unverified": (Colour.YELLOW, Reason.UNVERIFIED),
+}
+CASE_AT_HOME_STATES = ("station", "home")
+
+
 def _case_colour(state: PersonState, values: PolicyValues) -> tuple[str, str] | None:
-    if state.case_stage is None:
-        return None
-    if state.case_stage in AT_FACILITY_STAGES:
-        return Colour.RED, Reason.QUARANTINE
+    """A case at a station or at home: red, or yellow for a returnee's case where the
+    policy says so; none (green) after the policy's days of normal check-ins."""
     if state.case_reason == "returned" and values.pass_returned_case_colour == "yellow":
         colour, reason, after = (
             Colour.YELLOW,
@@ -93,44 +103,36 @@ def _case_colour(state: PersonState, values: PolicyValues) -> tuple[str, str] | 
     return colour, reason
 
 
-def pass_colour_for(state: PersonState, values: PolicyValues) -> Verdict:
-    """Colour, reason and instruction for a person in `state` under `values`."""
-    fever = state.temperature is not None and state.temperature >= values.fever_threshold
-    reds: list[str] = []
-    yellows: list[str] = []
-    if state.health_status == "confirmed":
-        reds.append(Reason.CONFIRMED)
-    if state.health_status == "suspected":
-        reds.append(Reason.SUSPECTED)
-    case = _case_colour(state, values)
-    if case is not None:
-        (reds if case[0] == Colour.RED else yellows).append(case[1])
-    if fever:
-        yellows.append(Reason.FEVER_NOW)
-    if state.fever_pending:
-        yellows.append(Reason.FEVER_PENDING)
+def state_colour(state: PersonState, values: PolicyValues) -> tuple[str, str] | None:
+    """The colour and reason of a person's state under `values`; None: nothing against
+    entry."""
     if state.visitor:
-        yellows.append(Reason.VISITOR)
-    elif not state.linked or not state.verified:
-        yellows.append(Reason.UNVERIFIED)
-    if (
-        state.returnee_day is not None
-        and state.case_stage is None
-        and 1 <= state.returnee_day <= values.pass_returnee_days
-    ):
-        yellows.append(Reason.STATION_UNFINISHED)
-    if reds:
+        return Colour.YELLOW, Reason.VISITOR
+    if not state.linked:
+        return Colour.YELLOW, Reason.UNVERIFIED
+    if state.epidemic_state in CASE_AT_HOME_STATES:
+        return _case_colour(state, values)
+    return STATE_COLOURS.get(state.epidemic_state)
+
+
+def pass_colour_for(state: PersonState, values: PolicyValues) -> Verdict:
+    """Colour, reason and instruction for a person in `state` under `values`. A fever at
+    this check makes any colour but red yellow (held for review)."""
+    fever = state.temperature is not None and state.temperature >= values.fever_threshold
+    found = state_colour(state, values)
+    if found is not None and found[0] == Colour.RED:
         instruction = INSTRUCTION_RED_FEVER if fever else INSTRUCTIONS[Colour.RED]
         return Verdict(
             Colour.RED,
-            reds[0],
+            found[1],
             str(instruction),
             fever,
             observation_name=state.observation_name,
             observation_address=state.observation_address,
         )
-    if yellows:
+    if fever or found is not None:
+        reason = Reason.FEVER_NOW if fever else found[1]  # type: ignore[index]
         instruction = INSTRUCTION_FEVER if fever else INSTRUCTIONS[Colour.YELLOW]
-        return Verdict(Colour.YELLOW, yellows[0], str(instruction), fever)
-    reason = Reason.NORMAL_CHECKINS if state.case_stage is not None else Reason.CLEAR
+        return Verdict(Colour.YELLOW, reason, str(instruction), fever)
+    reason = Reason.NORMAL_CHECKINS if state.epidemic_state in CASE_AT_HOME_STATES else Reason.CLEAR
     return Verdict(Colour.GREEN, reason, str(INSTRUCTIONS[Colour.GREEN]), fever)

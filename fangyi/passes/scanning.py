@@ -12,12 +12,12 @@ PostgreSQL each is a wait for another process, so reads that can go together do:
    today (its values parsed once per version) — `gate_and_policy`. Both rules have one
    text each, which the pages' lists share: `_MAY_CHECK` here (`gate_ids`, the subquery
    of selectors.gates_for) and core.policy.POLICY_IN_FORCE_SQL (policy_in_force);
-2. the pass with its holder's file and what the colour rules need of the holder (the
-   cases that may matter, an open fever alert), refused with the reason when it does
-   not admit — `pass_for`;
-3. the holder's state for the colour rules (`state_of`): from what came with the pass;
-   the open case's stage (and the facility), its recent check-ins and the designated
-   observation point only when they matter;
+2. the pass with its holder's file and the facts of the holder's epidemic state, in
+   people.state's own text (FACT_COLUMNS), refused with the reason when it does not
+   admit — `pass_for`;
+3. the holder's state for the colour rules (`state_of`): the one epidemic state, derived
+   from those facts by people.state's rule; the facility of a case at one, its recent
+   check-ins and the designated observation point only when they matter;
 4. the insert of the check (and of a fever alert) in one short transaction — `_insert`.
 
 Statements run on the driver's connection (core.sql.run). The colour itself comes from
@@ -43,17 +43,24 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.policy import POLICY_IN_FORCE_SQL, PolicyValues, policy_in_force, values_of
 from fangyi.core.sql import run
-from fangyi.passes import tokens
-from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, Method
+from fangyi.passes import referrals, tokens
+from fangyi.passes.choices import REFERRAL_DECISIONS, Decision, Method, decisions_for
 from fangyi.passes.colour import (
     AT_FACILITY_STAGES,
-    RED_HEALTH,
+    CASE_AT_HOME_STATES,
     PersonState,
     Verdict,
     pass_colour_for,
 )
 from fangyi.passes.tokens import PassRefused
 from fangyi.people.identity import mask_name
+from fangyi.people.state import (
+    FACT_COLUMNS,
+    PERSON_COLUMNS,
+    Facts,
+    facts_of_row,
+    state_from_facts,
+)
 from fangyi.quarantine.choices import ACTIVE_STATES, FacilityKind
 from fangyi.quarantine.services import parse_temperature
 
@@ -63,6 +70,8 @@ ERR_DECISION = _("This decision is not possible for a {colour} pass: choose one 
 
 # A pass revoked because its application was rejected (services.application_reject).
 REJECTED_REVOKE_REASON = "application rejected"
+# States whose red is sent to the designated observation point when not at a facility.
+SENT_TO_OBSERVATION = ("confirmed", "positive", "suspected", "contact", *CASE_AT_HOME_STATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +98,18 @@ class PolicyRow:
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """What the colour rules read of a person file."""
+    """What the colour rules read of a person file: the facts of their state
+    (people.state) and their open case."""
 
     id: int
     name: str
-    verified: bool
-    health_status: str
-    travel_status: str
-    return_date: dt.date | None
     district_id: int | None
     community_id: int | None
-    # Read with the pass (pass_for) so that state_of needs no statement of its own:
-    # the person's cases that may matter (id, state, reason, start date), and whether a
-    # gate fever waits for review. None: not read yet (state_of reads them).
-    cases: tuple[tuple[int, str, str, dt.date], ...] | None = None
-    fever_pending: bool = False
+    # Read with the pass (pass_for) so that state_of needs no statement of its own.
+    # None: not read yet (state_of reads them).
+    facts: Facts | None = None
+    # The open case's id and reason, if any.
+    open_case: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,22 +234,15 @@ def _policy_row(row: tuple | None, today: dt.date) -> PolicyRow:
 # --- 3. the pass -------------------------------------------------------------------------
 
 _ACTIVE = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
-# What the colour rules read of a holder `per`: the cases that may matter, joined as `c`
-# (open, or begun since the return; state_of keeps the latter only while the return is
-# recent), and whether a gate fever waits for review. Read with the pass (pass_for), or
-# alone (_holder_cases) for a holder that did not come with one.
+# What the colour rules read of a holder `per`: the facts of their state, in people.state's
+# own text (PERSON_COLUMNS, FACT_COLUMNS), and their open case (at most one), joined as `c`.
+_HOLDER_COLUMNS = f"{PERSON_COLUMNS}, {FACT_COLUMNS}, c.id, c.reason"
 _CASES_JOIN = f"""LEFT JOIN quarantine_quarantinecase c ON c.person_id = per.id
-  AND (c.state IN ({_ACTIVE}) OR c.start_date >= per.return_date)"""
-_HOLDER_COLUMNS = """EXISTS (SELECT 1 FROM passes_gatefeveralert f
-          WHERE f.person_id = per.id AND f.status = 'open'),
-  c.id, c.state, c.reason, c.start_date"""
-# The pass, its holder's file and what state_of needs of the holder, in one statement:
-# one row per case that may matter (open, or begun since the holder's return; state_of
-# keeps the latter only while the return is recent), and whether a gate fever waits.
+  AND c.state IN ({_ACTIVE})"""
+# The pass, its holder's file and the facts of the holder's state, in one statement.
 _PASS_SQL = f"""
 SELECT p.id, p.key, d.code, p.revoked_at IS NOT NULL, p.replaced_by_id, p.revoke_reason,
-  p.expires_at <= %s, per.id, per.name, per.verified, per.health_status,
-  per.travel_status, per.return_date, per.district_id, per.community_id, app.name,
+  p.expires_at <= %s, per.id, per.name, per.district_id, per.community_id, app.name,
   {_HOLDER_COLUMNS}
 FROM passes_pass p
 JOIN places_district d ON d.id = p.district_id
@@ -254,13 +253,22 @@ WHERE {{where}}
 """
 _PASS_BY_ID = _PASS_SQL.format(where="p.id = %s")
 _PASS_BY_CODE = _PASS_SQL.format(where="p.code = %s")
+# Where the holder columns start in a row of _PASS_SQL.
+_AT = 12
+_FACTS = 9
+
+
+def _holder_parts(row: tuple | list, at: int) -> tuple[Facts, tuple[int, str] | None]:
+    facts = facts_of_row(row[at : at + _FACTS])
+    case_id, reason = row[at + _FACTS], row[at + _FACTS + 1]
+    return facts, ((case_id, reason) if case_id is not None else None)
 
 
 def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
     """The pass a scanned token or a typed code stands for, if it admits; else PassRefused
     with the reason (forged, altered, unknown, mistyped, other district, revoked,
     replaced, rejected, expired). One indexed query, which also reads what the colour
-    rules need of the holder (Holder.cases, Holder.fever_pending)."""
+    rules need of the holder (Holder.facts, Holder.open_case)."""
     moment = connection.ops.adapt_datetimefield_value(now)
     if token:
         token_district, pass_id, key = tokens.read_token(token)
@@ -290,24 +298,21 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
         raise PassRefused("expired")
     holder = None
     if row[7] is not None:
+        facts, open_case = _holder_parts(row, _AT)
         holder = Holder(
             id=row[7],
             name=row[8],
-            verified=bool(row[9]),
-            health_status=row[10],
-            travel_status=row[11],
-            return_date=_date(row[12]),
-            district_id=row[13],
-            community_id=row[14],
-            cases=_cases(rows, 17),
-            fever_pending=bool(row[16]),
+            district_id=row[9],
+            community_id=row[10],
+            facts=facts,
+            open_case=open_case,
         )
-    return PassRow(row[0], holder, row[8] if holder is not None else (row[15] or ""))
+    return PassRow(row[0], holder, row[8] if holder is not None else (row[11] or ""))
 
 
 # --- 4. the holder's state ---------------------------------------------------------------
 
-_HOLDER_CASES_SQL = f"""
+_HOLDER_SQL = f"""
 SELECT {_HOLDER_COLUMNS}
 FROM people_person per
 {_CASES_JOIN}
@@ -315,16 +320,13 @@ WHERE per.id = %s
 """
 
 
-def _cases(rows: list[tuple], at: int) -> tuple[tuple[int, str, str, dt.date], ...]:
-    """The (id, state, reason, start date) of the case columns from `at` on."""
-    return tuple((r[at], r[at + 1], r[at + 2], _day(r[at + 3])) for r in rows if r[at] is not None)
-
-
-def _holder_cases(holder: Holder) -> Holder:
-    """The holder with its cases and pending fever read (one query)."""
-    rows = run(_HOLDER_CASES_SQL, (holder.id,))
-    fever = bool(rows[0][0]) if rows else False
-    return replace(holder, cases=_cases(rows, 1), fever_pending=fever)
+def _holder_read(holder: Holder) -> Holder:
+    """The holder with the facts of their state and their open case read (one query)."""
+    rows = run(_HOLDER_SQL, (holder.id,))
+    if not rows:  # the file is gone: nothing known against them, and not verified
+        return replace(holder, facts=Facts(), open_case=None)
+    facts, open_case = _holder_parts(rows[0], 0)
+    return replace(holder, facts=facts, open_case=open_case)
 
 
 _STAGE_SQL = """
@@ -342,8 +344,6 @@ SELECT name, address, community_id FROM quarantine_facility
 WHERE kind = '{FacilityKind.OBSERVATION}' AND active {{district}}
 ORDER BY name, id LIMIT 20
 """
-# No case starts that late: without a recent return only the open cases match.
-_NEVER = dt.date(9999, 12, 31)
 
 
 def _normal_checkin_days(case_id: int, today: dt.date, values: PolicyValues) -> int:
@@ -386,56 +386,41 @@ def state_of(
     today: dt.date,
     temperature: Decimal | None = None,
 ) -> PersonState:
-    """The snapshot the colour rules need: no query for a person with no open case whose
-    cases came with the pass (pass_for), else one (_holder_cases); up to four for one in
-    quarantine."""
+    """The snapshot the colour rules need: the holder's one epidemic state derived from
+    the facts by people.state's rule (state_from_facts) — no query when the facts came
+    with the pass (pass_for), else one — and, for a case at a facility, a red or a
+    policy that counts check-ins, up to three more."""
     if holder is None:
-        return PersonState(linked=False, verified=False, temperature=temperature)
-    recent_return = (
-        holder.travel_status == "returned"
-        and holder.return_date is not None
-        and (today - holder.return_date).days < values.pass_returnee_days
-    )
-    since = holder.return_date if recent_return and holder.return_date else _NEVER
-    if holder.cases is None:  # not read with a pass
-        holder = _holder_cases(holder)
-    assert holder.cases is not None
-    cases = sorted(
-        (c for c in holder.cases if c[1] in ACTIVE_STATES or c[3] >= since), key=lambda c: -c[0]
-    )
-    fever_pending = holder.fever_pending
-    open_case = next((c for c in cases if c[1] in ACTIVE_STATES), None)
-    stage_kind = reason = None
+        return PersonState(linked=False, temperature=temperature)
+    if holder.facts is None:  # not read with a pass
+        holder = _holder_read(holder)
+    assert holder.facts is not None
+    epidemic_state, _until = state_from_facts(holder.facts, values, today)
     facility: tuple[str, str] | None = None
     checkin_days = 0
-    if open_case is not None:
-        stages = run(_STAGE_SQL, (open_case[0],))
-        stage = stages[0] if stages else None
-        stage_kind = stage[0] if stage is not None else open_case[1]
-        if stage is not None and stage[1] is not None:
-            facility = (stage[1], stage[2])
-        reason = open_case[2]
-        if max(values.pass_red_green_after_days, values.pass_yellow_green_after_days):
-            checkin_days = _normal_checkin_days(open_case[0], today, values)
+    reason = None
+    if holder.open_case is not None:
+        case_id, reason = holder.open_case
+        if holder.facts.open_case in AT_FACILITY_STAGES:
+            stages = run(_STAGE_SQL, (case_id,))
+            if stages and stages[0][1] is not None:
+                facility = (stages[0][1], stages[0][2])
+        if epidemic_state in CASE_AT_HOME_STATES and max(
+            values.pass_red_green_after_days, values.pass_yellow_green_after_days
+        ):
+            checkin_days = _normal_checkin_days(case_id, today, values)
     name = address = ""
-    if facility is not None and stage_kind in AT_FACILITY_STAGES:
+    if facility is not None:
         name, address = facility
-    elif holder.health_status in RED_HEALTH or open_case is not None:
+    elif epidemic_state in SENT_TO_OBSERVATION:
         point = observation_point(holder.district_id, holder.community_id)
         if point is not None:
             name, address = point
-    returnee_day = None
-    if recent_return and not cases and holder.return_date is not None:
-        returnee_day = (today - holder.return_date).days + 1
     return PersonState(
         linked=True,
-        verified=holder.verified,
-        health_status=holder.health_status,
-        case_stage=stage_kind,
+        epidemic_state=epidemic_state,
         case_reason=reason,
         normal_checkin_days=checkin_days,
-        returnee_day=returnee_day,
-        fever_pending=fever_pending,
         temperature=temperature,
         observation_name=name,
         observation_address=address,
@@ -457,11 +442,10 @@ INSERT INTO passes_gatefeveralert (check_obj_id, person_id, zone_id, temperature
 """
 
 
-def decision_check(decision: str, colour: str, fever: bool) -> None:
-    """A decision the guard may record for a check of this colour (and fever)."""
-    allowed = FEVER_DECISIONS if fever else DECISIONS_FOR[colour]
-    if fever and colour != "red":
-        allowed = (Decision.HELD,)
+def decision_check(decision: str, colour: str, fever: bool, reason: str = "") -> None:
+    """A decision the guard may record for a check of this colour, fever and reason
+    (choices.decisions_for)."""
+    allowed = decisions_for(colour, fever, reason)
     if decision not in allowed:
         choices = ", ".join(str(Decision(d).label) for d in allowed)
         raise ValidationError({"decision": [ERR_DECISION.format(colour=colour, choices=choices)]})
@@ -547,22 +531,33 @@ def record(
     """Colour the state, check the decision, keep the check (pass or visitor)."""
     verdict = pass_colour_for(state, policy.values)
     if decision:
-        decision_check(decision, verdict.colour, verdict.fever)
+        decision_check(decision, verdict.colour, verdict.fever, verdict.reason)
     elif verdict.fever:
         decision = Decision.HELD
-    check_id = _insert(
-        gate=gate,
-        guard_id=principal.user_id,
-        now=now,
-        method=method,
-        pass_id=pass_id,
-        person_id=person_id,
-        temperature=temperature,
-        verdict=verdict,
-        policy=policy,
-        decision=decision,
-        visitor=visitor or {},
-    )
+    row = {
+        "gate": gate,
+        "guard_id": principal.user_id,
+        "now": now,
+        "method": method,
+        "pass_id": pass_id,
+        "person_id": person_id,
+        "temperature": temperature,
+        "verdict": verdict,
+        "policy": policy,
+        "decision": decision,
+        "visitor": visitor or {},
+    }
+    if decision in REFERRAL_DECISIONS:
+        # Sent to the observation point or the station with the check: the case moves and
+        # the alert goes in the check's transaction (passes.referrals). Other checks keep
+        # their one statement.
+        with transaction.atomic():
+            check_id = _insert(**row)
+            referrals.gate_referral(
+                check_id=check_id, decision=decision, guard=principal.user_id, now=now
+            )
+    else:
+        check_id = _insert(**row)
     return Scan(
         check_id=check_id,
         verdict=verdict,

@@ -216,10 +216,6 @@ def holder_of(person: Person) -> scanning.Holder:
     return scanning.Holder(
         id=person.pk,
         name=person.name,
-        verified=person.verified,
-        health_status=person.health_status,
-        travel_status=person.travel_status,
-        return_date=person.return_date,
         district_id=person.district_id,
         community_id=person.community_id,
     )

@@ -262,7 +262,7 @@ def test_person_state_reads_cases_checkins_and_returns(tree, station):
     person.travel_status, person.return_date = "returned", dt.date(2020, 2, 10)
     person.save()
     state = selectors.person_state(person, values=values, today=dt.date(2020, 2, 20))
-    assert state.returnee_day == 11 and state.case_stage is None
+    assert state.epidemic_state == "returnee" and state.case_reason is None  # day 11 of 14
     with time_machine.travel(at(2020, 2, 10, 9), tick=False):
         case = quarantine.case_intake(
             by=None, person=person, reason="returned", arrived_at=at(2020, 2, 10, 8),
@@ -276,8 +276,7 @@ def test_person_state_reads_cases_checkins_and_returns(tree, station):
             )  # fmt: skip
     HealthCheck.objects.filter(date=dt.date(2020, 2, 12)).update(temperature=Decimal("37.5"))
     state = selectors.person_state(person, values=HANGZHOU, today=dt.date(2020, 2, 20))
-    assert state.case_stage == "station" and state.case_reason == "returned"
-    assert state.returnee_day is None
+    assert state.epidemic_state == "station" and state.case_reason == "returned"
     assert state.normal_checkin_days == 7  # 13th to 19th; the 12th had a fever
     assert state.observation_name == ""  # no observation point exists in this district
 
