@@ -57,6 +57,10 @@ class PolicyValues:
     # green (0: never; only release ends it, as in Pingshan).
     pass_red_green_after_days: int = 0
     pass_yellow_green_after_days: int = 0
+    # Places whose arrivals a screening team reports at once (an alert to the duty chain
+    # and the station doctor): a visit's "came from" matching one of these at its start
+    # ("湖北" matches "湖北武汉"). Pingshan, February 2020: Hubei.
+    high_risk_areas: tuple[str, ...] = ("湖北",)
     # Retention (`fangyi purge`, docs/retention.md): personal data no longer needed goes
     # this many days after the moment named.
     retain_gate_visitor_days: int = 14  # a visitor's name, phone and note, after the check
@@ -80,6 +84,13 @@ class PolicyValues:
                 values[name] = Decimal(str(values[name]))
         if "check_slots" in values:
             values["check_slots"] = tuple(tuple(slot) for slot in values["check_slots"])
+        if "high_risk_areas" in values:
+            areas = values["high_risk_areas"]
+            if isinstance(areas, str) or not all(
+                isinstance(area, str) and area.strip() for area in areas
+            ):
+                raise ImproperlyConfigured("Policy high_risk_areas must be a list of place names.")
+            values["high_risk_areas"] = tuple("".join(area.split()) for area in areas)
         result = cls(**values)
         if result.pass_returned_case_colour not in ("red", "yellow"):
             raise ImproperlyConfigured("Policy pass_returned_case_colour must be red or yellow.")
@@ -92,6 +103,12 @@ class PolicyValues:
             if not isinstance(days, int) or isinstance(days, bool) or days < 1:
                 raise ImproperlyConfigured(f"Policy {name} must be a whole number of days ≥ 1.")
         return result
+
+    def is_high_risk(self, origin: str) -> bool:
+        """Whether a place someone came from is one of the policy's high-risk areas (its
+        name starts with one of them, spaces ignored: "湖北 武汉" matches "湖北")."""
+        place = "".join((origin or "").split())
+        return bool(place) and any(place.startswith(area) for area in self.high_risk_areas)
 
     def slot_ends(self) -> list[tuple[str, dt.time]]:
         return [(name, dt.time.fromisoformat(end)) for name, end in self.check_slots]
