@@ -118,15 +118,21 @@ _OPEN = ", ".join(f"'{s}'" for s in OPEN_CASE_STATES)
 # the facts, read here for many people (facts_for) and by the gate check for one, in the
 # statement that reads the pass (passes.scanning), so both see the same facts. In order:
 # the open case's place, a positive test on it, the last day of an exposure to a case,
-# a fever or symptoms held for review, and the latest start of a quarantine case.
+# a fever or symptoms held for review (an open or acknowledged fever or symptoms alert,
+# health.Alert, raised anywhere but at a quarantine check-in: a quarantined person's
+# check-in fever does not change their state, their case does), and the latest start of
+# a quarantine case.
 FACT_COLUMNS = f"""(SELECT c.state FROM quarantine_quarantinecase c
     WHERE c.person_id = per.id AND c.state IN ({_OPEN})),
   EXISTS (SELECT 1 FROM quarantine_quarantinecase c
     JOIN quarantine_nucleictest t ON t.case_id = c.id
     WHERE c.person_id = per.id AND c.state IN ({_OPEN}) AND t.result = 'positive'),
   (SELECT MAX(e.last_exposure_on) FROM health_exposure e WHERE e.contact_id = per.id),
-  EXISTS (SELECT 1 FROM passes_gatefeveralert f  -- (held for review; the one alert model's)
-    WHERE f.person_id = per.id AND f.status = 'open'),
+  (EXISTS (SELECT 1 FROM health_alert a
+    WHERE a.person_id = per.id AND a.status IN ('open', 'acknowledged')
+      AND a.kind IN ('fever', 'symptom') AND a.source <> 'checkin')
+   OR EXISTS (SELECT 1 FROM passes_gatefeveralert f  -- (until the gate raises health alerts)
+    WHERE f.person_id = per.id AND f.status = 'open')),
   (SELECT MAX(c.start_date) FROM quarantine_quarantinecase c WHERE c.person_id = per.id)"""
 # The file's own columns the rule reads, before FACT_COLUMNS.
 PERSON_COLUMNS = "per.health_status, per.verified, per.travel_status, per.return_date"
@@ -216,15 +222,32 @@ def _stored(ids: list[int]) -> dict[int, tuple[str, dt.date | None]]:
     return result
 
 
+# The days for which this process has refreshed the expired states. A refresh leaves no
+# state ending before its day, and every later write stores a last day of today or later,
+# so one look per day per process is enough (tests forget it: forget_expired_checks).
+_expired_checked: set[dt.date] = set()
+
+
 def refresh_expired(today: dt.date | None = None) -> int:
     """Refresh the people whose state ended by itself before today (a contact's or a
-    returnee's last day passed). One indexed query when there are none."""
+    returnee's last day passed): one indexed query, once a day per process."""
     day = today or timezone.localdate()
+    if day in _expired_checked:
+        return 0
     rows = _run(
         "SELECT id FROM people_person WHERE state_until IS NOT NULL AND state_until < %s",
         [connection.ops.adapt_datefield_value(day)],
     )
-    return refresh([r[0] for r in rows], day) if rows else 0
+    changed = refresh([r[0] for r in rows], day) if rows else 0
+    if len(_expired_checked) > 8:
+        _expired_checked.clear()
+    _expired_checked.add(day)
+    return changed
+
+
+def forget_expired_checks() -> None:
+    """Look for expired states again at the next read (tests roll the database back)."""
+    _expired_checked.clear()
 
 
 def refresh_all(today: dt.date | None = None, progress=None) -> int:
