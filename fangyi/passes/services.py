@@ -21,7 +21,7 @@ from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
 from fangyi.core.templatetags.fangyi_tags import enumeration
 from fangyi.duty.scope import keeps_files
-from fangyi.passes import scanning, selectors, tokens
+from fangyi.passes import referrals, scanning, selectors, tokens
 from fangyi.passes.choices import (
     ApplicationStatus,
     Decision,
@@ -548,17 +548,20 @@ def gate_check_record(
 def gate_check_decide(
     *, by, check: GateCheck, decision: str, now: dt.datetime | None = None
 ) -> GateCheck:
-    """Record what the guard did after seeing the colour."""
+    """Record what the guard did after seeing the colour. Sending the person to the
+    observation point or the health station sets them moving in the same transaction
+    (passes.referrals: the case moves, the duty chain or the station is alerted)."""
     now = now or timezone.now()
     locked = GateCheck.objects.select_for_update().get(pk=check.pk)
     if locked.guard_id != getattr(by, "pk", None):
         raise PermissionDenied(ERR_NOT_YOUR_CHECK)
     if locked.decision and locked.decision != Decision.HELD:
         raise ValidationError(ERR_DECIDED, code="decided")
-    scanning.decision_check(decision, locked.colour, locked.fever)
+    scanning.decision_check(decision, locked.colour, locked.fever, locked.reason)
     locked.decision = decision
     locked.decided_at = now
     locked.save(update_fields=["decision", "decided_at"])
+    referrals.gate_referral(check_id=locked.pk, decision=decision, guard=by, now=now)
     return locked
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fangyi.core.documents import pdf_document, pdf_response
 from fangyi.core.middleware import resident_page
 from fangyi.passes import ratelimit, selectors, services, tokens
-from fangyi.passes.choices import DECISIONS_FOR, FEVER_DECISIONS, Decision, FeverStatus
+from fangyi.passes.choices import Decision, FeverStatus, decisions_for
 from fangyi.passes.models import Pass
 from fangyi.passes.qr import qr_svg
 from fangyi.people.choices import DocType
@@ -198,12 +198,7 @@ def gate_page(request, gate_id: int):
 
 def _result(request, gate, result) -> HttpResponse:
     verdict = result.verdict
-    if verdict.fever and verdict.colour == "red":
-        choices = FEVER_DECISIONS
-    elif verdict.fever:
-        choices = (Decision.HELD,)
-    else:
-        choices = DECISIONS_FOR[verdict.colour]
+    choices = decisions_for(verdict.colour, verdict.fever, verdict.reason)
     return render(
         request,
         "passes/result.html",

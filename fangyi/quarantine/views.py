@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fangyi.core.middleware import resident_page
 from fangyi.people.identity import mask_document, mask_phone
-from fangyi.quarantine import checkin, selectors, services
+from fangyi.quarantine import checkin, referrals, selectors, services
 from fangyi.quarantine.checkin import ERR_CHECKIN_RATE_LIMITED, checkin_allowed
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
@@ -105,6 +105,8 @@ def worklists(request):
             "items": items,
             "today": today,
             "may_intake": selectors.may_intake(request.user),
+            # Above every list: returnees sent here from a gate, to take in.
+            "expected": list(referrals.expected_at_station(request.user)),
         },
     )
 

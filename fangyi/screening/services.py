@@ -25,6 +25,7 @@ from fangyi.people.models import Person
 from fangyi.people.services import person_create, person_update
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
 from fangyi.screening.choices import Outcome
+from fangyi.screening.findings import Finding, visit_alerts
 from fangyi.screening.models import Campaign, Team, TeamArea, TeamMember, Visit, VisitPerson
 
 TEAM_SIZE = 3
@@ -353,7 +354,8 @@ def visit_record(
     {person, present, temperature, symptoms, came_from, came_on, phone}; `new_people` are
     people found there without a file: {name, doc_type, doc_number, phone, came_from,
     came_on, temperature, symptoms}, created unverified. A fever or symptoms mark the
-    file "has symptoms". Temperatures are read as typed on a phone (`36,8`, `36。8`,
+    file "has symptoms" and, with a new arrival from a high-risk area (policy), raise
+    alerts to the duty chain and the station (screening.findings). Temperatures are read as typed on a phone (`36,8`, `36。8`,
     `３６.８`, `36.8℃`) and refused outside the policy's plausible range; the temperature
     of someone not present is ignored. Errors name the field, prefixed `people.N.` /
     `new_people.N.`, and each message names the person it is about (the file's name, the
@@ -402,6 +404,7 @@ def visit_record(
     policy = values_of(policy_in_force(timezone.localdate()))
     fever = policy.fever_threshold
     checks: list[VisitPerson] = []
+    findings: list[Finding] = []
     errors: dict[str, list] = {}
 
     def temperature_of(raw: Any, who: str, key: str) -> Decimal | None:
@@ -450,6 +453,7 @@ def visit_record(
                 came_on=came_on,
             )
         )
+        findings.append(Finding(person, present, temperature, symptoms, came_from, came_on))
     for index, entry in enumerate(new_people):
         key_of = f"new_people.{index}"
         who = (entry.get("name") or "").strip() or str(ERR_NEW_PERSON.format(n=index + 1))
@@ -484,10 +488,16 @@ def visit_record(
                 new_file=True,
             )
         )
+        findings.append(Finding(person, True, temperature, symptoms, came_from, came_on))
     if errors:
         # Nothing half-saved: the visit and every change above roll back.
         raise ValidationError(errors)
     VisitPerson.objects.bulk_create(checks)
+    # A fever, symptoms or a new arrival from a high-risk area: alerts to the duty chain
+    # and the station, the people's states refreshed (screening.findings).
+    visit_alerts(
+        user=user, visit=visit, findings=findings, values=policy, today=timezone.localdate()
+    )
     return visit, True
 
 
