@@ -1,8 +1,8 @@
 """What a screening team found at the door that others must act on (issue 14): a fever, symptoms,
 or a new arrival from a place the policy lists as high-risk. Each is an alert
 (health.alerts) to the duty chain of the person's building and to the health station of
-their community, whose doctor sees it on the worklist; a fever or symptoms alert holds
-the person for review (people.state: "review"), in the visit's transaction.
+their community, whose doctor sees it; a fever or symptoms alert holds the person for
+review (people.state: "review"), in the visit's transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from fangyi.health.alerts import raise_alert
 from fangyi.health.choices import HOLDING_STATUSES, AlertKind, AlertSource
 from fangyi.health.models import Alert
 from fangyi.people.models import Person
-from fangyi.people.state import refresh as refresh_state
 from fangyi.quarantine.referrals import station_for
 
 
@@ -45,17 +44,21 @@ def is_new_arrival(finding: Finding, values: PolicyValues, today: dt.date) -> bo
 def visit_alerts(
     *, user, visit, findings: list[Finding], values: PolicyValues, today: dt.date
 ) -> list[Alert]:
-    """Raise the alerts of a visit's findings and refresh the people's states. An
-    arrival already reported (an open or acknowledged arrival alert) is not reported
-    again on the next visit; a fever or symptoms is, each visit being a new reading."""
+    """Raise the alerts of a visit's findings (a fever or symptoms alert derives the
+    person's state again: health.alerts). An arrival already reported (an open or
+    acknowledged arrival alert) is not reported again on the next visit; a fever or
+    symptoms is, each visit being a new reading. No query when nothing was found."""
     raised: list[Alert] = []
     stations: dict[tuple[int | None, int | None], object] = {}
+    arrivals = [f.person.pk for f in findings if is_new_arrival(f, values, today)]
     reported = set(
         Alert.objects.filter(
-            person_id__in=[f.person.pk for f in findings],
+            person_id__in=arrivals,
             kind=AlertKind.HIGH_RISK_ARRIVAL,
             status__in=HOLDING_STATUSES,
         ).values_list("person_id", flat=True)
+        if arrivals
+        else ()
     )
     for finding in findings:
         person = finding.person
@@ -65,7 +68,7 @@ def visit_alerts(
                 found.append((AlertKind.FEVER, f"{finding.temperature} °C", finding.temperature))
             if finding.symptoms:
                 found.append((AlertKind.SYMPTOM, "", finding.temperature))
-        if person.pk not in reported and is_new_arrival(finding, values, today):
+        if person.pk in arrivals and person.pk not in reported:
             arrived = f" {finding.came_on.isoformat()}" if finding.came_on else ""
             found.append((AlertKind.HIGH_RISK_ARRIVAL, f"{finding.came_from}{arrived}", None))
         if not found:
@@ -88,5 +91,4 @@ def visit_alerts(
                     by=user,
                 )
             )
-    refresh_state([f.person.pk for f in findings])
     return raised

@@ -15,6 +15,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from fangyi.conftest import make_id_number
+from fangyi.core.policy import PolicyValues
 from fangyi.health.models import Alert
 from fangyi.people.models import Person
 from fangyi.people.state import rebuild_differences
@@ -23,10 +24,12 @@ from fangyi.quarantine.choices import FacilityKind
 from fangyi.quarantine.models import Facility
 from fangyi.screening import services
 from fangyi.screening.choices import Outcome
+from fangyi.screening.findings import Finding, visit_alerts
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2020, 2, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 TODAY = NOW.date()
+PINGSHAN = PolicyValues()
 
 
 @pytest.fixture(autouse=True)
@@ -176,3 +179,15 @@ def test_a_refused_visit_raises_nothing(tree, team, household, station):
     assert not Alert.objects.exists()
     a.refresh_from_db()
     assert a.epidemic_state == "clear"
+
+
+def test_a_visit_that_found_nothing_costs_no_query(tree, household, django_assert_num_queries):
+    _dwelling, (a, b) = household
+    normal = [
+        Finding(a, True, Decimal("36.6"), False, "广东广州", TODAY),
+        Finding(b, False, None, False, "", None),
+    ]
+    with django_assert_num_queries(0):
+        assert (
+            visit_alerts(user=None, visit=None, findings=normal, values=PINGSHAN, today=TODAY) == []
+        )
