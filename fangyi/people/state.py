@@ -99,7 +99,8 @@ def state_from_facts(
 def _run(sql: str, params: Iterable = ()) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
-        return cursor.fetchall()
+        # An UPDATE has no rows to fetch (psycopg refuses to fetch them).
+        return cursor.fetchall() if cursor.description is not None else []
 
 
 def _day(value) -> dt.date | None:
