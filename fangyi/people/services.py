@@ -177,6 +177,26 @@ def person_create(
     """Create a person file (in a dwelling, if given, else in `district`) and its
     'created' event, if the user may (`check_create`)."""
     check_create(user=user, dwelling=dwelling, district=district)
+    return _create(
+        user=user,
+        dwelling=dwelling,
+        values=values,
+        source=source,
+        household=household,
+        district=district,
+    )
+
+
+def _create(
+    *,
+    user,
+    dwelling: Dwelling | None,
+    values: dict[str, Any],
+    source: str,
+    household: Household | None = None,
+    district: District | None = None,
+) -> Person:
+    """person_create after its permission check."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ValidationError({name: [_("This field cannot be set.")] for name in sorted(unknown)})
@@ -230,6 +250,11 @@ def person_update(*, user, person: Person, values: dict[str, Any], source: str =
     # Lock the row so two concurrent edits cannot lose one another's history.
     person = Person.objects.select_for_update().get(pk=person.pk)
     check_update(user=user, person=person)
+    return _update(user=user, person=person, values=values, source=source)
+
+
+def _update(*, user, person: Person, values: dict[str, Any], source: str) -> Person:
+    """person_update after its permission check, on the locked row."""
     cleaned = _clean(values, existing=person, user=user)
     changes: dict[str, list] = {}
     for name, new in cleaned.items():
@@ -304,3 +329,33 @@ def person_move_here(*, user, dwelling: Dwelling, doc_number: str, source: str =
     if person is None:
         raise ValidationError({"doc_number": [ERR_NOT_IN_AREA]})
     return person_move(user=user, person=person, dwelling=dwelling, source=source)
+
+
+# --- quarantine intake -------------------------------------------------------------------
+# Both are called only by quarantine's intake (quarantine.intake), in its transaction,
+# after it has decided that `by` may take the person in: the keepers of the file or of
+# the dwelling's building, or the staff on duty at the arrival facility of its district.
+
+
+@transaction.atomic
+def person_register_on_intake(
+    *, by, dwelling: Dwelling | None, district: District | None, values: dict[str, Any]
+) -> Person:
+    """A new file registered at a quarantine intake (source "quarantine"): in its
+    dwelling, so that the person is on the zone map, or without one (someone who does
+    not live in the district) in `district`."""
+    return _create(
+        user=by, dwelling=dwelling, values=values, source="quarantine", district=district
+    )
+
+
+@transaction.atomic
+def person_record_arrival(*, by, person_id: int, arrived_on: dt.date, origin: str = "") -> Person:
+    """A returnee taken in at quarantine intake: the file says "returned", on the arrival
+    day, from `origin` (the file's origin kept when none is given); with history (source
+    "quarantine") and the epidemic state derived again."""
+    values: dict[str, Any] = {"travel_status": TravelStatus.RETURNED, "return_date": arrived_on}
+    if origin.strip():
+        values["origin"] = origin.strip()
+    person = Person.objects.select_for_update().get(pk=person_id)
+    return _update(user=by, person=person, values=values, source="quarantine")

@@ -2,16 +2,22 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.people.choices import DocType
+from fangyi.people.identity import ERR_EMPTY
 from fangyi.quarantine.choices import SYMPTOMS, CaseReason, ReleaseKind
 from fangyi.quarantine.models import Facility
 from fangyi.quarantine.selectors import IntakeFacilities
 
 
 class IntakeForm(forms.Form):
-    """Intake of a returnee: an existing file (by document number) or a new one on the spot."""
+    """Intake of a returnee: an existing file (by document number, or the person the page
+    was opened for) or a new one on the spot, in its dwelling. The dwelling is chosen in
+    the place picker (zone, building, room: quarantine.selectors.intake_places), which the
+    page renders between the phone and `outside`."""
 
-    doc_type = forms.ChoiceField(label=_("document type"), choices=DocType.choices)
-    doc_number = forms.CharField(label=_("document number"), max_length=40)
+    # The person the page was opened for (?person=<id>: a gate's referral, a contact).
+    person = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    doc_type = forms.ChoiceField(label=_("document type"), choices=DocType.choices, required=False)
+    doc_number = forms.CharField(label=_("document number"), max_length=40, required=False)
     name = forms.CharField(
         label=_("name"),
         max_length=50,
@@ -19,6 +25,14 @@ class IntakeForm(forms.Form):
         help_text=_("Only for a person not yet in the files: a new file is made, not verified."),
     )
     phone = forms.CharField(label=_("mobile phone"), max_length=20, required=False)
+    outside = forms.BooleanField(
+        label=_("does not live in the district (no dwelling)"),
+        required=False,
+        help_text=_(
+            "Only for a new file without a dwelling here: the person is then on no zone "
+            "map, and the district keeps the file until a grid worker places it."
+        ),
+    )
     reason = forms.ChoiceField(label=_("reason"), choices=CaseReason.choices)
     origin = forms.CharField(label=_("coming from"), max_length=100, required=False)
     arrived_at = forms.DateTimeField(
@@ -54,6 +68,13 @@ class IntakeForm(forms.Form):
     def clean_facility(self) -> Facility | None:
         value = self.cleaned_data.get("facility")
         return self._facilities[value] if value else None
+
+    def clean(self):
+        data = super().clean()
+        data["doc_type"] = data.get("doc_type") or DocType.ID_CARD
+        if not data.get("person") and not (data.get("doc_number") or "").strip():
+            self.add_error("doc_number", ERR_EMPTY)
+        return data
 
 
 class NoteForm(forms.Form):

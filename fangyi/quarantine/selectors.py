@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from fangyi.duty.scope import is_places_only, keeps_any_files, keeps_files, scop
 from fangyi.quarantine import rules
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
+    CLOSED_STATES,
     AlertStatus,
     CaseState,
     FacilityKind,
@@ -65,9 +66,28 @@ def cases_for(user) -> QuerySet[QuarantineCase]:
     return QuarantineCase.objects.filter(condition)
 
 
+def cases_readable(user) -> QuerySet[QuarantineCase]:
+    """`cases_for`, and the closed cases the user took in or that were at a facility where
+    it is on duty: a released or transferred case stays reachable to them for its
+    documents (the release certificate, the notice) and its history, though the person
+    is no longer at their station."""
+    if not user.is_authenticated:
+        return QuarantineCase.objects.none()
+    if scope_for(user).everything:
+        return QuarantineCase.objects.all()
+    condition = Q(pk__in=cases_for(user).values("pk"))
+    if not is_places_only(user):
+        closed = Q(created_by=user)
+        facilities = _facility_ids(user)
+        if facilities:
+            closed |= Q(pk__in=Stage.objects.filter(facility_id__in=facilities).values("case_id"))
+        condition |= Q(closed, state__in=CLOSED_STATES)
+    return QuarantineCase.objects.filter(condition)
+
+
 def case_get(user, pk: int) -> QuarantineCase:
     case = (
-        cases_for(user)
+        cases_readable(user)
         .select_related("person", "person__zone", "person__building", "person__dwelling", "policy")
         .filter(pk=pk)
         .first()
@@ -318,3 +338,170 @@ def person_cases(person) -> list[tuple[QuarantineCase, CaseDays]]:
     today = timezone.localdate()
     cases = QuarantineCase.objects.filter(person=person).select_related("policy")
     return [(case, case_days(case, today)) for case in cases]
+
+
+# Recently closed: how far back the worklist shows released and transferred cases.
+RECENTLY_CLOSED_DAYS = 14
+
+
+def worklist_recently_closed(user, today: dt.date) -> list[QuarantineCase]:
+    """Cases released or transferred in the last RECENTLY_CLOSED_DAYS days that the user
+    may read (`cases_readable`: its own intakes and its facilities' included), the latest
+    first, each with `closed_at` (when its last stage ended)."""
+    since = timezone.make_aware(
+        dt.datetime.combine(today - dt.timedelta(days=RECENTLY_CLOSED_DAYS - 1), dt.time.min)
+    )
+    return list(
+        cases_readable(user)
+        .filter(state__in=CLOSED_STATES)
+        .annotate(closed_at=Max("stages__ended_at"))
+        .filter(closed_at__gte=since)
+        .select_related("person", "person__zone", "policy")
+        .order_by("-closed_at", "-id")
+    )
+
+
+# --- intake: where a new file may be registered ------------------------------------------
+
+
+def _facility_districts(user) -> list[int]:
+    staff = getattr(user, "staff", None) if user.is_authenticated else None
+    if staff is None:
+        return []
+    return sorted(set(staff.facilities.filter(active=True).values_list("district_id", flat=True)))
+
+
+def _registrable_buildings_q(user) -> Q | None:
+    """The buildings in which the user may register a new file at intake (None: none):
+    those whose files it keeps, and every building of the district of a facility where
+    it is on duty (a station takes in the district's arrivals)."""
+    if is_places_only(user):
+        return None
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    condition = Q(pk__in=[])
+    for level, ids in scope.people_ids.items():
+        if ids:
+            column = "pk" if level == "building" else f"{level}_id"
+            condition |= Q(**{f"{column}__in": sorted(ids)})
+    districts = _facility_districts(user)
+    if districts:
+        condition |= Q(district_id__in=districts)
+    return condition
+
+
+def may_register_in(user, dwelling) -> bool:
+    """Whether the user may register a new file in this dwelling at intake: the system
+    (None); who keeps the files of its building; staff on duty at a facility of its
+    district."""
+    if user is None:
+        return True
+    if not user.is_authenticated or is_places_only(user):
+        return False
+    building = dwelling.building
+    return keeps_files(user, "building", building) or (
+        building.district_id in _facility_districts(user)
+    )
+
+
+def may_register_outside(user) -> bool:
+    """Whether the user may register a file without a dwelling (someone who does not live
+    in the district): the system, operators, staff keeping files, staff on duty at a
+    facility."""
+    return may_intake(user)
+
+
+# Zones a search lists at most (a district has some 233).
+ZONE_MATCHES = 20
+
+
+@dataclass
+class IntakePlaces:
+    """The place picker of the intake form: the zones matching what was typed, the
+    buildings of the chosen zone and the rooms of the chosen building, all where the user
+    may register a file; names only."""
+
+    query: str
+    zones: list[Any]
+    zone_id: int | None
+    buildings: list[Any]
+    building_id: int | None
+    rooms: list[Any]
+    dwelling_id: int | None
+
+
+def _int(value) -> int | None:
+    value = str(value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def intake_places(user, query: str = "", zone=None, building=None, dwelling=None) -> IntakePlaces:
+    """What the intake's place picker offers (`IntakePlaces`), from what the user typed
+    (part of a zone's name) and chose (zone, building, room ids, as sent)."""
+    from fangyi.places.models import Building, Dwelling, Zone
+
+    query = (query or "").strip()
+    condition = _registrable_buildings_q(user)
+    zone_id, building_id, dwelling_id = _int(zone), _int(building), _int(dwelling)
+    if condition is None:
+        return IntakePlaces(query, [], None, [], None, [], None)
+    buildings_q = Building.objects.filter(condition)
+    zones = Zone.objects.filter(pk__in=buildings_q.values("zone_id")).only("id", "name")
+    if zone_id is not None and not zones.filter(pk=zone_id).exists():
+        zone_id = None
+    if query:
+        matches = list(zones.filter(name__contains=query).order_by("name", "id")[:ZONE_MATCHES])
+    else:
+        matches = []
+    if zone_id is not None and zone_id not in {z.pk for z in matches}:
+        matches = [*zones.filter(pk=zone_id), *matches]
+    if len(matches) == 1 and zone_id is None:
+        zone_id = matches[0].pk
+    buildings = (
+        list(buildings_q.filter(zone_id=zone_id).only("id", "name").order_by("name", "id"))
+        if zone_id is not None
+        else []
+    )
+    if building_id not in {b.pk for b in buildings}:
+        building_id = None
+    rooms = (
+        list(
+            Dwelling.objects.filter(building_id=building_id)
+            .only("id", "floor", "room")
+            .order_by("floor", "room", "id")
+        )
+        if building_id is not None
+        else []
+    )
+    if dwelling_id not in {d.pk for d in rooms}:
+        dwelling_id = None
+    return IntakePlaces(query, matches, zone_id, buildings, building_id, rooms, dwelling_id)
+
+
+def intake_dwelling(user, pk) -> Any:
+    """The dwelling with this id if the user may register a file in it, else None."""
+    from fangyi.places.models import Dwelling
+
+    pk = _int(pk)
+    condition = _registrable_buildings_q(user)
+    if pk is None or condition is None:
+        return None
+    from fangyi.places.models import Building
+
+    return (
+        Dwelling.objects.filter(pk=pk, building__in=Building.objects.filter(condition))
+        .select_related("building", "zone")
+        .first()
+    )
+
+
+def intake_person(user, pk) -> Any:
+    """The person an intake page was opened for (?person=<id>), if the user may see the
+    file; else None (the page then asks for the document)."""
+    from fangyi.people.selectors import people_for
+
+    pk = _int(pk)
+    if pk is None:
+        return None
+    return people_for(user).filter(pk=pk).first()

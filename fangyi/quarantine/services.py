@@ -26,10 +26,9 @@ from fangyi.core.models import Policy
 from fangyi.core.policy import PolicyValues, policy_in_force, values_of
 from fangyi.core.temperature import body_temperature
 from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only
-from fangyi.people.identity import IdentityError, parse_document
 from fangyi.people.models import Person
-from fangyi.people.services import person_create
-from fangyi.places.models import District
+from fangyi.people.services import person_record_arrival
+from fangyi.people.state import refresh as refresh_state
 from fangyi.quarantine import checkin, rules, selectors
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
@@ -81,8 +80,6 @@ ERR_NO_INTAKE = _(
     "You may not open quarantine cases: it is for the staff who keep person files "
     "or are on duty at a facility."
 )
-ERR_FILE_ELSEWHERE = _("This person's file is outside your area.")
-ERR_NAME_FOR_NEW = _("Not in the files yet: enter the name to register the person now.")
 
 FIRST_STAGES: dict[str, str] = {
     CaseState.STATION: StageKind.STATION,
@@ -282,6 +279,11 @@ def _open_case(
         policy=case.policy.code,
         facility=facility.name if facility else "",
     )
+    if reason == CaseReason.RETURNED:
+        # The file says where the person is: returned, on the arrival day, from where
+        # (with history), so that the zone map's travel counts hold.
+        person_record_arrival(by=by, person_id=person.pk, arrived_on=start, origin=origin)
+    refresh_state([person.pk])
     return case
 
 
@@ -706,68 +708,6 @@ def alert_close(*, by, alert: Alert, note: str, now: dt.datetime | None = None) 
     alert.note = note.strip()
     alert.save()
     return alert
-
-
-@transaction.atomic
-def case_intake_by_document(
-    *,
-    by,
-    doc_type: str,
-    doc_number: str,
-    name: str = "",
-    phone: str = "",
-    reason: str,
-    arrived_at: dt.datetime,
-    first_state: str = CaseState.STATION,
-    facility: Facility | None = None,
-    origin: str = "",
-    note: str = "",
-) -> QuarantineCase:
-    """The intake page: open a case for the person with this document, registering a new
-    file (unverified, in the facility's district until a grid worker places it) when
-    there is none. Nothing is saved if anything is refused."""
-    check_intake(by)
-    try:
-        info = parse_document(doc_type, doc_number, today=timezone.localdate())
-    except IdentityError as exc:
-        raise ValidationError({"doc_number": [exc.message]}) from None
-    person = Person.objects.filter(doc_type=doc_type, doc_number=info.number).first()
-    if person is not None:
-        if not selectors.intake_allowed_for(by, person, facility):
-            raise ValidationError({"doc_number": [ERR_FILE_ELSEWHERE]})
-    else:
-        if not (name or "").strip():
-            raise ValidationError({"name": [ERR_NAME_FOR_NEW]})
-        district = (
-            facility.district if facility is not None else District.objects.order_by("pk").first()
-        )
-        person = person_create(
-            user=by,
-            dwelling=None,
-            district=district,
-            source="quarantine",
-            values={
-                "name": name,
-                "doc_type": doc_type,
-                "doc_number": doc_number,
-                "phone": phone or "",
-                "origin": origin or "",
-                "travel_status": "new_arrival",
-                "verified": False,
-            },
-        )
-    # The file was found within the user's reach, or registered by it just now.
-    return _open_case(
-        by=by,
-        person=person,
-        reason=reason,
-        arrived_at=arrived_at,
-        first_state=first_state,
-        facility=facility,
-        origin=origin,
-        note=note,
-        now=None,
-    )
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.worklists, name="worklists"),
     path("facilities/", views.facility_board, name="facilities"),
     path("intake/", views.intake, name="intake"),
+    path("intake/places/", views.intake_places, name="intake_places"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
     path("cases/<int:pk>/do/<str:action>/", views.case_action, name="action"),
     path("cases/<int:pk>/tests/<int:test_pk>/result/", views.test_result, name="test_result"),

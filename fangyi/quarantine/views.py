@@ -9,11 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from fangyi.core.middleware import resident_page
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.quarantine import checkin, referrals, selectors, services
+from fangyi.quarantine import intake as intake_services
 from fangyi.quarantine.checkin import ERR_CHECKIN_RATE_LIMITED, checkin_allowed
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
@@ -34,6 +35,8 @@ from fangyi.quarantine.forms import (
 )
 from fangyi.quarantine.models import NucleicTest
 
+ERR_ROOM = gettext_lazy("Choose the room from the list.")
+
 
 def _apply_errors(form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
@@ -52,6 +55,7 @@ WORKLISTS = {
     "positive": gettext_lazy("positive test"),
     "tests_pending": gettext_lazy("tests pending result"),
     "arrivals": gettext_lazy("station arrivals today"),
+    "closed": gettext_lazy("recently closed"),
 }
 ALERT_WORKLISTS = {
     "missed": AlertKind.MISSED_CHECK,
@@ -72,6 +76,9 @@ def worklist_rows(user, name: str, today: dt.date):
         return "tests", list(selectors.worklist_tests_pending(user))
     if name == "arrivals":
         return "cases", list(selectors.worklist_station_arrivals(user, today))
+    if name == "closed":
+        # Released or transferred lately, for their documents (certificate, notice).
+        return "cases", selectors.worklist_recently_closed(user, today)
     raise Http404
 
 
@@ -134,36 +141,101 @@ def facility_board(request):
     )
 
 
+def _intake_places(request):
+    source = request.POST if request.method == "POST" else request.GET
+    return selectors.intake_places(
+        request.user,
+        query=source.get("zone_q", ""),
+        zone=source.get("zone"),
+        building=source.get("building"),
+        dwelling=source.get("dwelling"),
+    )
+
+
 @login_required
 def intake(request):
     services.check_intake(request.user)
+    # Opened for a person (?person=<id>: a gate's referral, a contact): the file is found
+    # by id, its document never put in the page.
+    chosen = selectors.intake_person(request.user, request.GET.get("person") or "")
     form = IntakeForm(
         request.POST or None,
         facilities=selectors.intake_facilities(request.user),
-        initial={"arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)},
+        initial={
+            "arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None),
+            "person": chosen.pk if chosen else None,
+        },
     )
-    if request.method == "POST" and form.is_valid():
+    places = _intake_places(request)
+    place_errors: list[str] = []
+    # "find" (the picker's button without script) only shows the zones found.
+    if request.method == "POST" and "find" not in request.POST and form.is_valid():
         data = form.cleaned_data
+        if data["person"]:
+            chosen = selectors.intake_person(request.user, data["person"])
+            if chosen is None:
+                raise Http404
         try:
-            case = services.case_intake_by_document(
-                by=request.user,
-                doc_type=data["doc_type"],
-                doc_number=data["doc_number"],
-                name=data.get("name") or "",
-                phone=data.get("phone") or "",
-                reason=data["reason"],
-                arrived_at=data["arrived_at"],
-                first_state=data["first_state"],
-                facility=data["facility"],
-                origin=data["origin"],
-                note=data["note"],
-            )
+            if chosen is not None:
+                case = services.case_intake(
+                    by=request.user,
+                    person=chosen,
+                    reason=data["reason"],
+                    arrived_at=data["arrived_at"],
+                    first_state=data["first_state"],
+                    facility=data["facility"],
+                    origin=data["origin"],
+                    note=data["note"],
+                )
+            else:
+                raw = request.POST.get("dwelling") or ""
+                dwelling = selectors.intake_dwelling(request.user, raw) if raw else None
+                if raw and dwelling is None:
+                    raise ValidationError({"dwelling": [ERR_ROOM]})
+                case = intake_services.case_intake_by_document(
+                    by=request.user,
+                    doc_type=data["doc_type"],
+                    doc_number=data["doc_number"],
+                    name=data.get("name") or "",
+                    phone=data.get("phone") or "",
+                    dwelling=dwelling,
+                    outside=data["outside"],
+                    reason=data["reason"],
+                    arrived_at=data["arrived_at"],
+                    first_state=data["first_state"],
+                    facility=data["facility"],
+                    origin=data["origin"],
+                    note=data["note"],
+                )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            # The picker is not a field of the form: its error is shown under it.
+            place_errors = errors.pop("dwelling", [])
+            for field, field_errors in errors.items():
+                form.add_error(field if field in form.fields else None, field_errors)
         else:
             messages.success(request, _("Case %(no)s opened.") % {"no": case.case_no})
             return redirect("quarantine:case", pk=case.pk)
-    return render(request, "quarantine/intake.html", {"form": form, "may_intake": True})
+    return render(
+        request,
+        "quarantine/intake.html",
+        {
+            "form": form,
+            "may_intake": True,
+            "chosen": chosen,
+            "masked_doc": mask_document(chosen.doc_number) if chosen else "",
+            "places": places,
+            "place_errors": place_errors,
+        },
+    )
+
+
+@login_required
+@require_GET
+def intake_places(request):
+    """The intake form's place picker, swapped in as the user types and chooses."""
+    services.check_intake(request.user)
+    return render(request, "quarantine/_intake_places.html", {"places": _intake_places(request)})
 
 
 # The case page, read on a phone: what the doctor acts on comes first and stays short.

@@ -126,6 +126,7 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "quarantine:worklists":          {GET: ALL_STAFF},
     "quarantine:facilities":         {GET: ALL_STAFF},  # capacity, no personal data
     "quarantine:intake":             {GET: FILE_KEEPERS, POST: FILE_KEEPERS},
+    "quarantine:intake_places":      {GET: FILE_KEEPERS},  # the intake's place picker
     # The case's person is served by the volunteer: it may read the case, not change it.
     "quarantine:case":               {GET: SERVES},
     "quarantine:action":             {POST: FILE_KEEPERS},

@@ -210,12 +210,14 @@ def test_intake_registers_an_unknown_person_pending_verification(client, tree, f
             "arrived_at": "2026-11-28T21:30",
             "first_state": "station",
             "facility": facilities["station"].pk,
+            "dwelling": tree.dwellings[0].pk,
         },
     )
     case = QuarantineCase.objects.get()
     assert response.status_code == 302
     person = Person.objects.get(doc_number=number)
-    assert (case.person, person.verified, person.travel_status) == (person, False, "new_arrival")
+    assert (case.person, person.verified, person.travel_status) == (person, False, "returned")
+    assert (person.dwelling, person.return_date) == (tree.dwellings[0], dt.date(2026, 11, 28))
     assert case.start_date == dt.date(2026, 11, 28)
 
 
