@@ -26,6 +26,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people_views.person_edit, name="person_edit"),
     path("people/<int:pk>/reveal/<str:field>/", people_views.person_reveal, name="person_reveal"),
     path("search/", people_views.search, name="search"),
+    path("", include("fangyi.health.exposure_urls")),
     path("quarantine/", include("fangyi.quarantine.urls")),
     path("passes/", include("fangyi.passes.urls")),
     path("reports/", include("fangyi.reports.urls")),

@@ -11,3 +11,10 @@ class Config(AppConfig):
     name = "fangyi.health"
     label = "health"
     verbose_name = _("epidemic state")
+
+    def ready(self) -> None:
+        # The person page links to the person's close contacts (people.panels).
+        from fangyi.health.exposures import exposure_counts
+        from fangyi.people.panels import register
+
+        register("exposure_counts", exposure_counts)

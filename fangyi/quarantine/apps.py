@@ -13,3 +13,8 @@ class Config(AppConfig):
         from fangyi.quarantine.selectors import person_cases
 
         register("quarantine_cases", person_cases)
+        # Close contacts' quarantine counts from the last exposure (health.exposures).
+        from fangyi.health.contact_hooks import register as register_contacts
+        from fangyi.quarantine import contacts
+
+        register_contacts(contacts)

@@ -92,6 +92,7 @@ CASE_ACTIONS = {
     "test_negative": _("test negative"),
     "test_positive": _("test positive"),
     "checkin_reissued": _("new self check-in link (the old one refused)"),
+    "contact_day1_moved": _("day 1 moved to the last exposure to a case"),
 }
 
 # Health check slots named in the policy (core.policy.PolicyValues.check_slots).

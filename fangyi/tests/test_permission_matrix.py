@@ -123,6 +123,10 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "person_edit":                   {GET: FILE_KEEPERS, POST: FILE_KEEPERS},
     "person_reveal":                 {POST: FILE_KEEPERS},
     "search":                        {GET: ALL_STAFF},  # guards and volunteers find nobody
+    # Close contacts: the staff keeping the index person's file (or treating them).
+    "contacts:list":                 {GET: FILE_KEEPERS},
+    "contacts:new":                  {GET: FILE_KEEPERS, POST: FILE_KEEPERS},
+    "contacts:quarantine":           {POST: FILE_KEEPERS},
     "quarantine:worklists":          {GET: ALL_STAFF},
     "quarantine:facilities":         {GET: ALL_STAFF},  # capacity, no personal data
     "quarantine:intake":             {GET: FILE_KEEPERS, POST: FILE_KEEPERS},
@@ -219,6 +223,8 @@ API: dict[str, frozenset[str]] = {
     "PATCH /api/people/{person_id}":                       FILE_KEEPERS,
     "GET /api/people/{person_id}/history":                 FILE_KEEPERS,
     "POST /api/people/{person_id}/reveal":                 FILE_KEEPERS,
+    "POST /api/exposures":                                 FILE_KEEPERS,
+    "GET /api/people/{person_id}/exposures":               FILE_KEEPERS,
     "GET /api/quarantine/cases":                           ALL_STAFF,
     "POST /api/quarantine/cases":                          FILE_KEEPERS,
     "GET /api/quarantine/cases/{case_id}":                 SERVES,
@@ -415,6 +421,7 @@ class Objects:
     upload_token: str  # an import checked by each persona (a file per user)
     resident_token: str
     checkin_token: str
+    exposure: object  # of the other person to the person, recorded by the system
     today: dt.date
 
 
@@ -524,11 +531,26 @@ def _objects(tmp_path) -> Objects:
         upload_token=upload_token,
         resident_token=links.resident_token(person),
         checkin_token=checkin.checkin_token(case),
+        exposure=_exposure(person, other),
         today=timezone.localdate(),
     )
     missing = [name for name, value in vars(objects).items() if value is None]
     assert not missing, f"the demo has no {missing} in the first zone as the matrix needs"
     return objects
+
+
+def _exposure(person, other):
+    from fangyi.health.exposures import exposure_record
+
+    today = timezone.localdate()
+    return exposure_record(
+        by=None,
+        index_person=person,
+        contact=other,
+        kind="household",
+        first_exposure_on=today,
+        last_exposure_on=today,
+    ).exposure
 
 
 def _admin_rows(operator, person) -> None:
@@ -552,6 +574,9 @@ URLS: dict[str, Callable[[Objects], str]] = {
     "person_edit": lambda o: reverse("person_edit", args=[o.person.pk]),
     "person_reveal": lambda o: reverse("person_reveal", args=[o.person.pk, "phone"]),
     "search": lambda o: reverse("search") + f"?q={o.person.name}",
+    "contacts:list": lambda o: reverse("contacts:list", args=[o.person.pk]),
+    "contacts:new": lambda o: reverse("contacts:new", args=[o.person.pk]),
+    "contacts:quarantine": lambda o: reverse("contacts:quarantine", args=[o.exposure.pk]),
     "quarantine:case": lambda o: reverse("quarantine:case", args=[o.case.pk]),
     "quarantine:action": lambda o: reverse("quarantine:action", args=[o.case.pk, "check"]),
     "quarantine:test_result": lambda o: reverse(
@@ -659,6 +684,13 @@ BODIES: dict[str, Callable[[Objects], dict]] = {
         "first_state": "home",
     },
     "quarantine:action": lambda o: {"temperature": "36.5"},
+    "contacts:new": lambda o: {
+        "contact_doc_type": o.other.doc_type,
+        "contact_doc_number": o.other.doc_number,
+        "kind": "work",
+        "first_exposure_on": o.today.isoformat(),
+        "last_exposure_on": o.today.isoformat(),
+    },
     "quarantine:test_result": lambda o: {"result": "negative"},
     "checkin": lambda o: {"temperature": "36.5"},
     "passes:apply": lambda o: {
@@ -745,6 +777,13 @@ API_BODIES: dict[str, Callable[[Objects], dict]] = {
         "arrived_at": timezone.now().isoformat(),
     },
     "POST /api/quarantine/cases/{case_id}/transitions": lambda o: {"action": "extend", "days": 1},
+    "POST /api/exposures": lambda o: {
+        "index_person_id": o.person.pk,
+        "contact_person_id": o.other.pk,
+        "kind": "work",
+        "first_exposure_on": o.today.isoformat(),
+        "last_exposure_on": o.today.isoformat(),
+    },
     "POST /api/quarantine/cases/{case_id}/tests": lambda o: {"sampled_on": o.today.isoformat()},
     "POST /api/quarantine/tests/{test_id}/result": lambda o: {"result": "negative"},
     "POST /api/quarantine/cases/{case_id}/checks": lambda o: {"temperature": "36.5"},
