@@ -497,11 +497,17 @@ def intake_dwelling(user, pk) -> Any:
 
 
 def intake_person(user, pk) -> Any:
-    """The person an intake page was opened for (?person=<id>), if the user may see the
-    file; else None (the page then asks for the document)."""
+    """The person an intake page was opened for (?person=<id>): a file the user may see,
+    or a returnee a gate sent to a station where the user is on duty (an open referral,
+    quarantine.referrals); else None (the page then asks for the document)."""
     from fangyi.people.selectors import people_for
+    from fangyi.quarantine.referrals import expected_at_station
 
     pk = _int(pk)
     if pk is None:
         return None
-    return people_for(user).filter(pk=pk).first()
+    person = people_for(user).filter(pk=pk).first()
+    if person is None:
+        referral = expected_at_station(user).filter(person_id=pk).first()
+        person = referral.person if referral is not None else None
+    return person

@@ -166,6 +166,8 @@ def _move(case, *, by, to_state, stage_kind, facility, now, note, action) -> Qua
         )
     case.state = to_state
     case.save(update_fields=["state", "released_on", "release_kind"])
+    # Where the case is (or that it closed) is a fact of the person's state.
+    refresh_state([case.person_id])
     _event(
         case,
         by=by,

@@ -235,6 +235,38 @@ def test_the_page_opened_for_a_person_takes_them_in(client, tree, facilities):
     assert 'data-testid="intake-person"' not in page and person.name not in page
 
 
+def test_a_returnee_the_gate_sent_is_taken_in_by_the_station_doctor(
+    client, tree, facilities, doctor
+):
+    """The doctor on duty at the station keeps no file; the gate's referral opens the
+    intake for the person all the same (quarantine.referrals, the "take in" link)."""
+    from fangyi.health.alerts import raise_alert
+
+    person = tree.people[-1]
+    url = reverse("quarantine:intake") + f"?person={person.pk}"
+    client.force_login(doctor)
+    with time_machine.travel(NOW, tick=False):
+        assert person.name not in client.get(url).content.decode()
+        raise_alert(
+            kind="station_referral", person=person, source="gate", facility=facilities["station"]
+        )
+        page = client.get(url).content.decode()
+        assert 'data-testid="intake-person"' in page and person.name in page
+        response = client.post(
+            url, _form(person=person.pk, facility=facilities["station"].pk, origin="湖北武汉")
+        )
+        assert response.status_code == 302, response.content.decode()[-2000:]
+        case = QuarantineCase.objects.get(person=person)
+        person.refresh_from_db()
+    assert (case.state, case.created_by) == ("station", doctor)
+    assert (person.travel_status, person.origin, person.epidemic_state) == (
+        "returned",
+        "湖北武汉",
+        "station",
+    )
+    assert rebuild_differences() == []
+
+
 def _released_yesterday(tree, facilities, doctor) -> QuarantineCase:
     with time_machine.travel(at(2020, 2, 3, 9), tick=False):
         case = intake.case_intake_by_document(
