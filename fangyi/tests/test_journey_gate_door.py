@@ -152,8 +152,8 @@ def test_a_returnee_sent_from_the_gate_to_the_station_doctor(demo):
     assert person.name in expected and f"从卡口 {gate.name} 转来" in expected
     intake = f"{reverse('quarantine:intake')}?person={person.pk}"
     assert intake in expected and "接收入站" in expected
-    assert station_doctor.get(intake).status_code == 200
-    assert rebuild_differences() == []
+    form = station_doctor.get(intake)
+    assert form.status_code == 200 and person.name in form.content.decode()  # prefilled
     # Taken in at the station: no longer expected.
     quarantine.case_intake(
         by=doctor,
@@ -166,6 +166,9 @@ def test_a_returnee_sent_from_the_gate_to_the_station_doctor(demo):
     )
     later = station_doctor.get(reverse("quarantine:worklists")).content.decode()
     assert 'data-testid="expected"' not in later
+    person.refresh_from_db()
+    assert person.epidemic_state == "station"
+    assert rebuild_differences() == []
 
 
 def _section(html: str, marker: str) -> str:
