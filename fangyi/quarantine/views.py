@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from fangyi.core.middleware import resident_page
+from fangyi.people.choices import EpidemicState
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.quarantine import checkin, referrals, selectors, services
 from fangyi.quarantine import intake as intake_services
@@ -19,6 +20,7 @@ from fangyi.quarantine.checkin import ERR_CHECKIN_RATE_LIMITED, checkin_allowed
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
     AlertKind,
+    CaseReason,
     CaseState,
     CheckChannel,
     FacilityKind,
@@ -152,6 +154,16 @@ def _intake_places(request):
     )
 
 
+def _intake_reason(asked: str | None, person) -> str:
+    """The reason the intake form starts with: the one the link asks for (?reason=), else
+    "close contact" for a person watched as one (the contact list's link), else returned."""
+    if asked in CaseReason.values:
+        return str(asked)
+    if person is not None and person.epidemic_state == EpidemicState.CONTACT:
+        return CaseReason.CLOSE_CONTACT
+    return CaseReason.RETURNED
+
+
 @login_required
 def intake(request):
     services.check_intake(request.user)
@@ -164,6 +176,7 @@ def intake(request):
         initial={
             "arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None),
             "person": chosen.pk if chosen else None,
+            "reason": _intake_reason(request.GET.get("reason"), chosen),
         },
     )
     places = _intake_places(request)

@@ -267,6 +267,21 @@ def test_a_returnee_the_gate_sent_is_taken_in_by_the_station_doctor(
     assert rebuild_differences() == []
 
 
+def test_the_page_opened_for_a_contact_takes_them_in_as_a_contact(client, tree, facilities):
+    """Opened from the contact list, the reason is "close contact": the file is not made
+    a returnee's by a reason nobody changed."""
+    person = tree.people[3]
+    Person.objects.filter(pk=person.pk).update(epidemic_state="contact")
+    client.force_login(tree.users["zone"])
+    url = reverse("quarantine:intake") + f"?person={person.pk}"
+    page = client.get(url).content.decode()
+    assert '<option value="close_contact" selected>' in page
+    page = client.get(url + "&reason=fever").content.decode()
+    assert '<option value="fever" selected>' in page
+    page = client.get(reverse("quarantine:intake")).content.decode()
+    assert '<option value="returned" selected>' in page
+
+
 def _released_yesterday(tree, facilities, doctor) -> QuarantineCase:
     with time_machine.travel(at(2020, 2, 3, 9), tick=False):
         case = intake.case_intake_by_document(
