@@ -112,9 +112,71 @@ def _clean(values: dict[str, Any], *, existing: Person | None, user) -> dict[str
     health = cleaned.get("health_status")
     if health is not None and health not in HealthStatus.values:
         errors["health_status"] = [_("Choose a health status from the list.")]
+    elif health_status_errors(existing.health_status if existing else None, health):
+        errors["health_status"] = health_status_errors(
+            existing.health_status if existing else None, health
+        )
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+# The health statuses a confirmed-case record sets (reports.services.confirmed_case_*):
+# the record and the status are one fact, so a file's form, the API and an import
+# can neither set them nor leave them other than by "recovered".
+CASE_HEALTH = (HealthStatus.CONFIRMED, HealthStatus.ASYMPTOMATIC, HealthStatus.SUSPECTED)
+# What the keepers of a file may set by hand; "recovered" also ends a case status.
+HAND_HEALTH = (HealthStatus.NORMAL, HealthStatus.SYMPTOMS, HealthStatus.RECOVERED)
+ERR_CASE_HEALTH = gettext_lazy(
+    "“{status}” is set by recording the confirmed case (statistics → record a confirmed "
+    "case), not in the person file."
+)
+ERR_CASE_HEALTH_LEAVE = gettext_lazy(
+    "This person is recorded as a {status}: the file can only mark them recovered; "
+    "change the confirmed-case record for anything else."
+)
+
+
+def health_status_errors(old: str | None, new: str | None) -> list[str]:
+    """Why a file's form, the API or an import may not change the health status from
+    `old` to `new` (empty: it may). Unchanged is always fine."""
+    if new is None or new == old:
+        return []
+    if new in CASE_HEALTH:
+        return [ERR_CASE_HEALTH.format(status=HealthStatus(new).label)]
+    if old in CASE_HEALTH and new != HealthStatus.RECOVERED:
+        return [ERR_CASE_HEALTH_LEAVE.format(status=HealthStatus(old).label)]
+    return []
+
+
+def hand_health_choices(current: str | None) -> list[tuple[str, Any]]:
+    """The health statuses a file's form offers: the hand-set ones, and the current
+    case status (kept as it is) with "recovered" only while the person has one."""
+    if current in CASE_HEALTH:
+        allowed: tuple[str, ...] = (current, HealthStatus.RECOVERED)
+    else:
+        allowed = HAND_HEALTH
+    return [(value, label) for value, label in HealthStatus.choices if value in allowed]
+
+
+@transaction.atomic
+def person_health_from_case(*, user, person_id: int, status: str) -> None:
+    """Set the health status a confirmed-case record says (source "case", with history)
+    and derive the person's epidemic state again. Only reports.services calls it, in the
+    transaction that writes the record, after deciding that `user` may."""
+    if status not in CASE_HEALTH:
+        raise ValueError(status)
+    person = Person.objects.select_for_update().get(pk=person_id)
+    if person.health_status != status:
+        PersonEvent.objects.create(
+            person=person,
+            by=_user_or_none(user),
+            source="case",
+            action=PersonEvent.Action.UPDATED,
+            changes={"health_status": [person.health_status, status]},
+        )
+        Person.objects.filter(pk=person.pk).update(health_status=status)
+    refresh_state([person.pk])
 
 
 def _place_ids(dwelling: Dwelling) -> dict[str, Any]:
@@ -294,6 +356,11 @@ def person_move(*, user, person: Person, dwelling: Dwelling, source: str = "web"
     )
     check_update(user=user, person=person)
     require_files(user, "building", dwelling.building)
+    return _move_to(user=user, person=person, dwelling=dwelling, source=source)
+
+
+def _move_to(*, user, person: Person, dwelling: Dwelling, source: str) -> Person:
+    """person_move after its permission checks, on the locked row."""
     if person.dwelling_id == dwelling.pk:
         raise ValidationError({"dwelling": [ERR_SAME_DWELLING]})
     old = str(person.dwelling) if person.dwelling_id else None
@@ -332,7 +399,7 @@ def person_move_here(*, user, dwelling: Dwelling, doc_number: str, source: str =
 
 
 # --- quarantine intake -------------------------------------------------------------------
-# Both are called only by quarantine's intake (quarantine.intake), in its transaction,
+# These are called only by quarantine's intake (quarantine.intake), in its transaction,
 # after it has decided that `by` may take the person in: the keepers of the file or of
 # the dwelling's building, or the staff on duty at the arrival facility of its district.
 
@@ -347,6 +414,21 @@ def person_register_on_intake(
     return _create(
         user=by, dwelling=dwelling, values=values, source="quarantine", district=district
     )
+
+
+@transaction.atomic
+def person_place_on_intake(*, by, person_id: int, dwelling: Dwelling) -> Person:
+    """A file without a dwelling (registered as living outside the district, or by a
+    station before) placed in the dwelling the intake names, so that the person is on the
+    zone map; with history (source "quarantine"). A file with a dwelling is not moved."""
+    person = (
+        Person.objects.select_for_update(of=("self",))
+        .select_related("dwelling__building")
+        .get(pk=person_id)
+    )
+    if person.dwelling_id is not None:
+        return person
+    return _move_to(user=by, person=person, dwelling=dwelling, source="quarantine")
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.people.choices import TravelStatus
 from fangyi.people.identity import IdentityError, normalise, parse_document
 from fangyi.people.models import Person
-from fangyi.people.services import person_register_on_intake
+from fangyi.people.services import person_place_on_intake, person_register_on_intake
 from fangyi.places.models import District, Dwelling
 from fangyi.quarantine import selectors
 from fangyi.quarantine.choices import CaseReason, CaseState
@@ -93,7 +93,8 @@ def case_intake_by_document(
 ) -> QuarantineCase:
     """The intake page: open a case for the person with this document; when there is no
     file yet, register one (not verified) in `dwelling`, or, with `outside`, without a
-    dwelling (in the district of the facility). Nothing is saved if anything is refused."""
+    dwelling (in the district of the facility); a file without a dwelling is placed in
+    `dwelling` if one is given. Nothing is saved if anything is refused."""
     check_intake(by)
     if arrived_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"arrived_at": [ERR_ARRIVAL_FUTURE]})
@@ -101,6 +102,12 @@ def case_intake_by_document(
     if person is not None:
         if not selectors.intake_allowed_for(by, person, facility):
             raise ValidationError({"doc_number": [ERR_FILE_ELSEWHERE]})
+        if person.dwelling_id is None and dwelling is not None:
+            # A file on no map yet: placed where the intake says the person lives. A file
+            # with a dwelling keeps it (moving house is the person page's).
+            if not selectors.may_register_in(by, dwelling):
+                _refuse(by, ERR_NOT_YOUR_DWELLING)
+            person = person_place_on_intake(by=by, person_id=person.pk, dwelling=dwelling)
     else:
         errors: dict[str, list] = {}
         if not (name or "").strip():

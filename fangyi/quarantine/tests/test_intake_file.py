@@ -178,6 +178,48 @@ def test_a_new_person_needs_a_dwelling_or_the_outside_box(client, tree, faciliti
     assert (person.dwelling, person.district) == (None, tree.district)
 
 
+def test_a_file_on_no_map_is_placed_where_the_intake_says(client, tree, facilities, doctor):
+    """Registered once as living outside the district, taken in again with a dwelling:
+    the file is placed there (history line) and on the zone map; a file with a dwelling
+    keeps it."""
+    number = make_id_number(643)
+    with time_machine.travel(NOW, tick=False):
+        first = intake.case_intake_by_document(
+            by=doctor, doc_type="id_card", doc_number=number, name="外来人", outside=True,
+            reason="returned", arrived_at=at(2020, 2, 1, 9), first_state=CaseState.STATION,
+            facility=facilities["station"],
+        )  # fmt: skip
+        services.case_release(by=None, case=first, kind="early", note="核酸阴性")
+        person = Person.objects.get(doc_number=number)
+        assert person.dwelling is None
+        dwelling, zone = tree.dwellings[8], tree.zones[2]
+        before = zone_map(tree.users["district"], zone.pk).counts
+        case = intake.case_intake_by_document(
+            by=doctor, doc_type="id_card", doc_number=number, dwelling=dwelling,
+            reason="returned", arrived_at=NOW, first_state=CaseState.STATION,
+            facility=facilities["station"],
+        )  # fmt: skip
+        person.refresh_from_db()
+        assert (person.dwelling, person.zone, case.zone) == (dwelling, zone, zone)
+        placed = PersonEvent.objects.filter(person=person, changes__has_key="dwelling").get()
+        assert (placed.source, placed.by) == ("quarantine", doctor)
+        after = zone_map(tree.users["district"], zone.pk).counts
+        assert (after.residents, after.in_quarantine) == (
+            before.residents + 1,
+            before.in_quarantine + 1,
+        )
+        # A file with a dwelling is not moved by an intake.
+        resident = tree.people[0]
+        intake.case_intake_by_document(
+            by=doctor, doc_type="id_card", doc_number=resident.doc_number, dwelling=dwelling,
+            reason="returned", arrived_at=NOW, first_state=CaseState.STATION,
+            facility=facilities["station"],
+        )  # fmt: skip
+        resident.refresh_from_db()
+        assert resident.dwelling == tree.dwellings[0]
+        assert rebuild_differences() == []
+
+
 def test_who_may_register_where(tree, facilities, doctor):
     """The keepers of a building's files register there; the staff on duty at a facility
     anywhere in its district; a grid worker not in another building; a guard nowhere."""
