@@ -84,4 +84,5 @@ SOURCE_LABELS = {
     "demo": _("demo data"),
     "pass": _("pass application"),
     "quarantine": _("quarantine intake"),
+    "case": _("confirmed-case record"),
 }

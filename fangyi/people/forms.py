@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.people.choices import DocType, HealthStatus, TravelStatus
+from fangyi.people.services import CASE_HEALTH, hand_health_choices
 
 
 class PersonForm(forms.Form):
@@ -26,9 +27,22 @@ class PersonForm(forms.Form):
         label=_("notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, health_status: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.editing = editing
+        # Confirmed, asymptomatic and suspected are a confirmed-case record's: the list
+        # offers the hand-set statuses (and the current case status, with "recovered");
+        # a forged value is refused by the service with the reason.
+        field = self.fields["health_status"]
+        field.widget.choices = hand_health_choices(health_status)
+        if health_status in CASE_HEALTH:
+            field.help_text = _(
+                "Set by the confirmed-case record; here it can only be marked recovered."
+            )
+        else:
+            field.help_text = _(
+                "Confirmed, asymptomatic and suspected cases are recorded as confirmed cases."
+            )
         if editing:
             # The stored numbers are never sent back to the browser unmasked.
             for name in ("doc_number", "phone"):

@@ -1,6 +1,12 @@
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
+
+# Confirmed, asymptomatic and suspected are a confirmed-case record's (people.services.CASE_HEALTH).
+HEALTH_HELP = (
+    "normal, symptoms or recovered; confirmed, asymptomatic and suspected are set by "
+    "recording the case (POST /api/confirmed-cases) and answer 422 here"
+)
 
 
 class PersonListItem(Schema):
@@ -53,7 +59,7 @@ class PersonIn(Schema):
     origin: str = ""
     travel_status: str = "never_left"
     return_date: dt.date | None = None
-    health_status: str = "normal"
+    health_status: str = Field("normal", description=HEALTH_HELP)
     verified: bool = False
     elderly_alone: bool = False
     disabled: bool = False
@@ -70,7 +76,7 @@ class PersonPatch(Schema):
     origin: str | None = None
     travel_status: str | None = None
     return_date: dt.date | None = None
-    health_status: str | None = None
+    health_status: str | None = Field(None, description=HEALTH_HELP)
     verified: bool | None = None
     elderly_alone: bool | None = None
     disabled: bool | None = None

@@ -98,7 +98,7 @@ def person_edit(request, pk: int):
     services.check_update(user=request.user, person=person)
     duplicate = None
     if request.method == "POST":
-        form = PersonForm(request.POST, editing=True)
+        form = PersonForm(request.POST, editing=True, health_status=person.health_status)
         if form.is_valid():
             try:
                 services.person_update(user=request.user, person=person, values=form.values())
@@ -109,7 +109,7 @@ def person_edit(request, pk: int):
     else:
         initial = {name: getattr(person, name) for name in services.EDITABLE}
         initial.pop("doc_number"), initial.pop("phone")
-        form = PersonForm(initial=initial, editing=True)
+        form = PersonForm(initial=initial, editing=True, health_status=person.health_status)
     return render(
         request,
         "people/person_form.html",

@@ -1,15 +1,25 @@
 """`GET /api/zones/{id}/map` and `GET /api/stats?place=level:id` (scoped; phones masked)."""
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
-from ninja import Router
+from ninja import Router, Status
 
 from fangyi.people.identity import mask_phone
-from fangyi.reports import selectors
+from fangyi.people.selectors import person_get
+from fangyi.reports import case_selectors, selectors, services
+from fangyi.reports.case_selectors import CaseRow
 from fangyi.reports.choices import TREND_DAYS
-from fangyi.reports.schemas import StatsOut, ZoneMapOut
+from fangyi.reports.schemas import (
+    ConfirmedCaseIn,
+    ConfirmedCaseOut,
+    ConfirmedCaseRecordedOut,
+    StatsOut,
+    ZoneMapOut,
+)
 
 router = Router(tags=["reports"])
 MAX_DAYS = 366
+MAX_CASES = 500
 
 
 @router.get("/zones/{zone_id}/map", response=ZoneMapOut)
@@ -103,3 +113,68 @@ def stats(request, place: str, days: int = TREND_DAYS):
         "screening_person_times_today": data.screening_person_times_today,
         "series": [{"date": d, "new": n, "cumulative": c} for d, n, c in data.series],
     }
+
+
+# The service names the record's own fields; the API names what the caller sent.
+CASE_FIELDS = {"person": "person_id", "zone": "person_id"}
+
+
+def _case_out(row: CaseRow) -> dict:
+    case = row.case
+    return {
+        "id": case.pk,
+        "date": case.date,
+        "classification": case.classification,
+        "classification_label": case.get_classification_display(),
+        "onset_date": case.onset_date,
+        "zone_id": case.zone_id,
+        "zone_name": case.zone.name,
+        "person_id": case.person_id if row.linked else None,
+        "person_name": row.name,
+        "note": case.note,
+        "recorded_at": case.created_at,
+    }
+
+
+@router.get("/confirmed-cases", response=list[ConfirmedCaseOut])
+def confirmed_cases(request, zone_id: int | None = None, limit: int = 100):
+    """Confirmed-case records in the caller's view (by the zone they are counted in),
+    newest first; names masked unless the caller may open the person's file."""
+    rows = case_selectors.case_rows(
+        request.user, zone_id=zone_id, limit=max(1, min(limit, MAX_CASES))
+    )
+    return [_case_out(row) for row in rows]
+
+
+@router.post("/confirmed-cases", response={201: ConfirmedCaseRecordedOut})
+def confirmed_case_record(request, payload: ConfirmedCaseIn):
+    """Record a confirmed, asymptomatic or suspected case of a person in the caller's
+    files, as the page does (a suspected record is updated to confirmed or asymptomatic):
+    the person's state, their quarantine case (to hospital) and the alerts follow in the
+    same transaction. Refused (403) to those who do not keep the person's file."""
+    person = person_get(request.user, payload.person_id)
+    try:
+        case = services.confirmed_case_create(
+            by=request.user,
+            date=payload.date,
+            person=person,
+            classification=payload.classification,
+            onset_date=payload.onset_date,
+            note=payload.note,
+        )
+    except ValidationError as exc:
+        raise ValidationError(
+            {CASE_FIELDS.get(k, k): v for k, v in exc.message_dict.items()}
+        ) from None
+    recorded = case_selectors.recorded_case(request.user, case.pk)
+    assert recorded is not None
+    qcase = recorded.quarantine_case
+    return Status(
+        201,
+        {
+            **_case_out(recorded.row),
+            "quarantine_case_id": qcase.pk if qcase else None,
+            "quarantine_state": qcase.state if qcase else None,
+            "facility_name": recorded.facility_name,
+        },
+    )

@@ -2,6 +2,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class CaseClassification(models.TextChoices):
+    """What a confirmed-case record says of the person; it sets their health status
+    (people.choices.HealthStatus of the same value) in the same transaction."""
+
+    CONFIRMED = "confirmed", _("confirmed case")
+    ASYMPTOMATIC = "asymptomatic", _("asymptomatic infection")
+    SUSPECTED = "suspected", _("suspected case")
+
+
 class ZoneStatus(models.TextChoices):
     """A zone's colour on the overview, worst first: the first that applies wins."""
 

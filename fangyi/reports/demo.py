@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fangyi.people.choices import HealthStatus
 from fangyi.people.models import Person
+from fangyi.people.services import CASE_HEALTH
 from fangyi.places.models import District, Zone
 from fangyi.reports.models import ConfirmedCase
 
@@ -39,39 +40,54 @@ def seed_reports_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
     # A few zones carry the cases (clusters), the first zone among them so the demo
     # logins see one; the confirmed people of the files come first.
     hot = [zones[0], *rng.sample(zones[1:], min(len(zones) - 1, max(2, wanted // 4)))]
-    confirmed = list(
-        Person.objects.filter(district=district, health_status=HealthStatus.CONFIRMED)
+    # Every person whose file says confirmed, asymptomatic or suspected has a record of
+    # that classification (the record and the status are one fact), in every district;
+    # the statistics' other cases name nobody in the files.
+    classified = list(
+        Person.objects.filter(health_status__in=CASE_HEALTH, zone__isnull=False)
         .order_by("id")
-        .values_list("id", "zone_id")
+        .values_list("id", "zone_id", "health_status")
     )
-    by_zone = {z.pk: z for z in zones}
+    zone_of = {z.pk: z for z in Zone.objects.filter(pk__in={z for _p, z, _h in classified})}
+    zone_of.update({z.pk: z for z in zones})
     cases = []
-    for i in range(wanted):
+
+    def record(date, person_id, zone, classification) -> ConfirmedCase:
+        return ConfirmedCase(
+            date=date,
+            classification=classification,
+            person_id=person_id,
+            zone=zone,
+            community_id=zone.community_id,
+            street_id=zone.street_id,
+            district_id=zone.district_id,
+            note="演示数据",
+        )
+
+    for person_id, zone_id, status in classified:
+        if status == HealthStatus.SUSPECTED:
+            # Suspected within the last few days, not yet confirmed or excluded.
+            date = today - dt.timedelta(days=rng.randint(0, 3))
+        else:
+            back = DAYS_BACK - int(DAYS_BACK * rng.betavariate(1.3, 3.0))
+            date = today - dt.timedelta(days=max(0, min(DAYS_BACK, back)))
+        cases.append(record(date, person_id, zone_of[zone_id], status))
+    counted = sum(1 for c in cases if c.classification == HealthStatus.CONFIRMED)
+    for i in range(max(0, wanted - counted)):
         # Most cases early in the window, tailing off: days since the last one grow.
         back = DAYS_BACK - int(DAYS_BACK * rng.betavariate(1.3, 3.0))
         date = today - dt.timedelta(days=max(0, min(DAYS_BACK, back)))
-        if i < len(confirmed):
-            person_id, zone_id = confirmed[i]
-            zone = by_zone[zone_id]
-        else:
-            person_id, zone = None, hot[i % len(hot)]
-        cases.append(
-            ConfirmedCase(
-                date=date,
-                person_id=person_id,
-                zone=zone,
-                community_id=zone.community_id,
-                street_id=zone.street_id,
-                district_id=zone.district_id,
-                note="演示数据",
-            )
-        )
+        cases.append(record(date, None, hot[i % len(hot)], HealthStatus.CONFIRMED))
     # One recent case in the first zone, so its map and the overview show the 14-day mark.
-    cases[-1].date = today - dt.timedelta(days=rng.randint(1, 6))
-    if cases[-1].person_id is None:
-        cases[-1].zone = zones[0]
-        cases[-1].community_id = zones[0].community_id
-        cases[-1].street_id = zones[0].street_id
+    anonymous = [c for c in cases if c.person_id is None]
+    if not anonymous:
+        cases.append(record(today, None, zones[0], HealthStatus.CONFIRMED))
+        anonymous = [cases[-1]]
+    last = anonymous[-1]
+    last.date = today - dt.timedelta(days=rng.randint(1, 6))
+    last.zone = zones[0]
+    last.community_id = zones[0].community_id
+    last.street_id = zones[0].street_id
     ConfirmedCase.objects.bulk_create(cases)
     # The demo has just bulk-loaded hundreds of thousands of rows: without statistics
     # SQLite's planner reads open quarantine cases through the district index of all

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.people.identity import IdentityError, parse_document
 from fangyi.people.selectors import people_for
 from fangyi.places.models import Zone
+from fangyi.reports.choices import CaseClassification
 from fangyi.reports.selectors import case_zones
 
 ERR_NO_SUCH_PERSON = _("No person file with this ID number in your area.")
@@ -15,7 +16,19 @@ class ConfirmedCaseForm(forms.Form):
     where the service would accept the record (`reports.selectors.case_zones`)."""
 
     date = forms.DateField(
-        label=_("date confirmed"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("date of diagnosis"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    classification = forms.ChoiceField(
+        label=_("classification"),
+        choices=CaseClassification.choices,
+        initial=CaseClassification.CONFIRMED,
+        required=False,
+        help_text=_("A suspected case confirmed later: record it again as confirmed."),
+    )
+    onset_date = forms.DateField(
+        label=_("date of onset (when known)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     zone = forms.ModelChoiceField(label=_("zone"), queryset=Zone.objects.none(), required=False)
     id_number = forms.CharField(
@@ -27,6 +40,10 @@ class ConfirmedCaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["zone"].queryset = case_zones(user)
+
+    def clean_classification(self):
+        # Not chosen (an older page, a script): a confirmed case, as before the choice.
+        return self.cleaned_data.get("classification") or CaseClassification.CONFIRMED
 
     def clean_id_number(self):
         raw = self.cleaned_data.get("id_number", "").strip()

@@ -13,10 +13,23 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.people.models import Person
 from fangyi.places.models import Community, District, Street, Zone
+from fangyi.reports.choices import CaseClassification
+
+
+class ConfirmedCaseQuerySet(models.QuerySet):
+    def counted(self) -> ConfirmedCaseQuerySet:
+        """The records the statistics count as confirmed cases: not the suspected ones
+        (not yet cases) nor asymptomatic infections (reported apart, as in 2020)."""
+        return self.filter(classification=CaseClassification.CONFIRMED)
 
 
 class ConfirmedCase(models.Model):
     """A confirmed case (确诊病例) counted in the statistics, on the day it was confirmed.
+
+    The classification (confirmed, asymptomatic, suspected) is the person's health
+    status: the service sets both in one transaction, and a suspected case later
+    confirmed is an update of this record. Only classification "confirmed" counts in
+    the statistics of confirmed cases.
 
     The zone is where the case lived (known even when the person is not in the files);
     community, street and district are copied from it by the service so that totals at
@@ -24,6 +37,13 @@ class ConfirmedCase(models.Model):
     """
 
     date = models.DateField(_("date confirmed"))
+    classification = models.CharField(
+        _("classification"),
+        max_length=12,
+        choices=CaseClassification.choices,
+        default=CaseClassification.CONFIRMED,
+    )
+    onset_date = models.DateField(_("date of onset"), null=True, blank=True)
     person = models.ForeignKey(
         Person,
         models.PROTECT,
@@ -41,6 +61,8 @@ class ConfirmedCase(models.Model):
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ConfirmedCaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-id"]

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class ZoneOut(Schema):
@@ -96,3 +96,35 @@ class StatsOut(Schema):
     screening_person_times: int
     screening_person_times_today: int
     series: list[DayOut]
+
+
+class ConfirmedCaseIn(Schema):
+    person_id: int
+    date: dt.date = Field(description="the day of the diagnosis (Asia/Shanghai), not in the future")
+    classification: str = Field(description="confirmed, asymptomatic or suspected")
+    onset_date: dt.date | None = Field(None, description="the day symptoms began, when known")
+    note: str = Field("", max_length=200)
+
+
+class ConfirmedCaseOut(Schema):
+    id: int
+    date: dt.date
+    classification: str
+    classification_label: str
+    onset_date: dt.date | None
+    zone_id: int
+    zone_name: str
+    # Null when the record names nobody in the files; the name is masked unless the
+    # caller may open the person's file.
+    person_id: int | None
+    person_name: str
+    note: str
+    recorded_at: dt.datetime
+
+
+class ConfirmedCaseRecordedOut(ConfirmedCaseOut):
+    # Where the person's quarantine case is after the record (null: none, e.g. no
+    # hospital of the district had room; the alert says so).
+    quarantine_case_id: int | None
+    quarantine_state: str | None
+    facility_name: str

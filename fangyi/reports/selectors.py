@@ -742,7 +742,8 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
         quarantine.update(in_quarantine_counts(level, place.pk, "zone"))
         fever.update(fever_alert_counts(level, place.pk, "zone"))
         recent.update(
-            ConfirmedCase.objects.filter(**{f"{level}_id": place.pk}, date__range=(since, today))
+            ConfirmedCase.objects.counted()
+            .filter(**{f"{level}_id": place.pk}, date__range=(since, today))
             .values_list("zone_id")
             .annotate(n=Count("id"))
             .order_by()
@@ -829,7 +830,8 @@ def case_stats(
         raise Http404
     today = today or timezone.localdate()
     per_day = dict(
-        ConfirmedCase.objects.filter(**{f"{level}_id": place.pk}, date__lte=today)
+        ConfirmedCase.objects.counted()
+        .filter(**{f"{level}_id": place.pk}, date__lte=today)
         .values_list("date")
         .annotate(n=Count("id"))
         .order_by()
@@ -886,7 +888,8 @@ def child_stats(user, level: str, place_id: int, *, today: dt.date) -> list[Case
     model: Any = {"street": Street, "community": Community, "zone": Zone}[children_level]
     children = list(model.objects.filter(**{f"{level}_id": place_id}).order_by("code"))
     rows = (
-        ConfirmedCase.objects.filter(**{f"{level}_id": place_id}, date__lte=today)
+        ConfirmedCase.objects.counted()
+        .filter(**{f"{level}_id": place_id}, date__lte=today)
         .values_list(f"{children_level}_id", "date")
         .annotate(n=Count("id"))
         .order_by()
@@ -992,7 +995,8 @@ def daily_rows(level: str, place_id: int, day: dt.date) -> list[DailyRow]:
     counts = counts_by(level, place_id, "community")
     cases: dict[int, dict[str, Any]] = defaultdict(dict)
     for community_id, n, new, last in (
-        ConfirmedCase.objects.filter(**{f"{level}_id": place_id}, date__lte=day)
+        ConfirmedCase.objects.counted()
+        .filter(**{f"{level}_id": place_id}, date__lte=day)
         .values_list("community_id")
         .annotate(n=Count("id"), new=Count("id", filter=Q(date=day)), last=Max("date"))
         .order_by()

@@ -11,12 +11,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.duty.scope import ERR_NOT_YOUR_FILES, ERR_PLACES_ONLY, is_places_only, require_files
+from fangyi.health.alerts import raise_alert
 from fangyi.people.models import Person
+from fangyi.people.services import person_health_from_case
+from fangyi.people.state import refresh as refresh_state
 from fangyi.places.models import Building, Zone
-from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH
+from fangyi.quarantine.hospital import Admission, Outcome, case_admit_to_hospital
+from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH, CaseClassification
 from fangyi.reports.models import ConfirmedCase, ZoneMap
 from fangyi.reports.selectors import can_edit_map, case_zones, may_record_case_in
 
@@ -205,6 +210,30 @@ def check_case_recorder(by) -> None:
         raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else ERR_NOT_RECORDER)
 
 
+ERR_CLASSIFICATION = _("Choose confirmed, asymptomatic or suspected.")
+ERR_ONSET_AFTER = _("The date of onset cannot be after the date confirmed.")
+ERR_ONSET_TOO_OLD = _("The date of onset is before the epidemic.")
+ERR_NO_CHANGE = _("Nothing to change: the record already says this.")
+ERR_DOWNGRADE = _(
+    "A confirmed or asymptomatic case is not made suspected again; "
+    "mark the person recovered in their file when they are."
+)
+
+
+def _date_errors(date: dt.date, onset_date: dt.date | None, today: dt.date) -> dict[str, list]:
+    errors: dict[str, list] = {}
+    if date > today:
+        errors["date"] = [ERR_FUTURE]
+    elif date < EARLIEST_CASE:
+        errors["date"] = [ERR_TOO_OLD]
+    if onset_date is not None:
+        if onset_date < EARLIEST_CASE:
+            errors["onset_date"] = [ERR_ONSET_TOO_OLD]
+        elif onset_date > date:
+            errors["onset_date"] = [ERR_ONSET_AFTER]
+    return errors
+
+
 @transaction.atomic
 def confirmed_case_create(
     *,
@@ -212,21 +241,26 @@ def confirmed_case_create(
     date: dt.date,
     zone: Zone | None = None,
     person: Person | None = None,
+    classification: str = CaseClassification.CONFIRMED,
+    onset_date: dt.date | None = None,
     note: str = "",
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> ConfirmedCase:
-    """Record a confirmed case on the day it was confirmed (the person when known).
+    """Record a confirmed (asymptomatic, suspected) case on the day it was classified
+    (the person when known; a person recorded as suspected has the record updated,
+    `confirmed_case_update`), and everything it moves, in one transaction
+    (`_case_consequences`): the person's health status and epidemic state, their
+    quarantine case to hospital, the alert to the duty chain and the facility.
 
     It changes the official statistics: `by` must keep the person files of the zone and
     of the person (`check_case_recorder`, `duty.scope.require_files`); None is the system.
     """
     check_case_recorder(by)
     today = today or timezone.localdate()
-    errors: dict[str, list] = {}
-    if date > today:
-        errors["date"] = [ERR_FUTURE]
-    elif date < EARLIEST_CASE:
-        errors["date"] = [ERR_TOO_OLD]
+    errors = _date_errors(date, onset_date, today)
+    if classification not in CaseClassification.values:
+        errors["classification"] = [ERR_CLASSIFICATION]
     if person is not None and person.zone_id is not None:
         if zone is None:
             zone = Zone.objects.get(pk=person.zone_id)
@@ -240,13 +274,33 @@ def confirmed_case_create(
         raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else ERR_NOT_YOUR_FILES)
     if person is not None:
         require_files(by, "person", person)
-    if person is not None and ConfirmedCase.objects.filter(person=person).exists():
+    existing = ConfirmedCase.objects.filter(person=person).first() if person is not None else None
+    if (
+        existing is not None
+        and not errors
+        and existing.classification == CaseClassification.SUSPECTED
+        and classification != CaseClassification.SUSPECTED
+    ):
+        # A suspected case confirmed (or found asymptomatic): the same record, updated.
+        return confirmed_case_update(
+            by=by,
+            case=existing,
+            classification=classification,
+            date=date,
+            onset_date=onset_date,
+            note=note or None,
+            today=today,
+            now=now,
+        )
+    if existing is not None:
         errors.setdefault("person", [ERR_ALREADY_CONFIRMED])
     if errors:
         raise ValidationError(errors)
     assert zone is not None
     case = ConfirmedCase(
         date=date,
+        classification=classification,
+        onset_date=onset_date,
         person=person,
         zone=zone,
         community_id=zone.community_id,
@@ -261,4 +315,95 @@ def confirmed_case_create(
             case.save()
     except IntegrityError:
         raise ValidationError({"person": [ERR_ALREADY_CONFIRMED]}) from None
+    _case_consequences(by=by, case=case, now=now)
     return case
+
+
+@transaction.atomic
+def confirmed_case_update(
+    *,
+    by,
+    case: ConfirmedCase,
+    classification: str,
+    date: dt.date | None = None,
+    onset_date: dt.date | None = None,
+    note: str | None = None,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> ConfirmedCase:
+    """Change a record's classification (a suspected case confirmed, or found
+    asymptomatic), with the date of the new classification; the person's status, state,
+    quarantine case and alerts follow as when recording. Same permission as recording."""
+    case = ConfirmedCase.objects.select_for_update().select_related("zone").get(pk=case.pk)
+    check_case_recorder(by)
+    if not may_record_case_in(by, case.zone):
+        raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else ERR_NOT_YOUR_FILES)
+    if case.person_id is not None:
+        require_files(by, "person", Person.objects.get(pk=case.person_id))
+    today = today or timezone.localdate()
+    date = date or case.date
+    onset = onset_date if onset_date is not None else case.onset_date
+    errors = _date_errors(date, onset, today)
+    if classification not in CaseClassification.values:
+        errors["classification"] = [ERR_CLASSIFICATION]
+    elif classification == case.classification:
+        errors["classification"] = [ERR_NO_CHANGE]
+    elif classification == CaseClassification.SUSPECTED:
+        errors["classification"] = [ERR_DOWNGRADE]
+    if errors:
+        raise ValidationError(errors)
+    case.classification = classification
+    case.date = date
+    case.onset_date = onset
+    if note is not None:
+        case.note = note.strip()
+    case.full_clean(exclude=["created_by"])
+    case.save(update_fields=["classification", "date", "onset_date", "note"])
+    _case_consequences(by=by, case=case, now=now)
+    return case
+
+
+def _case_consequences(*, by, case: ConfirmedCase, now: dt.datetime | None) -> None:
+    """What a record moves, in its transaction: the person's health status (with history,
+    source "case") and epidemic state; their open quarantine case to a hospital of the
+    district, or a case opened there (quarantine.hospital); an alert of kind
+    "confirmed_case" to the duty chain of the person's building and to the hospital,
+    saying where the case is or that no hospital had room."""
+    if case.person_id is None:
+        return
+    person_health_from_case(user=by, person_id=case.person_id, status=case.classification)
+    person = Person.objects.get(pk=case.person_id)
+    label = CaseClassification(case.classification).label
+    admission = case_admit_to_hospital(
+        by=by,
+        person=person,
+        note=gettext("Recorded as a %(classification)s on %(date)s.")
+        % {"classification": label, "date": case.date.isoformat()},
+        now=now,
+    )
+    refresh_state([case.person_id])
+    _alert_case(by=by, case=case, person=person, admission=admission)
+
+
+def _alert_case(*, by, case: ConfirmedCase, person: Person, admission: Admission) -> None:
+    label = CaseClassification(case.classification).label
+    if admission.outcome == Outcome.NO_HOSPITAL:
+        detail = gettext(
+            "%(classification)s: no hospital of the district has room; the case stays where it is."
+        ) % {"classification": label}
+    else:
+        detail = gettext("%(classification)s: at %(hospital)s.") % {
+            "classification": label,
+            "hospital": admission.facility.name if admission.facility else "",
+        }
+    raise_alert(
+        kind="confirmed_case",
+        person=person,
+        source="case",
+        detail=detail,
+        case=admission.case,
+        facility=admission.facility,
+        zone=case.zone,
+        date=case.date,
+        by=by,
+    )

@@ -21,7 +21,7 @@ from fangyi.core.documents import pdf_response
 from fangyi.core.spreadsheets import xlsx_response
 from fangyi.duty.selectors import place_get, top_places
 from fangyi.people.identity import mask_document, mask_phone
-from fangyi.reports import selectors, services
+from fangyi.reports import case_selectors, selectors, services
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH, ZoneStatus
 from fangyi.reports.forms import BaseImageForm, ConfirmedCaseForm
 from fangyi.reports.models import ZoneMap
@@ -194,6 +194,8 @@ def case_new(request):
                 date=form.cleaned_data["date"],
                 zone=form.cleaned_data["zone"],
                 person=form.cleaned_data["id_number"],
+                classification=form.cleaned_data["classification"],
+                onset_date=form.cleaned_data["onset_date"],
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
@@ -201,8 +203,11 @@ def case_new(request):
                 form.add_error(field if field in form.fields else None, errors)
         else:
             messages.success(request, _("The confirmed case is recorded."))
-            return redirect(reverse("reports:stats") + f"?place=zone:{case.zone_id}")
-    return render(request, "reports/case_form.html", {"form": form})
+            return redirect(reverse("reports:case_new") + f"?recorded={case.pk}")
+    recorded = None
+    if request.method == "GET" and _int(request.GET.get("recorded")):
+        recorded = case_selectors.recorded_case(request.user, _int(request.GET.get("recorded")))
+    return render(request, "reports/case_form.html", {"form": form, "recorded": recorded})
 
 
 @login_required

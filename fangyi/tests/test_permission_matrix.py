@@ -245,6 +245,8 @@ API: dict[str, frozenset[str]] = {
     "GET /api/gate-board":                                 ALL_STAFF,
     "GET /api/zones/{zone_id}/map":                        ZONE_STAFF,
     "GET /api/stats":                                      ZONE_STAFF,  # ?place=zone:…
+    "GET /api/confirmed-cases":                            ALL_STAFF,  # in view: none for some
+    "POST /api/confirmed-cases":                           ZONE_FILE_KEEPERS,
     "GET /api/screening/campaigns/{campaign_id}/progress": CAMPAIGN_VIEWERS,
     "GET /api/screening/teams/{team_id}/dwellings":        CAMPAIGN_VIEWERS,
     "POST /api/screening/visits":                          CAMPAIGN_VIEWERS,
@@ -769,6 +771,11 @@ API_BODIES: dict[str, Callable[[Objects], dict]] = {
         "doc_number": _new_id(903),
     },
     "PATCH /api/people/{person_id}": lambda o: {"notes": "矩阵"},
+    "POST /api/confirmed-cases": lambda o: {
+        "person_id": o.person.pk,
+        "date": o.today.isoformat(),
+        "classification": "confirmed",
+    },
     "POST /api/people/{person_id}/reveal": lambda o: {"field": "phone"},
     "POST /api/quarantine/cases": lambda o: {
         "person_id": o.person.pk,

@@ -94,7 +94,8 @@ def file_with_everything(tree, operator, *, now: dt.datetime) -> Filed:
     orders, requests, visits and a personal link. Free texts quote the person's name,
     document number or phone, as staff do."""
     person = tree.people[0]
-    Person.objects.filter(pk=person.pk).update(name=NAME, phone=PHONE)
+    # Confirmed in the file already: recording the case below then adds no history line.
+    Person.objects.filter(pk=person.pk).update(name=NAME, phone=PHONE, health_status="confirmed")
     person.refresh_from_db()
     said = f"{NAME} {PHONE} {person.doc_number}"
     policy = policy_in_force(timezone.localdate(now))
