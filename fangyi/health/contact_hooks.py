@@ -31,13 +31,14 @@ class ContactQuarantine(Protocol):
     def follow_exposure(self, *, by, contact_id: int, last_exposure_on: dt.date) -> None:
         """Move the contact's open case's day 1 to a later last exposure (never earlier)."""
 
-    def open_contact_case(
-        self, *, by, contact: Any, last_exposure_on: dt.date, facility_id: int | None
-    ) -> OpenCase:
+    def open_contact_case(self, *, by, contact: Any, facility_id: int | None) -> OpenCase:
         """Open a case for a contact, day 1 the last exposure (home unless a facility)."""
 
     def open_cases(self, person_ids: list[int]) -> dict[int, OpenCase]:
         """The open case of each of these people that has one."""
+
+    def intake_url(self, person_id: int) -> str:
+        """The intake page opened for this person."""
 
     def on_duty_for(self, user, person_id: int) -> bool:
         """Whether the user is on duty at the facility where the person's open case is."""

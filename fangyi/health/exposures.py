@@ -50,6 +50,9 @@ ERR_NO_CONTACT = _("Give the contact's document number or choose a member of the
 ERR_NOT_HOUSEHOLD = _("This person is not of the index person's household.")
 ERR_HAS_CASE = _("The contact is already under quarantine ({case_no}).")
 ERR_NO_QUARANTINE = _("Quarantine is not installed here.")
+ERR_NOT_WATCHED = _(
+    "The contact is not under observation as a close contact now: no quarantine to start."
+)
 
 # --- who may ---------------------------------------------------------------------------
 
@@ -189,14 +192,11 @@ def _follow(by, exposure: Exposure, *, open_case: bool, facility_id: int | None)
         by=by, contact_id=exposure.contact_id, last_exposure_on=exposure.last_exposure_on
     )
     case = side.open_cases([exposure.contact_id]).get(exposure.contact_id)
-    if case is None and open_case:
+    if case is None and open_case and _watched(exposure.contact):
         try:
             with transaction.atomic():
                 case = side.open_contact_case(
-                    by=by,
-                    contact=exposure.contact,
-                    last_exposure_on=exposure.last_exposure_on,
-                    facility_id=facility_id,
+                    by=by, contact=exposure.contact, facility_id=facility_id
                 )
         except PermissionDenied:
             # A contact whose file the user does not keep: the exposure stands (the
@@ -236,18 +236,20 @@ def contact_case_open(*, by, exposure: Exposure, facility_id: int | None = None)
     existing = side.open_cases([contact.pk]).get(contact.pk)
     if existing is not None:
         raise ValidationError(ERR_HAS_CASE.format(case_no=existing.case_no))
-    last = _last_exposure(contact.pk)
-    case = side.open_contact_case(
-        by=by, contact=contact, last_exposure_on=last, facility_id=facility_id
-    )
+    if not _watched(contact):
+        raise ValidationError(ERR_NOT_WATCHED)
+    case = side.open_contact_case(by=by, contact=contact, facility_id=facility_id)
     refresh_state([contact.pk])
     return case
 
 
-def _last_exposure(contact_id: int) -> dt.date:
-    exposure = Exposure.objects.filter(contact_id=contact_id).order_by("-last_exposure_on").first()
-    assert exposure is not None
-    return exposure.last_exposure_on
+def _watched(contact: Person) -> bool:
+    """Whether the contact is watched as a close contact now (people.state's "contact":
+    within the quarantine days of the last exposure, no open case): only then is a
+    quarantine started from the exposure."""
+    refresh_state([contact.pk])
+    state = Person.objects.filter(pk=contact.pk).values_list("epidemic_state", flat=True).first()
+    return state == EpidemicState.CONTACT
 
 
 # --- reads -----------------------------------------------------------------------------
@@ -284,6 +286,8 @@ class ContactRow:
     state_label: str
     watch_until: dt.date | None
     case: OpenCase | None
+    # The intake page opened for a watched contact (to take them in at a facility).
+    intake_url: str | None = None
 
     @property
     def visible(self) -> bool:
@@ -299,6 +303,7 @@ def _rows(user, exposures: list[Exposure], other: str) -> list[ContactRow]:
     rows = []
     for e in exposures:
         person = getattr(e, other)
+        watched = person.epidemic_state == EpidemicState.CONTACT
         rows.append(
             ContactRow(
                 exposure=e,
@@ -306,10 +311,11 @@ def _rows(user, exposures: list[Exposure], other: str) -> list[ContactRow]:
                 name=person.name if person.pk in visible else None,
                 state=person.epidemic_state,
                 state_label=str(labels.get(person.epidemic_state, person.epidemic_state)),
-                watch_until=person.state_until
-                if person.epidemic_state == EpidemicState.CONTACT
-                else None,
+                watch_until=person.state_until if watched else None,
                 case=cases.get(person.pk),
+                intake_url=side.intake_url(person.pk)
+                if side is not None and watched and person.pk in visible
+                else None,
             )
         )
     return rows
@@ -332,11 +338,13 @@ def sources_of(user, person: Person) -> list[ContactRow]:
 
 
 def exposure_counts(person: Person) -> tuple[int, int]:
-    """(contacts recorded for this person, exposures of this person to others)."""
-    return (
-        Exposure.objects.filter(index_person=person).count(),
-        Exposure.objects.filter(contact=person).count(),
+    """(contacts recorded for this person, exposures of this person to others), in one
+    query (the person page's panel)."""
+    counts = Exposure.objects.filter(Q(index_person=person) | Q(contact=person)).aggregate(
+        contacts=Count("id", filter=Q(index_person=person)),
+        sources=Count("id", filter=Q(contact=person)),
     )
+    return counts["contacts"], counts["sources"]
 
 
 # --- counts for the maps, the overview and the statistics --------------------------------

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.policy import values_of
 from fangyi.health.contact_hooks import OpenCase
+from fangyi.health.models import Exposure
 from fangyi.quarantine import rules, services
 from fangyi.quarantine.choices import ACTIVE_STATES, CaseReason, CaseState, FacilityKind
 from fangyi.quarantine.models import Facility, QuarantineCase, Stage
@@ -85,11 +86,9 @@ def follow_exposure(*, by, contact_id: int, last_exposure_on: dt.date) -> None:
 
 
 @transaction.atomic
-def open_contact_case(
-    *, by, contact, last_exposure_on: dt.date, facility_id: int | None
-) -> OpenCase:
+def open_contact_case(*, by, contact, facility_id: int | None) -> OpenCase:
     """Open a close contact's case: at home, or at the facility given (a station, an
-    observation point or a hotel), day 1 the last exposure. Refused as any intake is
+    observation point or a hotel), day 1 the last exposure (`start_from_last_exposure`). Refused as any intake is
     (quarantine.services.case_intake: the user keeps the contact's file or is on duty at
     the facility)."""
     facility = None
@@ -109,11 +108,32 @@ def open_contact_case(
         first_state=first_state,
         facility=facility,
     )
-    case = QuarantineCase.objects.select_for_update().select_related("policy").get(pk=case.pk)
-    if last_exposure_on != case.start_date:
-        # Day 1 is the last exposure, not the day of the intake.
-        _set_day1(case, by=by, day1=last_exposure_on)
-    return _open_case(case)
+    # Day 1 is already the last exposure (the intake of a close contact sees to it).
+    return _open_case(QuarantineCase.objects.select_related("policy").get(pk=case.pk))
+
+
+def start_from_last_exposure(case: QuarantineCase, *, by) -> None:
+    """A case just opened for a close contact (any intake with that reason): day 1 is the
+    contact's last recorded exposure, while its watch runs (release after today)."""
+    last = (
+        Exposure.objects.filter(contact_id=case.person_id)
+        .order_by("-last_exposure_on")
+        .values_list("last_exposure_on", flat=True)
+        .first()
+    )
+    if last is None or last == case.start_date:
+        return
+    if (
+        rules.release_date(last, values_of(case.policy), case.extension_days)
+        <= timezone.localdate()
+    ):
+        return
+    _set_day1(case, by=by, day1=last)
+
+
+def intake_url(person_id: int) -> str:
+    """The intake page opened for this person (a contact to take in at a facility)."""
+    return reverse("quarantine:intake") + f"?person={person_id}"
 
 
 def open_cases(person_ids: list[int]) -> dict[int, OpenCase]:

@@ -285,6 +285,11 @@ def _open_case(
         # The file says where the person is: returned, on the arrival day, from where
         # (with history), so that the zone map's travel counts hold.
         person_record_arrival(by=by, person_id=person.pk, arrived_on=start, origin=origin)
+    if reason == CaseReason.CLOSE_CONTACT:
+        # A close contact's day 1 is the last exposure, not the intake (docs/contacts.md).
+        from fangyi.quarantine.contacts import start_from_last_exposure
+
+        start_from_last_exposure(case, by=by)
     refresh_state([person.pk])
     return case
 

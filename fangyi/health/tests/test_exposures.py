@@ -429,3 +429,61 @@ def test_contacts_under_observation_per_building(tree):
         assert QuarantineCase.objects.get(person=quarantined).reason == "close_contact"
         assert exposures.contacts_under_observation("zone", tree.zones[2].pk, "building") == {}
         consistent()
+
+
+def test_any_intake_of_a_close_contact_starts_on_the_last_exposure(tree, client):
+    """The contact list links to the intake page opened for the contact; a case opened
+    there (or anywhere) as a close contact has day 1 the last exposure."""
+    secretary = tree.users["community"]
+    index, contact = tree.people[0], tree.people[4]
+    station = Facility.objects.create(
+        district=tree.district,
+        community=tree.communities[0],
+        kind=FacilityKind.STATION,
+        name="六和温馨驿站",
+        address="六和路1号",
+        capacity=5,
+    )
+    with travel(at(2020, 2, 20)):
+        record(secretary, index, contact, "2020-02-12", "2020-02-17", kind="work")
+        client.force_login(secretary)
+        page = client.get(reverse("contacts:list", args=[index.pk])).content.decode()
+        assert f"{reverse('quarantine:intake')}?person={contact.pk}" in page
+        case = quarantine_services.case_intake(
+            by=secretary,
+            person=contact,
+            reason="close_contact",
+            arrived_at=at(2020, 2, 20, 9),
+            first_state="station",
+            facility=station,
+        )
+        case.refresh_from_db()
+        assert case.start_date == day("2020-02-17")
+        assert quarantine_services.selectors.case_days(case).release_date == day("2020-03-02")
+        assert fresh(contact).epidemic_state == "station"
+        consistent()
+
+
+def test_no_quarantine_is_started_once_the_watch_is_over(tree, api):
+    leader = tree.users["district"]
+    index, contact = tree.people[0], tree.people[4]
+    with travel(at(2020, 3, 10)):
+        # Last exposure on 18 February: watched through 2 March, over by 10 March.
+        body = api(
+            leader,
+            "post",
+            "/exposures",
+            {
+                "index_person_id": index.pk,
+                "contact_person_id": contact.pk,
+                "kind": "work",
+                "first_exposure_on": "2020-02-18",
+                "last_exposure_on": "2020-02-18",
+            },
+        ).json()
+        assert body["case_id"] is None and body["watch_until"] is None
+        assert not QuarantineCase.objects.filter(person=contact).exists()
+        with pytest.raises(ValidationError) as refused:
+            exposures.contact_case_open(by=leader, exposure=Exposure.objects.get())
+        assert refused.value.messages == [str(exposures.ERR_NOT_WATCHED)]
+        consistent()
