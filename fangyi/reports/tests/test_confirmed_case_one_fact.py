@@ -376,3 +376,26 @@ def test_the_api_answers_404_for_a_person_out_of_scope(client, demo):
             assert response.status_code == 404
             assert response.json()["error"]["code"] == "not_found"
     assert not ConfirmedCase.objects.filter(person=elsewhere).exists()
+
+
+def test_the_statistics_count_confirmed_cases_only(client, demo):
+    # A suspected case is not (yet) a case, an asymptomatic infection is reported apart:
+    # both are listed with their classification, neither is counted.
+    passes = _green_passes(3, with_open_case=False)
+    zone_id = passes[0].person.zone_id
+    client.login(username="secretary", password=DEMO_PASSWORD)
+    url = reverse("reports:stats") + f"?place=zone:{zone_id}"
+    with time_machine.travel(NOW, tick=False):
+        before = client.get(url).context["stats"].cumulative
+        for pass_obj, classification in zip(
+            passes, ("suspected", "asymptomatic", "confirmed"), strict=True
+        ):
+            confirmed_case_create(
+                by=None, date=TODAY, person=pass_obj.person, classification=classification
+            )
+        response = client.get(url)
+    assert response.context["stats"].cumulative == before + 1
+    assert response.context["stats"].new_today >= 1
+    page = response.content.decode()
+    assert '<small data-testid="classification">疑似病例</small>' in page
+    assert '<small data-testid="classification">无症状感染者</small>' in page
