@@ -50,6 +50,8 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 # Worklists: name → (title, kind of rows)
 WORKLISTS = {
+    # First: positive cases still at a station or at home (selectors.worklist_must_move).
+    "must_move": gettext_lazy("must move"),
     "due_release": gettext_lazy("due for release"),
     "missed": gettext_lazy("missed check-in"),
     "fever": gettext_lazy("fever"),
@@ -69,6 +71,8 @@ ALERT_WORKLISTS = {
 
 def worklist_rows(user, name: str, today: dt.date):
     """(kind, rows) of one worklist; kind says which template columns apply."""
+    if name == "must_move":
+        return "cases", list(selectors.worklist_must_move(user))
     if name == "due_release":
         return "cases", selectors.worklist_due_release(user, today)
     if name in ALERT_WORKLISTS:
@@ -87,7 +91,11 @@ def worklist_rows(user, name: str, today: dt.date):
 @login_required
 def worklists(request):
     today = timezone.localdate()
-    name = request.GET.get("list", "due_release")
+    # A positive case that must move is the first thing a doctor sees; otherwise the
+    # cases due for release.
+    name = request.GET.get("list") or (
+        "must_move" if selectors.worklist_must_move(request.user).exists() else "due_release"
+    )
     if name not in WORKLISTS:
         raise Http404
     kind, rows = worklist_rows(request.user, name, today)
@@ -116,6 +124,8 @@ def worklists(request):
             "may_intake": selectors.may_intake(request.user),
             # Above every list: returnees sent here from a gate, to take in.
             "expected": list(referrals.expected_at_station(request.user)),
+            # and what screening teams found at the door (fever, symptoms, arrivals).
+            "door": referrals.found_at_the_door(request.user),
         },
     )
 
@@ -170,19 +180,22 @@ def intake(request):
     # Opened for a person (?person=<id>: a gate's referral, a contact): the file is found
     # by id, its document never put in the page.
     chosen = selectors.intake_person(request.user, request.GET.get("person") or "")
+    initial = {
+        "arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None),
+        "person": chosen.pk if chosen else None,
+        "reason": _intake_reason(request.GET.get("reason"), chosen),
+    }
+    # "find" (the picker's button without script) only shows the zones found: the form
+    # comes back as typed, not yet checked.
+    finding = request.method == "POST" and "find" in request.POST
     form = IntakeForm(
-        request.POST or None,
+        None if finding else (request.POST or None),
         facilities=selectors.intake_facilities(request.user),
-        initial={
-            "arrived_at": timezone.localtime().replace(second=0, microsecond=0, tzinfo=None),
-            "person": chosen.pk if chosen else None,
-            "reason": _intake_reason(request.GET.get("reason"), chosen),
-        },
+        initial={**initial, **request.POST.dict()} if finding else initial,
     )
     places = _intake_places(request)
     place_errors: list[str] = []
-    # "find" (the picker's button without script) only shows the zones found.
-    if request.method == "POST" and "find" not in request.POST and form.is_valid():
+    if request.method == "POST" and not finding and form.is_valid():
         data = form.cleaned_data
         if data["person"]:
             chosen = selectors.intake_person(request.user, data["person"])
@@ -477,6 +490,8 @@ def checkin_page(request, token: str):
             "days": days,
             "form": form,
             "done": done,
+            # A fever or symptoms: who will call, what to do, whom to call (checkin.what_next).
+            "next": checkin.what_next(case, done) if done is not None else None,
             "recent": recent,
             "name": case.person.name[:1] + "*" * (len(case.person.name) - 1),
         },

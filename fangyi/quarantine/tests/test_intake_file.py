@@ -154,6 +154,20 @@ def test_the_doctor_finds_the_dwelling_by_zone_name_and_registers_the_person_the
         assert rebuild_differences() == []
 
 
+def test_without_script_the_find_button_shows_the_zones_and_keeps_what_was_typed(
+    client, tree, facilities, doctor
+):
+    client.force_login(doctor)
+    response = client.post(
+        reverse("quarantine:intake"),
+        {"find": "1", "zone_q": "Z3", "name": "新来人", "origin": "湖北武汉"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'data-testid="error-' not in page
+    assert f'value="{tree.buildings[4].pk}"' in page and 'value="新来人"' in page
+    assert not Person.objects.filter(name="新来人").exists()
+
+
 def test_a_new_person_needs_a_dwelling_or_the_outside_box(client, tree, facilities, doctor):
     client.force_login(doctor)
     number = make_id_number(641)
