@@ -50,8 +50,6 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 # Worklists: name → (title, kind of rows)
 WORKLISTS = {
-    # First: positive cases still at a station or at home (selectors.worklist_must_move).
-    "must_move": gettext_lazy("must move"),
     "due_release": gettext_lazy("due for release"),
     "missed": gettext_lazy("missed check-in"),
     "fever": gettext_lazy("fever"),
@@ -71,8 +69,6 @@ ALERT_WORKLISTS = {
 
 def worklist_rows(user, name: str, today: dt.date):
     """(kind, rows) of one worklist; kind says which template columns apply."""
-    if name == "must_move":
-        return "cases", list(selectors.worklist_must_move(user))
     if name == "due_release":
         return "cases", selectors.worklist_due_release(user, today)
     if name in ALERT_WORKLISTS:
@@ -91,11 +87,7 @@ def worklist_rows(user, name: str, today: dt.date):
 @login_required
 def worklists(request):
     today = timezone.localdate()
-    # A positive case that must move is the first thing a doctor sees; otherwise the
-    # cases due for release.
-    name = request.GET.get("list") or (
-        "must_move" if selectors.worklist_must_move(request.user).exists() else "due_release"
-    )
+    name = request.GET.get("list", "due_release")
     if name not in WORKLISTS:
         raise Http404
     kind, rows = worklist_rows(request.user, name, today)
@@ -124,8 +116,6 @@ def worklists(request):
             "may_intake": selectors.may_intake(request.user),
             # Above every list: returnees sent here from a gate, to take in.
             "expected": list(referrals.expected_at_station(request.user)),
-            # and what screening teams found at the door (fever, symptoms, arrivals).
-            "door": referrals.found_at_the_door(request.user),
         },
     )
 
@@ -490,8 +480,6 @@ def checkin_page(request, token: str):
             "days": days,
             "form": form,
             "done": done,
-            # A fever or symptoms: who will call, what to do, whom to call (checkin.what_next).
-            "next": checkin.what_next(case, done) if done is not None else None,
             "recent": recent,
             "name": case.person.name[:1] + "*" * (len(case.person.name) - 1),
         },
