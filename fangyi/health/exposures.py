@@ -324,7 +324,7 @@ def _rows(user, exposures: list[Exposure], other: str) -> list[ContactRow]:
 def contacts_of(user, person: Person) -> list[ContactRow]:
     """The people exposed to `person` (its close contacts), latest exposure first."""
     exposures = list(
-        Exposure.objects.filter(index_person=person).select_related("contact", "recorded_by")
+        Exposure.objects.filter(index_person=person).select_related("contact", "recorded_by__staff")
     )
     return _rows(user, exposures, "contact")
 
@@ -332,7 +332,7 @@ def contacts_of(user, person: Person) -> list[ContactRow]:
 def sources_of(user, person: Person) -> list[ContactRow]:
     """The index persons `person` was exposed to."""
     exposures = list(
-        Exposure.objects.filter(contact=person).select_related("index_person", "recorded_by")
+        Exposure.objects.filter(contact=person).select_related("index_person", "recorded_by__staff")
     )
     return _rows(user, exposures, "index_person")
 

@@ -487,3 +487,28 @@ def test_no_quarantine_is_started_once_the_watch_is_over(tree, api):
             exposures.contact_case_open(by=leader, exposure=Exposure.objects.get())
         assert refused.value.messages == [str(exposures.ERR_NOT_WATCHED)]
         consistent()
+
+
+def test_the_contact_page_costs_the_same_queries_for_two_contacts_or_twelve(tree, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    leader = tree.users["district"]
+    index = tree.people[0]
+    client.force_login(leader)
+    url = reverse("contacts:list", args=[index.pk])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    with travel(at(2020, 2, 20)):
+        for contact in tree.people[1:3]:
+            record(leader, index, contact, "2020-02-18", "2020-02-18", open_case=True)
+        few = queries()
+        for contact in tree.people[3:13]:
+            record(leader, index, contact, "2020-02-18", "2020-02-18", open_case=True)
+            record(leader, contact, tree.people[13], "2020-02-19", "2020-02-19", kind="other")
+        assert queries() == few
+        assert few <= 25
