@@ -145,12 +145,11 @@ def seed_passes_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str, 
                         temperature=str(temperature),
                         now=moment,
                     )
-                    if not result.verdict.fever:
-                        decision = {
-                            "green": "let_in",
-                            "yellow": "temporary",
-                            "red": "observation",
-                        }[result.verdict.colour]
+                    # A red is left for the guard to decide: sending them to the
+                    # observation point would move the demo's cases there (passes.
+                    # referrals), and the demo keeps its cases where it put them.
+                    if not result.verdict.fever and result.verdict.colour != "red":
+                        decision = {"green": "let_in", "yellow": "temporary"}[result.verdict.colour]
                         services.gate_check_decide(
                             by=guard, check=result.check, decision=decision, now=moment
                         )
