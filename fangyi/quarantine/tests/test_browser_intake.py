@@ -17,6 +17,7 @@ from fangyi.core.tests.browser import browser, chromium_executable, log_in, new_
 from fangyi.people.models import Person
 from fangyi.quarantine.models import QuarantineCase
 from fangyi.quarantine.tests.conftest import at
+from fangyi.tests.phone import SHOTS
 
 __all__ = ["browser", "chromium_executable", "new_page"]
 
@@ -32,6 +33,8 @@ def test_the_doctor_picks_zone_building_and_room(
     number = make_id_number(650)
     with time_machine.travel(at(today.year, today.month, today.day, 10), tick=True):
         page = new_page()
+        # A phone: the picker must fit it.
+        page.set_viewport_size({"width": 390, "height": 844})
         log_in(page, "doc", "test-pass-123")
         page.goto("/quarantine/intake/")
         expect(page.locator("h1")).to_have_text("返深人员登记")
@@ -43,6 +46,8 @@ def test_the_doctor_picks_zone_building_and_room(
         page.locator("#id_building").select_option(label=building.name)
         page.locator("#id_dwelling").select_option(label=dwelling.room)
         expect(page.locator("#id_zone_q")).to_have_value("Z3")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 394
+        page.screenshot(path=str(SHOTS / "intake-picker.png"), full_page=True)
         page.locator("#id_origin").fill("湖北武汉")
         arrived = timezone.localtime() - dt.timedelta(hours=1)
         page.locator("#id_arrived_at").fill(arrived.strftime("%Y-%m-%dT%H:%M"))
