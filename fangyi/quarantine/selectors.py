@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -285,6 +285,22 @@ def facility_occupancy() -> dict[int, int]:
 
 
 # Worklists: each returns a queryset of cases or alerts already scoped to the user.
+
+
+def worklist_must_move(user) -> QuerySet[QuarantineCase]:
+    """Open cases with a positive test that are still at a station or at home: they must
+    move to a hospital or an observation point, and come first on the doctor's worklist
+    and home page until they do. The longest waiting first."""
+    return (
+        cases_for(user)
+        .filter(
+            state__in=(CaseState.STATION, CaseState.HOME),
+            tests__result=TestResult.POSITIVE,
+        )
+        .annotate(positive_at=Min("tests__result_at"))
+        .select_related("person", "person__zone", "policy")
+        .order_by("positive_at", "pk")
+    )
 
 
 def worklist_due_release(user, today: dt.date) -> list[QuarantineCase]:

@@ -537,7 +537,10 @@ def test_record(*, by, case: QuarantineCase, sampled_on: dt.date, lab: str = "")
 
 @transaction.atomic
 def test_set_result(*, by, test: NucleicTest, result: str, now: dt.datetime | None = None):
-    """Record a test result; a positive one raises an alert."""
+    """Record a test result. A positive one makes the person's state "positive" at once
+    (red at the gate, people.state), raises an alert, and puts the case first on the
+    station doctor's worklist as "must move" until it is at a hospital or an
+    observation point (selectors.worklist_must_move)."""
     now = now or timezone.now()
     test = NucleicTest.objects.select_for_update().select_related("case").get(pk=test.pk)
     require_case_writer(by, test.case)
@@ -565,6 +568,8 @@ def test_set_result(*, by, test: NucleicTest, result: str, now: dt.datetime | No
             test=test,
             detail=test.sampled_on.isoformat(),
         )
+    # The person's state follows the result in this transaction (people.state).
+    refresh_state([case.person_id])
     return test
 
 

@@ -50,6 +50,8 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 # Worklists: name → (title, kind of rows)
 WORKLISTS = {
+    # First: positive cases still at a station or at home (selectors.worklist_must_move).
+    "must_move": gettext_lazy("must move"),
     "due_release": gettext_lazy("due for release"),
     "missed": gettext_lazy("missed check-in"),
     "fever": gettext_lazy("fever"),
@@ -69,6 +71,8 @@ ALERT_WORKLISTS = {
 
 def worklist_rows(user, name: str, today: dt.date):
     """(kind, rows) of one worklist; kind says which template columns apply."""
+    if name == "must_move":
+        return "cases", list(selectors.worklist_must_move(user))
     if name == "due_release":
         return "cases", selectors.worklist_due_release(user, today)
     if name in ALERT_WORKLISTS:
@@ -87,7 +91,11 @@ def worklist_rows(user, name: str, today: dt.date):
 @login_required
 def worklists(request):
     today = timezone.localdate()
-    name = request.GET.get("list", "due_release")
+    # A positive case that must move is the first thing a doctor sees; otherwise the
+    # cases due for release.
+    name = request.GET.get("list") or (
+        "must_move" if selectors.worklist_must_move(request.user).exists() else "due_release"
+    )
     if name not in WORKLISTS:
         raise Http404
     kind, rows = worklist_rows(request.user, name, today)

@@ -152,6 +152,15 @@ def quarantine_section(user, today: dt.date) -> Section | None:
     worklist = "quarantine:worklists"
     section = Section("quarantine", _("Quarantine"))
     section.items += [
+        # First: positive cases still at a station or at home must move (to a hospital or
+        # an observation point) before anything else is done.
+        Item(
+            "must_move",
+            _("positive cases that must move"),
+            _url(worklist, list="must_move"),
+            quarantine.worklist_must_move(user).count(),
+            urgent=True,
+        ),
         Item(
             "due_release",
             _("due for release"),
