@@ -15,16 +15,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from fangyi.conftest import PASSWORD
+from fangyi.duty.services import api_token_create
 from fangyi.health.models import Alert, Exposure
 from fangyi.passes import services
 from fangyi.passes.models import GateCheck
 from fangyi.passes.tests.conftest import NOW
+from fangyi.passes.tests.wsgi import served
 from fangyi.people.models import Person
 from fangyi.people.state import rebuild_differences
 from fangyi.people.state import refresh as refresh_state
 from fangyi.quarantine import services as quarantine
 from fangyi.quarantine.choices import FacilityKind
 from fangyi.quarantine.models import CaseEvent, Facility, QuarantineCase
+from fangyi.wsgi import application
 
 pytestmark = pytest.mark.django_db
 TODAY = NOW.date()
@@ -272,3 +275,28 @@ def test_the_guard_page_offers_the_station_to_a_returnee_in_chinese(
     done = client.post(reverse("passes:decide", args=[check_id]), {"decision": "station"})
     assert done.status_code == 302
     assert Alert.objects.filter(kind="station_referral", person=returnee).count() == 1
+
+
+def test_a_device_sending_a_red_moves_the_case_through_the_fast_path(
+    tree, guard, gate, holder, red_at_home, observation
+):
+    issued = services.pass_issue(by=None, person=holder)
+    payload = {
+        "gate_id": gate.pk,
+        "token": services.pass_token(issued),
+        "temperature": "36.6",
+        "decision": "observation",
+    }
+    bearer = {"Authorization": f"Bearer {api_token_create(user=guard)}"}
+    answer = served(application, "post", "/api/scans", payload, bearer)
+    assert answer.status_code == 201, answer.content
+    body = answer.json()
+    assert (body["colour"], body["decision"], body["observation_point"]) == (
+        "red",
+        "observation",
+        observation.name,
+    )
+    assert QuarantineCase.objects.get(pk=red_at_home.pk).state == "observation"
+    alert = Alert.objects.get(kind="gate_observation")
+    assert alert.gate_check_id == body["check_id"]
+    assert rebuild_differences() == []
