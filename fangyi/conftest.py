@@ -154,3 +154,14 @@ def persona_place(tree: Tree, persona: str):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness would dominate the suite's run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_expired_state_checks():
+    # people.state looks for expired states once a day per process; each test's database
+    # (rolled back after it) is a new one to look at.
+    from fangyi.people.state import forget_expired_checks
+
+    forget_expired_checks()
+    yield
+    forget_expired_checks()

@@ -47,6 +47,7 @@ def _item(p) -> dict:
         "travel_status": p.travel_status,
         "health_status": p.health_status,
         "verified": p.verified,
+        "epidemic_state": p.epidemic_state,
     }
 
 

@@ -57,13 +57,12 @@ ISOLATE_STATES = (
     EpidemicState.HOSPITAL,
     EpidemicState.OBSERVATION,
 )
-# States of people under quarantine or observation (counted as such on maps and overviews).
-WATCHED_STATES = (
-    EpidemicState.HOSPITAL,
-    EpidemicState.OBSERVATION,
+# People under quarantine or isolation: "in quarantine" on the zone map, the overview, the
+# statistics and the daily report (a close contact not yet taken in is counted apart).
+IN_QUARANTINE_STATES = (
+    *ISOLATE_STATES,
     EpidemicState.STATION,
     EpidemicState.HOME,
-    EpidemicState.CONTACT,
 )
 
 

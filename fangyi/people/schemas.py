@@ -23,6 +23,11 @@ class PersonListItem(Schema):
     travel_status: str
     health_status: str
     verified: bool
+    epidemic_state: str = Field(
+        description="the person's one epidemic state, derived from the facts (docs/state.md): "
+        "confirmed, positive, suspected, hospital, observation, station, home, contact, "
+        "review, returnee, unverified or clear"
+    )
 
 
 class PersonPage(Schema):

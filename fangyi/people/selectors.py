@@ -13,18 +13,21 @@ from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.duty.selectors import CHILD_LEVEL, MODELS, crumbs, place_get
 from fangyi.people.identity import normalise
 from fangyi.people.models import Person
+from fangyi.people.state import refresh_expired
 from fangyi.places.models import Dwelling
 
 SEARCH_LIMIT = 50
 
 
 def people_for(user) -> QuerySet[Person]:
-    """All person files the user may see."""
+    """All person files the user may see, their epidemic states as of today."""
+    refresh_expired()
     return Person.objects.filter(scope_for(user).person_q())
 
 
 def person_get(user, pk: int) -> Person:
-    """One person file in scope, or 404."""
+    """One person file in scope, or 404; its epidemic state as of today."""
+    refresh_expired()
     person = (
         people_for(user)
         .select_related("dwelling", "building", "zone", "community", "street", "district")
@@ -145,3 +148,29 @@ def place_page(user, level: str, pk: int) -> dict[str, Any]:
         # Import, export and screening need the place's person files, not only the place.
         "keeps_files": keeps_files(user, level, place),
     }
+
+
+def state_counts(
+    level: str, place_id: int, group_by: str, *, unplaced: bool = False
+) -> dict[Any, dict[str, int]]:
+    """People per epidemic state (people.state), per `group_by` place (building, zone, …)
+    inside a place: one GROUP BY on the stored state, after refreshing the states that
+    ended by themselves. With `unplaced`, people with no `group_by` place are counted
+    under None, so that the counts add up to the place's total."""
+    refresh_expired()
+    rows = (
+        Person.objects.filter(**{f"{level}_id": place_id})
+        .values_list(f"{group_by}_id", "epidemic_state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    result: dict[Any, dict[str, int]] = {}
+    for key, state, n in rows:
+        if key is not None or unplaced:
+            result.setdefault(key, {})[state] = n
+    return result
+
+
+def counted(states: dict[str, int], which: tuple[str, ...]) -> int:
+    """How many of a place's people (`state_counts`' value) are in one of `which`."""
+    return sum(states.get(state, 0) for state in which)
