@@ -26,6 +26,8 @@ from fangyi.quarantine.choices import ACTIVE_STATES
 
 APPLICANTS = ("林晓燕", "陈建国", "黄丽娟", "吴志强", "刘芳芳", "郑海涛")
 CHECKS_PER_GATE_HOUR = 12
+# The demo's gate check that is always a fever, so that every demo has one to review.
+FEVER_AT = 5
 
 
 def _id_number(rng: random.Random) -> str:
@@ -124,7 +126,12 @@ def seed_passes_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str, 
         gates = list(
             Gate.objects.filter(zone_id__in=guard_zone_ids).select_related("zone__district")
         )
-        start = timezone.make_aware(dt.datetime.combine(today, dt.time(6)))
+        # The gates' day from 06:00, and at least the last eight hours (a demo built at
+        # night or early in the morning has a board and its fevers too).
+        start = min(
+            timezone.make_aware(dt.datetime.combine(today, dt.time(6))),
+            now - dt.timedelta(hours=8),
+        )
         hours = max(0, int((now - start).total_seconds() // 3600))
         for gate in gates:
             for hour in range(hours + 1):
@@ -132,7 +139,8 @@ def seed_passes_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str, 
                     moment = start + dt.timedelta(hours=hour, minutes=rng.randrange(60))
                     if moment >= now:
                         continue
-                    fever = rng.random() < 0.01
+                    # About one in a hundred, and always one early in the day.
+                    fever = rng.random() < 0.01 or checks == FEVER_AT
                     temperature = round(
                         rng.uniform(37.4, 38.5) if fever else rng.uniform(36.0, 37.0), 1
                     )
