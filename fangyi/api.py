@@ -78,6 +78,7 @@ def token_refused(request, exc):
     return api.create_response(request, api_errors.error_body(exc.code, exc.message), status=401)
 
 
+from fangyi.health.api import router as alerts_router  # noqa: E402
 from fangyi.health.exposure_api import router as exposures_router  # noqa: E402
 from fangyi.passes.api import router as passes_router  # noqa: E402
 from fangyi.people.api import router as people_router  # noqa: E402
@@ -96,4 +97,5 @@ api.add_router("", reports_router)
 api.add_router("/screening", screening_router)
 # POST /exposures and GET /people/{id}/exposures (close contacts).
 api.add_router("", exposures_router)
+api.add_router("", alerts_router)
 api.add_router("/support", support_router)

@@ -27,6 +27,7 @@ urlpatterns = [
     path("people/<int:pk>/reveal/<str:field>/", people_views.person_reveal, name="person_reveal"),
     path("search/", people_views.search, name="search"),
     path("", include("fangyi.health.exposure_urls")),
+    path("alerts/", include("fangyi.health.urls")),
     path("quarantine/", include("fangyi.quarantine.urls")),
     path("passes/", include("fangyi.passes.urls")),
     path("reports/", include("fangyi.reports.urls")),

@@ -15,11 +15,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from fangyi.health.choices import HOLDING_KINDS, NOT_HOLDING_SOURCES, AlertKind, AlertSource
+from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only
+from fangyi.health.choices import (
+    HOLDING_KINDS,
+    NOT_HOLDING_SOURCES,
+    AlertKind,
+    AlertSource,
+    AlertStatus,
+)
 from fangyi.health.models import Alert
 from fangyi.people.models import Person
 from fangyi.people.state import refresh as refresh_state
@@ -139,4 +148,83 @@ def raise_alert(
         return found
     if person_id is not None and holds_for_review(kind, source):
         refresh_state([person_id])
+    return alert
+
+
+def raise_alerts(alerts: list[Alert]) -> int:
+    """Raise many alerts at once (the missed check-in sweep): their places are copied from
+    their people in one query and those already raised are skipped by the unique
+    constraints. None of these kinds holds a person for review. Returns how many."""
+    if not alerts:
+        return 0
+    ids = {a.person_id for a in alerts if a.person_id is not None}
+    places = {
+        row["id"]: row
+        for row in Person.objects.filter(pk__in=ids).values(
+            "id", *(f"{level}_id" for level in PLACE_LEVELS)
+        )
+    }
+    for alert in alerts:
+        row = places.get(alert.person_id)
+        if row is not None:
+            for level in PLACE_LEVELS:
+                setattr(alert, f"{level}_id", row[f"{level}_id"])
+    Alert.objects.bulk_create(alerts, ignore_conflicts=True)
+    return len(alerts)
+
+
+ERR_NOT_YOURS = gettext_lazy(
+    "You may not act on this alert: it is for the staff who keep the person's file or are "
+    "on duty at the facility."
+)
+ERR_NOT_OPEN = gettext_lazy("Only an open alert can be acknowledged.")
+ERR_CLOSED = gettext_lazy("The alert is already closed.")
+ERR_NOTE = gettext_lazy("Write what was done.")
+
+
+def _require_may_act(by, alert: Alert) -> None:
+    from fangyi.health.selectors import alert_may_act
+
+    if not alert_may_act(by, alert):
+        raise PermissionDenied(ERR_PLACES_ONLY if is_places_only(by) else ERR_NOT_YOURS)
+
+
+def _acting(by):
+    return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
+@transaction.atomic
+def alert_acknowledge(*, by, alert: Alert, now: dt.datetime | None = None) -> Alert:
+    """Somebody responsible took the alert on (it stays on the lists until closed)."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    _require_may_act(by, alert)
+    if alert.status != AlertStatus.OPEN:
+        raise ValidationError(ERR_NOT_OPEN)
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_by = _acting(by)
+    alert.acknowledged_at = now or timezone.now()
+    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    return alert
+
+
+@transaction.atomic
+def alert_close(*, by, alert: Alert, note: str, now: dt.datetime | None = None) -> Alert:
+    """Close an alert with what was done; a closed fever or symptoms alert no longer holds
+    the person for review (the state is refreshed)."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    _require_may_act(by, alert)
+    if alert.status == AlertStatus.CLOSED:
+        raise ValidationError(ERR_CLOSED)
+    if not (note or "").strip():
+        raise ValidationError({"note": [ERR_NOTE]})
+    now = now or timezone.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_by, alert.acknowledged_at = _acting(by), now
+    alert.status = AlertStatus.CLOSED
+    alert.closed_by = _acting(by)
+    alert.closed_at = now
+    alert.note = note.strip()
+    alert.save()
+    if alert.person_id is not None and holds_for_review(alert.kind, alert.source):
+        refresh_state([alert.person_id])
     return alert

@@ -95,23 +95,23 @@ class Alert(models.Model):
         Building, models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     facility = models.ForeignKey(
-        "quarantine.Facility", models.SET_NULL, null=True, blank=True, related_name="+",
+        "quarantine.Facility", models.SET_NULL, null=True, blank=True, related_name="alerts",
         verbose_name=_("facility"),
     )  # fmt: skip
     case = models.ForeignKey(
         "quarantine.QuarantineCase", models.CASCADE, null=True, blank=True,
-        related_name="+", verbose_name=_("quarantine case"),
+        related_name="alerts", verbose_name=_("quarantine case"),
     )  # fmt: skip
     gate_check = models.ForeignKey(
         "passes.GateCheck", models.CASCADE, null=True, blank=True, related_name="alerts",
         verbose_name=_("gate check"),
     )  # fmt: skip
     health_check = models.ForeignKey(
-        "quarantine.HealthCheck", models.CASCADE, null=True, blank=True, related_name="+",
+        "quarantine.HealthCheck", models.CASCADE, null=True, blank=True, related_name="alerts",
         verbose_name=_("health check"),
     )  # fmt: skip
     test = models.ForeignKey(
-        "quarantine.NucleicTest", models.CASCADE, null=True, blank=True, related_name="+",
+        "quarantine.NucleicTest", models.CASCADE, null=True, blank=True, related_name="alerts",
         verbose_name=_("nucleic acid test"),
     )  # fmt: skip
     visit = models.ForeignKey(

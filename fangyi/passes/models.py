@@ -20,7 +20,6 @@ from fangyi.passes.choices import (
     ApplicationStatus,
     Colour,
     Decision,
-    FeverStatus,
     Method,
     Reason,
 )
@@ -196,38 +195,3 @@ class GateCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gate_id} {self.at:%Y-%m-%d %H:%M} {self.colour}"
-
-
-class GateFeverAlert(models.Model):
-    """A fever found at a gate: the zone's doctor and staff review it. While open, the
-    person's pass is yellow (fever pending review)."""
-
-    check_obj = models.OneToOneField(GateCheck, models.CASCADE, related_name="fever_alert")
-    person = models.ForeignKey(
-        Person, models.CASCADE, null=True, blank=True, related_name="+", db_index=False
-    )
-    zone = models.ForeignKey(Zone, models.PROTECT, related_name="+", db_index=False)
-    temperature = models.DecimalField(_("temperature (°C)"), max_digits=3, decimal_places=1)
-    status = models.CharField(
-        _("status"), max_length=10, choices=FeverStatus.choices, default=FeverStatus.OPEN
-    )
-    created_at = models.DateTimeField(_("raised at"))
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("gate fever alert")
-        verbose_name_plural = _("gate fever alerts")
-        indexes = [
-            models.Index(
-                fields=["person"], condition=Q(status="open"), name="gatefever_open_person_idx"
-            ),
-            models.Index(fields=["status", "zone"], name="gatefever_status_zone_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.zone_id} {self.temperature} {self.status}"

@@ -43,6 +43,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.policy import POLICY_IN_FORCE_SQL, PolicyValues, policy_in_force, values_of
 from fangyi.core.sql import run
+from fangyi.health.alerts import raise_alert
+from fangyi.health.choices import AlertKind, AlertSource
 from fangyi.passes import referrals, tokens
 from fangyi.passes.choices import REFERRAL_DECISIONS, Decision, Method, decisions_for
 from fangyi.passes.colour import (
@@ -436,10 +438,6 @@ INSERT INTO passes_gatecheck (gate_id, zone_id, guard_id, at, method, pass_obj_i
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
-_INSERT_ALERT = """
-INSERT INTO passes_gatefeveralert (check_obj_id, person_id, zone_id, temperature, status,
-  created_at, note) VALUES (%s, %s, %s, %s, 'open', %s, '')
-"""
 
 
 def decision_check(decision: str, colour: str, fever: bool, reason: str = "") -> None:
@@ -480,7 +478,14 @@ def _insert(
         return run(_INSERT_CHECK, params)[0][0]
     with transaction.atomic():
         check_id = run(_INSERT_CHECK, params)[0][0]
-        run(_INSERT_ALERT, (check_id, person_id, gate.zone_id, value, moment))
+        # The one alert model (health.alerts): routed to the person's duty chain (a
+        # visitor's: the gate's zone) and shown on the gate's fever list; it holds the
+        # person for review until closed (people.state, refreshed by raise_alert).
+        raise_alert(
+            kind=AlertKind.FEVER, person=person_id, source=AlertSource.GATE,
+            zone=gate.zone_id, gate_check=check_id, temperature=temperature,
+            date=timezone.localdate(now), detail=f"{temperature} °C", by=guard_id,
+        )  # fmt: skip
     return check_id
 
 

@@ -9,16 +9,19 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.utils import timezone
 
 from fangyi.core.policy import PolicyValues
 from fangyi.duty.scope import keeps_files, scope_for
+from fangyi.health import selectors as health_selectors
+from fangyi.health.choices import HOLDING_KINDS, AlertSource, AlertStatus
+from fangyi.health.models import Alert
 from fangyi.passes import scanning
 from fangyi.passes.colour import PersonState
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Gate, Zone
@@ -245,20 +248,18 @@ def checks_for(user) -> QuerySet[GateCheck]:
     return GateCheck.objects.filter(zone_id__in=zones_visible(user).values("pk"))
 
 
-def fever_alerts_for(user) -> QuerySet[GateFeverAlert]:
-    """Gate fever alerts of the zones in the user's scope (the zone's doctor and staff)."""
-    if not user.is_authenticated:
-        return GateFeverAlert.objects.none()
-    if user.is_superuser:
-        return GateFeverAlert.objects.all()
-    return GateFeverAlert.objects.filter(zone_id__in=zones_visible(user).values("pk"))
+def fever_alerts_for(user) -> QuerySet[Alert]:
+    """The fevers and symptoms found at gates among the alerts routed to the user
+    (health.selectors: the person's duty chain, the gate's zone, guards included)."""
+    return health_selectors.alerts_for(user).filter(source=AlertSource.GATE, kind__in=HOLDING_KINDS)
 
 
-def fever_alert_may_review(user, alert: GateFeverAlert) -> bool:
-    """Clear or refer a gate fever: the zone's doctor and the staff who keep the zone's
-    person files; never a guard (who would clear their own hold) or a volunteer.
-    (services.fever_alert_review refuses everybody else.)"""
-    return keeps_files(user, "zone", alert.zone)
+def fever_alert_may_review(user, alert: Alert) -> bool:
+    """Clear or refer a gate fever: who may act on the alert (health.selectors: the staff
+    who keep the person's file, a visitor's: the gate zone's; never a guard, who would
+    clear their own hold, or a volunteer). (services.fever_alert_review refuses
+    everybody else.)"""
+    return user is not None and health_selectors.alert_may_act(user, alert)
 
 
 def person_file_may_open(user, person: Person | None) -> bool:
@@ -271,7 +272,7 @@ def person_file_may_open(user, person: Person | None) -> bool:
 class FeverRow:
     """A gate fever as the list shows it to the user."""
 
-    alert: GateFeverAlert
+    alert: Alert
     name: str  # masked: the person's or the visitor's
     file_link: bool  # the name links to the person file
     may_review: bool  # the review buttons are shown
@@ -282,13 +283,15 @@ def fever_alert_rows(user, *, limit: int = 200) -> list[FeverRow]:
     open the person's file (not a guard), review (the zone's doctor and file keepers)."""
     alerts = (
         fever_alerts_for(user)
-        .select_related("check_obj__gate", "person", "zone")
-        .order_by("status", "-created_at")[:limit]
+        .select_related("gate_check__gate", "gate_check__zone", "person", "zone")
+        .order_by(Case(When(status=AlertStatus.CLOSED, then=1), default=0), "-created_at")[:limit]
     )
     return [
         FeverRow(
             alert=a,
-            name=mask_name(a.person.name if a.person else a.check_obj.visitor_name),
+            name=mask_name(
+                a.person.name if a.person else (a.gate_check.visitor_name if a.gate_check else "")
+            ),
             file_link=person_file_may_open(user, a.person),
             may_review=fever_alert_may_review(user, a),
         )
@@ -296,7 +299,7 @@ def fever_alert_rows(user, *, limit: int = 200) -> list[FeverRow]:
     ]
 
 
-def fever_alert_get(user, pk: int) -> GateFeverAlert:
+def fever_alert_get(user, pk: int) -> Alert:
     alert = fever_alerts_for(user).filter(pk=pk).first()
     if alert is None:
         raise Http404

@@ -21,6 +21,9 @@ from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
 from fangyi.core.templatetags.fangyi_tags import enumeration
 from fangyi.duty.scope import keeps_files
+from fangyi.health.alerts import alert_close
+from fangyi.health.choices import AlertStatus
+from fangyi.health.models import Alert
 from fangyi.passes import referrals, scanning, selectors, tokens
 from fangyi.passes.choices import (
     ApplicationStatus,
@@ -29,7 +32,7 @@ from fangyi.passes.choices import (
     Method,
 )
 from fangyi.passes.colour import PersonState, Verdict, pass_colour_for
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.passes.scanning import (  # noqa: F401 (the services' messages)
     ERR_DECISION,
     ERR_TEMPERATURE_REQUIRED,
@@ -565,23 +568,19 @@ def gate_check_decide(
     return locked
 
 
-@transaction.atomic
 def fever_alert_review(
-    *, by, alert: GateFeverAlert, outcome: str, note: str = "", now: dt.datetime | None = None
-) -> GateFeverAlert:
-    """The zone's doctor or the staff who keep its files reviewed a gate fever: cleared
-    (the pass no longer shows 'fever pending review') or referred for medical care. Not
-    a guard: the one who held the person would clear their own hold."""
-    now = now or timezone.now()
+    *, by, alert: Alert, outcome: str, note: str = "", now: dt.datetime | None = None
+) -> Alert:
+    """The person's doctor or the staff who keep their file reviewed a gate fever: cleared
+    (the person is no longer held for review) or referred for medical care; either
+    closes the alert with the outcome in its note (health.alerts.alert_close, which
+    refreshes the person's state). Not a guard: the one who held the person would clear
+    their own hold."""
     _require(by, fever_alert_may_review(by, alert), ERR_REVIEW_NOT_YOURS)
     if outcome not in (FeverStatus.CLEARED, FeverStatus.REFERRED):
         raise ValidationError({"outcome": [ERR_OUTCOME]})
-    locked = GateFeverAlert.objects.select_for_update().get(pk=alert.pk)
-    if locked.status != FeverStatus.OPEN:
+    if Alert.objects.filter(pk=alert.pk, status=AlertStatus.CLOSED).exists():
         raise ValidationError(ERR_REVIEWED, code="reviewed")
-    locked.status = outcome
-    locked.reviewed_by = _user(by)
-    locked.reviewed_at = now
-    locked.note = note.strip()
-    locked.save(update_fields=["status", "reviewed_by", "reviewed_at", "note"])
-    return locked
+    label = str(FeverStatus(outcome).label)
+    text = f"{label}: {note.strip()}" if note.strip() else label
+    return alert_close(by=by, alert=alert, note=text, now=now)

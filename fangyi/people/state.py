@@ -129,11 +129,9 @@ FACT_COLUMNS = f"""(SELECT c.state FROM quarantine_quarantinecase c
     JOIN quarantine_nucleictest t ON t.case_id = c.id
     WHERE c.person_id = per.id AND c.state IN ({_OPEN}) AND t.result = 'positive'),
   (SELECT MAX(e.last_exposure_on) FROM health_exposure e WHERE e.contact_id = per.id),
-  (EXISTS (SELECT 1 FROM health_alert a
+  EXISTS (SELECT 1 FROM health_alert a
     WHERE a.person_id = per.id AND a.status IN ('open', 'acknowledged')
-      AND a.kind IN ('fever', 'symptom') AND a.source <> 'checkin')
-   OR EXISTS (SELECT 1 FROM passes_gatefeveralert f  -- (until the gate raises health alerts)
-    WHERE f.person_id = per.id AND f.status = 'open')),
+      AND a.kind IN ('fever', 'symptom') AND a.source <> 'checkin'),
   (SELECT MAX(c.start_date) FROM quarantine_quarantinecase c WHERE c.person_id = per.id)"""
 # The file's own columns the rule reads, before FACT_COLUMNS.
 PERSON_COLUMNS = "per.health_status, per.verified, per.travel_status, per.return_date"

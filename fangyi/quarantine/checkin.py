@@ -7,6 +7,8 @@ links unusable (refused as replaced), and a closed case ends the link (expired).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.links import ERR_ALTERED, ERR_REPLACED, LinkError, read_link, sign_link
@@ -71,3 +73,41 @@ def checkin_allowed(request, token: str) -> bool:
     address = client_ip(request) or "unknown"
     by_address = allow(f"checkin:ip:{address}", limit=PER_ADDRESS_LIMIT, window=WINDOW)
     return by_link and by_address
+
+
+@dataclass(frozen=True)
+class WhatNext:
+    """What a resident whose check-in shows a fever or symptoms is told: who will call,
+    what to do meanwhile and whom to call (the phone of the facility the case is at, else
+    the zone's contact phone, else the nearest staff on the person's duty chain)."""
+
+    fever: bool
+    symptoms: bool
+    call_name: str
+    call_phone: str
+
+
+def what_next(case: QuarantineCase, check) -> WhatNext | None:
+    """None when the check is normal; else what the check-in page tells the resident."""
+    from fangyi.core.policy import values_of
+    from fangyi.people.selectors import duty_chain
+
+    fever = check.temperature >= values_of(case.policy).fever_threshold
+    symptoms = bool(check.symptoms)
+    if not fever and not symptoms:
+        return None
+    stage = (
+        case.stages.filter(ended_at__isnull=True, facility__isnull=False)
+        .select_related("facility")
+        .first()
+    )
+    facility = stage.facility if stage is not None else None
+    if facility is not None and facility.phone:
+        return WhatNext(fever, symptoms, facility.name, facility.phone)
+    zone = case.person.zone
+    if zone is not None and zone.contact_phone:
+        return WhatNext(fever, symptoms, zone.name, zone.contact_phone)
+    for assignment in duty_chain(case.person):
+        if assignment.staff.phone:
+            return WhatNext(fever, symptoms, assignment.staff.name, assignment.staff.phone)
+    return WhatNext(fever, symptoms, "", "")

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.health import choices as health_choices
+
 
 class FacilityKind(models.TextChoices):
     STATION = "station", _("health station")
@@ -54,17 +56,9 @@ class CheckChannel(models.TextChoices):
     STAFF = "staff", _("staff")
 
 
-class AlertKind(models.TextChoices):
-    FEVER = "fever", _("fever")
-    SYMPTOM = "symptom", _("symptoms")
-    POSITIVE_TEST = "positive_test", _("positive test")
-    MISSED_CHECK = "missed_check", _("missed check-in")
-
-
-class AlertStatus(models.TextChoices):
-    OPEN = "open", _("open")
-    ACKNOWLEDGED = "acknowledged", _("acknowledged")
-    CLOSED = "closed", _("closed")
+# The alert kinds and statuses are the one alert model's (health.Alert).
+AlertKind = health_choices.AlertKind
+AlertStatus = health_choices.AlertStatus
 
 
 SYMPTOMS = (

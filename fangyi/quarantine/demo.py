@@ -203,6 +203,8 @@ def seed_quarantine_demo(*, seed: int, now: dt.datetime | None = None) -> dict[s
         services._raise_alert(
             check.case,
             kind="fever",
+            source="checkin",
+            temperature=check.temperature,
             date=check.date,
             slot=check.slot,
             health_check=check,

@@ -20,8 +20,6 @@ from fangyi.duty.models import Staff
 from fangyi.people.models import Person
 from fangyi.places.models import Community, District, Zone
 from fangyi.quarantine.choices import (
-    AlertKind,
-    AlertStatus,
     CaseReason,
     CaseState,
     CheckChannel,
@@ -188,64 +186,6 @@ class HealthCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.date} {self.slot} {self.temperature}"
-
-
-class Alert(models.Model):
-    """Something staff must look at: a fever, symptoms, a positive test, a missed check-in."""
-
-    case = models.ForeignKey(QuarantineCase, models.CASCADE, related_name="alerts")
-    zone = models.ForeignKey(Zone, models.PROTECT, null=True, blank=True, related_name="+")
-    facility = models.ForeignKey(
-        Facility, models.SET_NULL, null=True, blank=True, related_name="alerts"
-    )
-    kind = models.CharField(_("kind"), max_length=14, choices=AlertKind.choices)
-    date = models.DateField(_("date"))
-    slot = models.CharField(_("slot"), max_length=8, blank=True)
-    health_check = models.ForeignKey(
-        HealthCheck, models.CASCADE, null=True, blank=True, related_name="alerts"
-    )
-    test = models.ForeignKey(
-        NucleicTest, models.CASCADE, null=True, blank=True, related_name="alerts"
-    )
-    detail = models.CharField(_("detail"), max_length=200, blank=True)
-    status = models.CharField(
-        _("status"), max_length=12, choices=AlertStatus.choices, default=AlertStatus.OPEN
-    )
-    created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    closed_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("alert")
-        verbose_name_plural = _("alerts")
-        constraints = [
-            # Exactly one alert per missed slot, however often the sync runs.
-            models.UniqueConstraint(
-                fields=["case", "date", "slot"],
-                condition=Q(kind="missed_check"),
-                name="alert_one_per_missed_slot",
-            ),
-            models.UniqueConstraint(
-                fields=["health_check", "kind"],
-                condition=Q(health_check__isnull=False),
-                name="alert_one_per_check_and_kind",
-            ),
-            models.UniqueConstraint(
-                fields=["test"], condition=Q(test__isnull=False), name="alert_one_per_test"
-            ),
-        ]
-        indexes = [models.Index(fields=["status", "zone"], name="alert_status_zone_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.case} {self.kind} {self.date}"
 
 
 class CaseEvent(models.Model):

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from fangyi.core.policy import values_of
 from fangyi.duty.scope import is_places_only, keeps_any_files, keeps_files, scope_for
+from fangyi.health.models import Alert
 from fangyi.quarantine import rules
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
@@ -23,7 +24,7 @@ from fangyi.quarantine.choices import (
     FacilityKind,
     TestResult,
 )
-from fangyi.quarantine.models import Alert, Facility, NucleicTest, QuarantineCase, Stage
+from fangyi.quarantine.models import Facility, NucleicTest, QuarantineCase, Stage
 
 
 def _facility_ids(user) -> list[int]:

@@ -26,6 +26,10 @@ from fangyi.core.models import Policy
 from fangyi.core.policy import PolicyValues, policy_in_force, values_of
 from fangyi.core.temperature import body_temperature
 from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only
+from fangyi.health import alerts as health_alerts
+from fangyi.health.alerts import raise_alert, raise_alerts
+from fangyi.health.choices import AlertSource
+from fangyi.health.models import Alert
 from fangyi.people.models import Person
 from fangyi.people.services import person_record_arrival
 from fangyi.people.state import refresh as refresh_state
@@ -34,7 +38,6 @@ from fangyi.quarantine.choices import (
     ACTIVE_STATES,
     SYMPTOMS,
     AlertKind,
-    AlertStatus,
     CaseReason,
     CaseState,
     CheckChannel,
@@ -44,7 +47,6 @@ from fangyi.quarantine.choices import (
     TestResult,
 )
 from fangyi.quarantine.models import (
-    Alert,
     CaseEvent,
     Facility,
     HealthCheck,
@@ -497,20 +499,18 @@ def case_reapply_policy(*, by, case: QuarantineCase, policy: Policy, note: str) 
     return case
 
 
-def _raise_alert(case: QuarantineCase, **fields) -> Alert | None:
-    """Create an alert unless its unique key exists already (idempotent)."""
+def _raise_alert(case: QuarantineCase, *, kind: str, source: str, **fields) -> Alert:
+    """Raise an alert about the case's person (health.alerts: idempotent, routed to the
+    person's duty chain and the station the case is at)."""
     station = (
         case.stages.filter(ended_at__isnull=True, facility__isnull=False)
         .values_list("facility_id", flat=True)
         .first()
     )
-    try:
-        with transaction.atomic():
-            return Alert.objects.create(
-                case=case, zone_id=case.zone_id, facility_id=station, **fields
-            )
-    except IntegrityError:
-        return None
+    return raise_alert(
+        kind=kind, person=case.person_id, source=source, case=case, facility=station,
+        zone=case.zone_id, **fields,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -564,6 +564,8 @@ def test_set_result(*, by, test: NucleicTest, result: str, now: dt.datetime | No
         _raise_alert(
             case,
             kind=AlertKind.POSITIVE_TEST,
+            source=AlertSource.TEST,
+            by=_user(by),
             date=timezone.localdate(now),
             test=test,
             detail=test.sampled_on.isoformat(),
@@ -627,15 +629,21 @@ def health_check_record(
         _raise_alert(
             case,
             kind=AlertKind.FEVER,
+            source=AlertSource.CHECKIN,
+            by=_user(by),
             date=date,
             slot=slot,
             health_check=check,
+            temperature=value,
             detail=f"{value} °C",
         )
     if check.symptoms:
         _raise_alert(
             case,
             kind=AlertKind.SYMPTOM,
+            source=AlertSource.CHECKIN,
+            by=_user(by),
+            temperature=value,
             date=date,
             slot=slot,
             health_check=check,
@@ -678,48 +686,32 @@ def alerts_sync_missed(*, now: dt.datetime | None = None, cases=None) -> int:
                 new.append(
                     Alert(
                         case=case,
+                        person_id=case.person_id,
                         zone_id=case.zone_id,
                         facility_id=station_of.get(case.pk),
                         kind=AlertKind.MISSED_CHECK,
+                        source=AlertSource.CHECKIN,
                         date=date,
                         slot=slot,
                     )
                 )
-    # ignore_conflicts: a concurrent sync may have raised the same slot a moment ago.
-    Alert.objects.bulk_create(new, ignore_conflicts=True)
-    return len(new)
+    # A concurrent sync may have raised the same slot a moment ago: the constraint keeps one.
+    return raise_alerts(new)
 
 
-@transaction.atomic
 def alert_acknowledge(*, by, alert: Alert, now: dt.datetime | None = None) -> Alert:
-    alert = Alert.objects.select_for_update().select_related("case").get(pk=alert.pk)
-    require_case_writer(by, alert.case)
-    if alert.status != AlertStatus.OPEN:
-        raise ValidationError(_("Only an open alert can be acknowledged."))
-    alert.status = AlertStatus.ACKNOWLEDGED
-    alert.acknowledged_by = _user(by)
-    alert.acknowledged_at = now or timezone.now()
-    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
-    return alert
+    """Acknowledge a case's alert: those who may act on the case (refused with the case's
+    reason), then health.alerts' rule for every alert."""
+    if alert.case_id is not None:
+        require_case_writer(by, QuarantineCase.objects.get(pk=alert.case_id))
+    return health_alerts.alert_acknowledge(by=by, alert=alert, now=now)
 
 
-@transaction.atomic
 def alert_close(*, by, alert: Alert, note: str, now: dt.datetime | None = None) -> Alert:
-    alert = Alert.objects.select_for_update().select_related("case").get(pk=alert.pk)
-    require_case_writer(by, alert.case)
-    if alert.status == AlertStatus.CLOSED:
-        raise ValidationError(_("The alert is already closed."))
-    if not note.strip():
-        raise ValidationError({"note": [_("Write what was done.")]})
-    now = now or timezone.now()
-    if alert.acknowledged_at is None:
-        alert.acknowledged_by, alert.acknowledged_at = _user(by), now
-    alert.status = AlertStatus.CLOSED
-    alert.closed_by = _user(by)
-    alert.closed_at = now
-    alert.note = note.strip()
-    alert.save()
-    return alert
+    """Close a case's alert with what was done (as alert_acknowledge)."""
+    if alert.case_id is not None:
+        require_case_writer(by, QuarantineCase.objects.get(pk=alert.case_id))
+    return health_alerts.alert_close(by=by, alert=alert, note=note, now=now)
 
 
 @transaction.atomic

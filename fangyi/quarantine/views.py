@@ -488,6 +488,8 @@ def checkin_page(request, token: str):
             "days": days,
             "form": form,
             "done": done,
+            # A fever or symptoms: who will call, what to do, whom to call (checkin.what_next).
+            "next": checkin.what_next(case, done) if done is not None else None,
             "recent": recent,
             "name": case.person.name[:1] + "*" * (len(case.person.name) - 1),
         },

@@ -28,12 +28,12 @@ from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment
 from fangyi.duty.scope import keeps_files, scope_for
 from fangyi.duty.selectors import place_get, places_for, top_places
+from fangyi.health.choices import AlertKind, AlertStatus
+from fangyi.health.models import Alert
 from fangyi.people.choices import TravelStatus
 from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
-from fangyi.quarantine.choices import AlertKind, AlertStatus
-from fangyi.quarantine.models import Alert
 from fangyi.quarantine.selectors import in_quarantine_counts
 from fangyi.reports.choices import CANVAS_WIDTH, RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
 from fangyi.reports.labels import fit_label
@@ -94,14 +94,16 @@ def travel_counts(level: str, place_id: int, group_by: str) -> dict[int, dict[st
 
 
 def fever_alert_counts(level: str, place_id: int, group_by: str) -> dict[int, int]:
-    """Fever alerts not yet closed, per `group_by` id, by the person's current place."""
+    """Fever alerts not yet closed (health.Alert: at a gate, a visit or a check-in), per
+    `group_by` id, by the places copied onto the alert (the person's; a gate visitor's:
+    the gate's zone)."""
     rows = (
         Alert.objects.filter(
             kind=AlertKind.FEVER,
             status__in=OPEN_ALERT_STATES,
-            **{f"case__person__{level}_id": place_id},
+            **{f"{level}_id": place_id},
         )
-        .values_list(f"case__person__{group_by}_id")
+        .values_list(f"{group_by}_id")
         .annotate(n=Count("id"))
         .order_by()
     )

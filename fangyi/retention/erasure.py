@@ -28,12 +28,12 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.audit.models import AccessLog
 from fangyi.duty.choices import Role
 from fangyi.duty.scope import keeps_files
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.health.models import Alert
+from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
 from fangyi.people.models import Person, PersonEvent
 from fangyi.quarantine.choices import ACTIVE_STATES
 from fangyi.quarantine.models import (
-    Alert,
     CaseEvent,
     HealthCheck,
     NucleicTest,
@@ -253,11 +253,15 @@ def _passes(person: Person, counts: dict[str, int], now: dt.datetime) -> None:
             person=None, visitor_name="", visitor_phone="", visitor_note=""
         ),
     )
+    # Alerts not about a case (a fever at a gate or a visit, an exposure): kept for the
+    # counts without the person (a case's alerts go with its readings, _quarantine).
     _count(
         counts,
-        GateFeverAlert,
+        Alert,
         ANONYMISED,
-        GateFeverAlert.objects.filter(person=person).update(person=None, note=""),
+        Alert.objects.filter(person=person, case__isnull=True).update(
+            person=None, building=None, note="", detail=""
+        ),
     )
     _count(counts, PassApplication, DELETED, applications.delete()[0])
 

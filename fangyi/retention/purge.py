@@ -27,14 +27,16 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.audit.models import AccessLog
 from fangyi.core.models import Policy, RateCount
 from fangyi.core.policy import PolicyValues, policy_in_force, values_of
+from fangyi.health.choices import AlertStatus
+from fangyi.health.models import Alert
 from fangyi.jobs.choices import JobStatus
 from fangyi.jobs.conf import files_dir, setting
 from fangyi.jobs.models import Job
 from fangyi.jobs.services import jobs_cleanup
-from fangyi.passes.choices import ApplicationStatus, FeverStatus
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
-from fangyi.quarantine.choices import CLOSED_STATES, AlertStatus
-from fangyi.quarantine.models import Alert, HealthCheck, QuarantineCase, Stage
+from fangyi.passes.choices import ApplicationStatus
+from fangyi.passes.models import GateCheck, Pass, PassApplication
+from fangyi.quarantine.choices import CLOSED_STATES
+from fangyi.quarantine.models import HealthCheck, QuarantineCase, Stage
 from fangyi.retention.models import Purge
 from fangyi.screening.models import VisitPerson
 
@@ -109,15 +111,13 @@ def _gate_visitors(run: _Run) -> dict[str, int]:
 
 
 def _gate_checks(run: _Run) -> dict[str, int]:
-    """Gate checks and their reviewed fever alerts, one day at a time from the oldest, so
-    that on SQLite the scans at the gates wait for one day's delete at most. A check with
-    a fever still pending review stays (it holds the person's pass yellow)."""
+    """Gate checks and their closed alerts, one day at a time from the oldest, so that on
+    SQLite the scans at the gates wait for one day's delete at most. A check with an
+    alert not yet closed stays (a fever pending review holds the person's pass yellow)."""
     cutoff = run.before(run.values.retain_gate_check_days)
-    open_alert = GateFeverAlert.objects.filter(check_obj=OuterRef("pk"), status=FeverStatus.OPEN)
+    open_alert = Alert.objects.filter(gate_check=OuterRef("pk")).exclude(status=AlertStatus.CLOSED)
     checks = GateCheck.objects.filter(at__lt=cutoff).exclude(Exists(open_alert))
-    alerts = GateFeverAlert.objects.filter(check_obj__at__lt=cutoff).exclude(
-        status=FeverStatus.OPEN
-    )
+    alerts = Alert.objects.filter(gate_check__at__lt=cutoff, status=AlertStatus.CLOSED)
     if not run.apply:
         return {"gate_checks": checks.count(), "gate_fever_alerts": alerts.count()}
     counts = {"gate_checks": 0, "gate_fever_alerts": 0}
@@ -125,7 +125,7 @@ def _gate_checks(run: _Run) -> dict[str, int]:
     while oldest is not None and oldest < cutoff:
         end = min(oldest + dt.timedelta(days=1), cutoff)
         with transaction.atomic():
-            counts["gate_fever_alerts"] += alerts.filter(check_obj__at__lt=end).delete()[0]
+            counts["gate_fever_alerts"] += alerts.filter(gate_check__at__lt=end).delete()[0]
             counts["gate_checks"] += _raw_delete(checks.filter(at__lt=end))
         oldest = end
     return counts

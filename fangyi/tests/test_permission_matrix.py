@@ -137,6 +137,10 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "quarantine:test_result":        {POST: FILE_KEEPERS},
     "quarantine:document":           {GET: SERVES},
     "quarantine:alert":              {POST: FILE_KEEPERS},
+    # The one alerts page: every staff role has one (a guard: its gates' fevers); acting on
+    # the case's alert is for those who keep the person's file (health.selectors).
+    "alerts:list":                   {GET: ALL_STAFF},
+    "alerts:action":                 {POST: FILE_KEEPERS},
     "quarantine:checkin_reissue":    {POST: FILE_KEEPERS},
     "checkin":                       {GET: PUBLIC, POST: PUBLIC},  # the signed link
     "passes:apply":                  {GET: PUBLIC, POST: PUBLIC},
@@ -234,6 +238,9 @@ API: dict[str, frozenset[str]] = {
     "GET /api/quarantine/cases/{case_id}/checks":          SERVES,
     "POST /api/quarantine/cases/{case_id}/checks":         FILE_KEEPERS,
     "GET /api/quarantine/alerts":                          ALL_STAFF,
+    "GET /api/alerts":                                     ALL_STAFF,
+    "POST /api/alerts/{alert_id}/acknowledge":             FILE_KEEPERS,
+    "POST /api/alerts/{alert_id}/close":                   FILE_KEEPERS,
     "GET /api/quarantine/facilities":                      ALL_STAFF,
     "POST /api/passes/applications":                       PUBLIC,
     "GET /api/passes/applications":                        ALL_STAFF,
@@ -438,14 +445,15 @@ def _png() -> bytes:
 def _objects(tmp_path) -> Objects:
     from fangyi.duty.models import Assignment
     from fangyi.duty.scope import scope_for
+    from fangyi.health.models import Alert
     from fangyi.jobs.choices import JobKind, JobStatus
     from fangyi.jobs.conf import files_dir
     from fangyi.jobs.models import Job
-    from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+    from fangyi.passes.models import GateCheck, Pass, PassApplication
     from fangyi.people.models import Person
     from fangyi.quarantine import checkin
     from fangyi.quarantine.choices import ACTIVE_STATES
-    from fangyi.quarantine.models import Alert, QuarantineCase
+    from fangyi.quarantine.models import QuarantineCase
     from fangyi.reports.models import ZoneMap
     from fangyi.screening.models import Campaign
     from fangyi.support import links, rules, services
@@ -513,7 +521,7 @@ def _objects(tmp_path) -> Objects:
         or Alert.objects.filter(case__zone=zone).order_by("id").first(),
         gate=check.gate,
         check=check,
-        fever=GateFeverAlert.objects.filter(zone=zone, status="open").order_by("id").first(),
+        fever=_gate_fever(check, building),
         application=PassApplication.objects.filter(building=building, status="pending")
         .order_by("id")
         .first(),
@@ -539,6 +547,35 @@ def _objects(tmp_path) -> Objects:
     missing = [name for name, value in vars(objects).items() if value is None]
     assert not missing, f"the demo has no {missing} in the first zone as the matrix needs"
     return objects
+
+
+def _gate_fever(check, building):
+    """An open gate fever the zone's file keepers review and the grid worker does not: a
+    resident's outside the grid worker's building (whose files it keeps), else a visitor's
+    at the guard's gate (routed by the gate's zone)."""
+    from decimal import Decimal
+
+    from fangyi.health.alerts import raise_alert
+    from fangyi.health.models import Alert
+    from fangyi.passes.models import GateCheck
+
+    found = (
+        Alert.objects.filter(gate_check__zone=check.zone, source="gate", status="open")
+        .exclude(building=building)
+        .order_by("id")
+        .first()
+    )
+    if found is not None:
+        return found
+    visitor = GateCheck.objects.create(
+        gate=check.gate, zone=check.zone, guard=check.guard, at=check.at, method="visitor",
+        visitor_name="矩阵访客", temperature=Decimal("38.0"), fever=True, colour="yellow",
+        reason="fever_now", policy=check.policy, decision="held",
+    )  # fmt: skip
+    return raise_alert(
+        kind="fever", person=None, source="gate", zone=check.zone, gate_check=visitor,
+        temperature=Decimal("38.0"),
+    )  # fmt: skip
 
 
 def _exposure(person, other):
@@ -586,6 +623,7 @@ URLS: dict[str, Callable[[Objects], str]] = {
     ),
     "quarantine:document": lambda o: reverse("quarantine:document", args=[o.case.pk, "notice"]),
     "quarantine:alert": lambda o: reverse("quarantine:alert", args=[o.alert.pk, "acknowledge"]),
+    "alerts:action": lambda o: reverse("alerts:action", args=[o.alert.pk, "acknowledge"]),
     "quarantine:checkin_reissue": lambda o: reverse("quarantine:checkin_reissue", args=[o.case.pk]),
     "checkin": lambda o: reverse("checkin", args=[o.checkin_token]),
     "passes:apply_buildings": lambda o: reverse("passes:apply_buildings") + f"?zone={o.zone.pk}",
@@ -753,6 +791,7 @@ API_PARAMS: dict[str, Callable[[Objects], object]] = {
     "place_id": lambda o: o.building.pk,
     "person_id": lambda o: o.person.pk,
     "case_id": lambda o: o.case.pk,
+    "alert_id": lambda o: o.alert.pk,
     "test_id": lambda o: o.test.pk,
     "app_id": lambda o: o.application.pk,
     "check_id": lambda o: o.check.pk,
@@ -784,6 +823,8 @@ API_BODIES: dict[str, Callable[[Objects], dict]] = {
         "arrived_at": timezone.now().isoformat(),
     },
     "POST /api/quarantine/cases/{case_id}/transitions": lambda o: {"action": "extend", "days": 1},
+    "POST /api/alerts/{alert_id}/close": lambda o: {"note": "矩阵"},
+    "POST /api/alerts/{alert_id}/acknowledge": lambda o: {},
     "POST /api/exposures": lambda o: {
         "index_person_id": o.person.pk,
         "contact_person_id": o.other.pk,

@@ -9,8 +9,9 @@ from django.db import connection
 from fangyi.conftest import make_id_number
 from fangyi.core.models import RateCount
 from fangyi.duty.services import api_token_create
+from fangyi.health.models import Alert
 from fangyi.passes import ratelimit, services, tokens
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass
+from fangyi.passes.models import GateCheck, Pass
 from fangyi.passes.tests.conftest import NOW
 from fangyi.passes.tests.wsgi import served
 from fangyi.wsgi import application as wsgi_application
@@ -110,7 +111,7 @@ def test_scan_with_fever_and_decision(api, guard, gate, green_pass):
     payload = {"gate_id": gate.pk, "code": green_pass.code, "temperature": "38.2"}
     body = api(guard, "post", "/scans", payload).json()
     assert body["colour"] == "yellow" and body["fever"] and body["decision"] == "held"
-    assert GateFeverAlert.objects.count() == 1
+    assert Alert.objects.count() == 1
     bad = api(
         guard, "post", "/scans", {**payload, "temperature": "36.5", "decision": "observation"}
     )
@@ -268,4 +269,4 @@ def test_concurrent_checks_of_one_pass_are_all_recorded(tree, guard, gate, green
         thread.join()
     assert errors == []
     assert GateCheck.objects.filter(pass_obj=green_pass).count() == 8
-    assert GateFeverAlert.objects.count() == 4
+    assert Alert.objects.count() == 4

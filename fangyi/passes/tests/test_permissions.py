@@ -18,10 +18,12 @@ from fangyi.duty import scope as duty_scope
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment, Staff
 from fangyi.duty.services import api_token_create
+from fangyi.health.models import Alert
 from fangyi.passes import selectors, services
-from fangyi.passes.models import GateFeverAlert, PassApplication
+from fangyi.passes.models import PassApplication
 from fangyi.passes.tests.conftest import NOW
 from fangyi.people.identity import mask_name
+from fangyi.people.state import rebuild_differences
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +97,7 @@ def application(tree):
 def fever(tree, gate, guard, green_pass):
     with time_machine.travel(NOW, tick=False):
         services.gate_check_record(by=guard, gate=gate, code=green_pass.code, temperature="38.1")
-    return GateFeverAlert.objects.select_related("zone", "check_obj").get()
+    return Alert.objects.select_related("zone", "gate_check").get()
 
 
 # --- every selector, with a grant of the same id -----------------------------------------
@@ -143,7 +145,7 @@ def test_a_granted_person_id_does_not_open_the_passes_of_that_person(
 def test_a_granted_person_id_does_not_open_the_gate_check_or_alert_of_that_id(
     tree, fever, volunteer, granted
 ):
-    check = fever.check_obj
+    check = fever.gate_check
     user = granted(volunteer, check.pk, fever.pk, check.gate_id)
     assert list(selectors.checks_for(user)) == []
     assert list(selectors.checks_for_guard(user)) == []
@@ -264,7 +266,10 @@ def test_the_zones_doctor_and_file_keepers_review_a_fever(client, tree, fever, d
     response = client.post(reverse("passes:fever_review", args=[fever.pk]), {"outcome": "cleared"})
     assert response.status_code == 302
     fever.refresh_from_db()
-    assert (fever.status, fever.reviewed_by) == ("cleared", user)
+    assert (fever.status, fever.closed_by) == ("closed", user)
+    assert fever.note == "复核排除"  # the outcome, in the reviewer's language
+    # Closed: the person is no longer held for review (health.alerts refreshes the state).
+    assert rebuild_differences() == []
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from fangyi.core.sql import run
 from fangyi.duty import services as duty_services
 from fangyi.duty.services import api_token_create
+from fangyi.health.models import Alert
 from fangyi.passes import scanning, selectors, services
 from fangyi.passes.fastpath import ScanFastPath
-from fangyi.passes.models import GateCheck, GateFeverAlert
+from fangyi.passes.models import GateCheck
 from fangyi.passes.tests.wsgi import served
 from fangyi.wsgi import application
 
@@ -81,7 +82,7 @@ def test_same_answer_and_headers_as_the_api_view(client, gate, green_pass, beare
         for name in ("Content-Type", "X-Frame-Options", "Referrer-Policy", "Content-Language"):
             assert fast.headers[name] == view.headers[name]
     assert GateCheck.objects.count() == 4  # two good checks on each path
-    assert GateFeverAlert.objects.count() == 2
+    assert Alert.objects.count() == 2
 
 
 @pytest.mark.parametrize(
@@ -291,7 +292,7 @@ def test_the_state_read_with_the_pass_is_the_state_read_alone(tree, station, gat
     quarantine.case_release(by=None, case=case, kind="early", note="test", now=at(2020, 2, 20))
     passes = {p.pk: services.pass_issue(by=None, person=p) for p in people}
     services.gate_check_record(by=guard, gate=gate, code=passes[fever.pk].code, temperature="38.2")
-    assert GateFeverAlert.objects.filter(person=fever, status="open").exists()
+    assert Alert.objects.filter(person=fever, status="open").exists()
     moment = dt.datetime(2020, 3, 20, 2, tzinfo=dt.UTC)
     for values in (values_of(policy_in_force(today)), HANGZHOU):
         for person in people:

@@ -11,8 +11,9 @@ from fangyi.conftest import make_id_number
 from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
 from fangyi.core.temperature import ERR_TEMPERATURE_RANGE
+from fangyi.health.models import Alert
 from fangyi.passes import selectors, services
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.passes.tests.conftest import NOW, at
 from fangyi.passes.tests.test_colour import HANGZHOU
 from fangyi.people.identity import ERR_PHONE
@@ -170,8 +171,8 @@ def test_a_fever_is_never_green_is_held_and_alerts_the_zone(green_pass, gate, gu
     assert result.verdict.colour == "yellow" and result.verdict.fever
     check = GateCheck.objects.get()
     assert check.fever and check.decision == "held" and check.method == "code"
-    alert = GateFeverAlert.objects.get()
-    assert alert.check_obj == check and alert.person == green_pass.person
+    alert = Alert.objects.get()
+    assert alert.gate_check == check and alert.person == green_pass.person
     assert alert.temperature == Decimal("37.3") and alert.status == "open"
     # The zone's staff see it; the outsider does not.
     assert list(selectors.fever_alerts_for(tree.users["zone"])) == [alert]

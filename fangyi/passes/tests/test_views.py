@@ -292,9 +292,9 @@ def test_fever_review_page(client, tree, guard, gate, green_pass, persona, statu
     _checks(tree, guard, gate, green_pass)
     login(client, tree.users[persona])
     page = client.get(reverse("passes:fevers")).content.decode()
-    from fangyi.passes.models import GateFeverAlert
+    from fangyi.health.models import Alert
 
-    alert = GateFeverAlert.objects.get()
+    alert = Alert.objects.get()
     assert (f"fever-{alert.pk}" in page) == (status == 302)
     response = client.post(reverse("passes:fever_review", args=[alert.pk]), {"outcome": "cleared"})
     assert response.status_code == status

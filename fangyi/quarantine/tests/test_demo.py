@@ -5,8 +5,9 @@ import datetime as dt
 import time_machine
 from django.core.management import call_command
 
+from fangyi.health.models import Alert
 from fangyi.quarantine.choices import CaseState, FacilityKind
-from fangyi.quarantine.models import Alert, Facility, QuarantineCase
+from fangyi.quarantine.models import Facility, QuarantineCase
 from fangyi.quarantine.selectors import case_days, worklist_due_release
 from fangyi.quarantine.tests.conftest import at
 

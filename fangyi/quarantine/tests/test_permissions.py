@@ -20,10 +20,11 @@ from fangyi.conftest import PASSWORD, _user, make_id_number
 from fangyi.duty.choices import Role
 from fangyi.duty.scope import ERR_PLACES_ONLY
 from fangyi.duty.services import api_token_create
+from fangyi.health.models import Alert
 from fangyi.people.models import Person
 from fangyi.quarantine import checkin, services
 from fangyi.quarantine.choices import AlertKind, CaseState
-from fangyi.quarantine.models import Alert, CaseEvent, HealthCheck, NucleicTest, QuarantineCase
+from fangyi.quarantine.models import CaseEvent, HealthCheck, NucleicTest, QuarantineCase
 from fangyi.quarantine.tests.conftest import at
 from fangyi.support.choices import Channel, RequestKind
 from fangyi.support.models import ServiceRequest

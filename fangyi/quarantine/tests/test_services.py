@@ -7,9 +7,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from fangyi.core.models import Policy
+from fangyi.health.models import Alert
 from fangyi.quarantine import services
 from fangyi.quarantine.choices import AlertKind, AlertStatus, CaseState
-from fangyi.quarantine.models import Alert, QuarantineCase
+from fangyi.quarantine.models import QuarantineCase
 from fangyi.quarantine.selectors import case_days
 from fangyi.quarantine.tests.conftest import at
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from fangyi.conftest import PASSWORD, make_id_number
 from fangyi.core.documents import pdf_text
 from fangyi.core.spreadsheets import read_xlsx_rows
+from fangyi.health.models import Alert
 from fangyi.people.models import Person
 from fangyi.quarantine import services
 from fangyi.quarantine.checkin import (
@@ -19,7 +20,7 @@ from fangyi.quarantine.checkin import (
     checkin_token,
 )
 from fangyi.quarantine.choices import CaseState
-from fangyi.quarantine.models import Alert, HealthCheck, QuarantineCase
+from fangyi.quarantine.models import HealthCheck, QuarantineCase
 from fangyi.quarantine.tests.conftest import at
 
 

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from fangyi.health.models import Alert
 from fangyi.quarantine import services as quarantine
 from fangyi.quarantine.choices import AlertKind
-from fangyi.quarantine.models import Alert
 from fangyi.reports import selectors
 from fangyi.reports.choices import ZoneStatus
 from fangyi.reports.services import confirmed_case_create

@@ -16,10 +16,10 @@ from fangyi.conftest import PASSWORD, make_id_number
 from fangyi.core.policy import policy_in_force
 from fangyi.duty.choices import Role
 from fangyi.duty.models import Assignment, Staff
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
+from fangyi.health.models import Alert
+from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.models import Person, PersonEvent
 from fangyi.quarantine.models import (
-    Alert,
     CaseEvent,
     HealthCheck,
     NucleicTest,
@@ -135,6 +135,8 @@ def file_with_everything(tree, operator, *, now: dt.datetime) -> Filed:
     )
     Alert.objects.create(
         case=case,
+        person=person,
+        source="checkin",
         zone=person.zone,
         kind="fever",
         date=check.date,
@@ -222,12 +224,17 @@ def file_with_everything(tree, operator, *, now: dt.datetime) -> Filed:
         reason="fever_now",
         policy=policy,
     )
-    GateFeverAlert.objects.create(
-        check_obj=gate_check,
+    Alert.objects.create(
+        kind="fever",
+        source="gate",
+        gate_check=gate_check,
         person=person,
         zone=person.zone,
+        building=person.building,
+        date=gate_check.at.date(),
         temperature=Decimal("37.5"),
-        status="cleared",
+        detail="37.5 °C",
+        status="closed",
         created_at=gate_check.at,
         note=said,
     )

@@ -13,10 +13,11 @@ from django.db import models
 from django.utils import timezone
 
 from fangyi.audit.models import AccessLog
+from fangyi.health.models import Alert
 from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.models import Person, PersonEvent
 from fangyi.people.selectors import people_for, person_search
-from fangyi.quarantine.models import Alert, HealthCheck, NucleicTest, QuarantineCase
+from fangyi.quarantine.models import HealthCheck, NucleicTest, QuarantineCase
 from fangyi.reports.models import ConfirmedCase
 from fangyi.reports.selectors import case_stats, screening_person_times
 from fangyi.retention.erasure import (

@@ -20,9 +20,10 @@ from django.utils import timezone
 from fangyi.audit.models import AccessLog
 from fangyi.core.models import Policy, RateCount
 from fangyi.core.policy import PolicyValues, policy_in_force
+from fangyi.health.models import Alert
 from fangyi.jobs.models import Job
-from fangyi.passes.models import GateCheck, GateFeverAlert, Pass, PassApplication
-from fangyi.quarantine.models import Alert, HealthCheck, QuarantineCase, Stage
+from fangyi.passes.models import GateCheck, Pass, PassApplication
+from fangyi.quarantine.models import HealthCheck, QuarantineCase, Stage
 from fangyi.retention.models import Purge
 from fangyi.retention.purge import KINDS
 from fangyi.retention.services import retention_purge
@@ -86,8 +87,9 @@ def _closed_case(tree, *, person, closed_days: float, state: str = "released"):
         channel="self",
     )
     Alert.objects.create(
-        case=case, kind="fever", date=check.date, health_check=check, status="closed"
-    )
+        case=case, person_id=case.person_id, kind="fever", source="checkin", date=check.date,
+        health_check=check, status="closed",
+    )  # fmt: skip
     return case
 
 
@@ -134,11 +136,14 @@ def expired_and_not(tree, operator, settings, tmp_path):
     rows["visitor_new"] = _visitor(tree, operator, 13)
     rows["check_old"] = _check(tree, operator, days=29, method="scan")
     rows["check_new"] = _check(tree, operator, days=27, method="scan")
-    for days, status in ((30, "cleared"), (30, "open"), (27, "cleared")):
+    for days, status in ((30, "closed"), (30, "open"), (27, "closed")):
         fever = _check(tree, operator, days=days, method="scan", fever=True)
-        rows[f"fever_{days}_{status}"] = GateFeverAlert.objects.create(
-            check_obj=fever,
+        rows[f"fever_{days}_{status}"] = Alert.objects.create(
+            kind="fever",
+            source="gate",
+            gate_check=fever,
             zone=fever.zone,
+            date=fever.at.date(),
             temperature=Decimal("37.9"),
             status=status,
             created_at=fever.at,
@@ -221,10 +226,10 @@ def test_purge_removes_what_expired_and_keeps_the_rest(expired_and_not):
     assert GateCheck.objects.get(pk=rows["visitor_new"].pk).visitor_phone == "13700001111"
     assert not GateCheck.objects.filter(pk=rows["check_old"].pk).exists()
     assert GateCheck.objects.filter(pk=rows["check_new"].pk).exists()
-    assert not GateFeverAlert.objects.filter(pk=rows["fever_30_cleared"].pk).exists()
-    pending = GateFeverAlert.objects.get(pk=rows["fever_30_open"].pk)
-    assert GateCheck.objects.filter(pk=pending.check_obj_id).exists()
-    assert GateFeverAlert.objects.filter(pk=rows["fever_27_cleared"].pk).exists()
+    assert not Alert.objects.filter(pk=rows["fever_30_closed"].pk).exists()
+    pending = Alert.objects.get(pk=rows["fever_30_open"].pk)
+    assert GateCheck.objects.filter(pk=pending.gate_check_id).exists()
+    assert Alert.objects.filter(pk=rows["fever_27_closed"].pk).exists()
 
     assert not PassApplication.objects.filter(pk=rows["rejected_old"].pk).exists()
     assert PassApplication.objects.filter(pk=rows["rejected_new"].pk).exists()
