@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from fangyi.demo.logins import DEMO_PASSWORD
+from fangyi.health.models import Alert
 from fangyi.passes.models import Pass
 from fangyi.people.models import Person
 from fangyi.people.state import rebuild_differences
@@ -99,6 +100,11 @@ def test_a_positive_result_is_red_at_once_and_first_on_the_doctors_lists(client,
         assert items[0] == "must_move"
         assert re.search(r'data-testid="count-must_move">1<', section)
         assert NucleicTest.objects.get(pk=test.pk).result == Result.POSITIVE
+        # The alert (the one alert model), on the doctor's alerts page.
+        alert = Alert.objects.get(kind="positive_test", case_id=case.pk)
+        assert (alert.source, alert.person_id, alert.test_id) == ("test", person.pk, test.pk)
+        alerts = client.get(reverse("alerts:list")).content.decode()
+        assert f'data-testid="alert-{alert.pk}"' in alerts
         assert rebuild_differences(TODAY) == []
         # Moved to an observation point: off the list, still red (positive).
         point = Facility.objects.filter(kind=FacilityKind.OBSERVATION, active=True).first()

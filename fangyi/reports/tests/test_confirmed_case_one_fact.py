@@ -145,6 +145,15 @@ def test_recording_a_case_on_the_page_moves_everything_and_the_next_scan_is_red(
     alert = Alert.objects.get(kind="confirmed_case", person=person)
     assert (alert.source, alert.case_id, alert.facility_id) == ("case", case.pk, hospital.pk)
     assert alert.building_id == person.building_id
+    # On the one alerts page of the duty chain (the secretary keeps the community's
+    # files), marked as a confirmed case raised by the case record.
+    with time_machine.travel(NOW, tick=False):
+        client.logout()
+        assert client.login(username="secretary", password=DEMO_PASSWORD)
+        alerts = client.get(reverse("alerts:list")).content.decode()
+    row = alerts[alerts.index(f'data-testid="alert-{alert.pk}"') :].split("</tr>")[0]
+    assert 'data-kind="confirmed_case"' in row and 'data-source="case"' in row
+    assert hospital.name in row
     record = ConfirmedCase.objects.get(person=person)
     assert (record.classification, record.onset_date) == ("confirmed", TODAY - dt.timedelta(2))
     assert rebuild_differences(TODAY) == []
