@@ -1,6 +1,6 @@
 """Where the gate and the door send people: the observation point and the health station
-of a person's place, and the case a guard's "send to the observation point" moves or
-opens (issue 14).
+of a person's place, the case a guard's "send to the observation point" moves or opens,
+and what the station doctor's worklist shows of them (issue 14).
 
 A guard is not one of the staff who act on quarantine cases (quarantine.selectors.
 case_writable): the authority is the gate check, which only the guard who made it
@@ -18,8 +18,9 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.duty.scope import scope_for
-from fangyi.health.choices import HOLDING_STATUSES, AlertKind
+from fangyi.health.choices import HOLDING_STATUSES, AlertKind, AlertSource
 from fangyi.health.models import Alert
+from fangyi.health.selectors import AlertRow, alert_rows, alerts_for
 from fangyi.people.models import Person
 from fangyi.quarantine import services
 from fangyi.quarantine.choices import (
@@ -156,3 +157,21 @@ def expected_at_station(user) -> QuerySet[Alert]:
         .order_by("created_at", "id")
         .distinct()
     )
+
+
+# How many of the door's findings the worklist shows (the alerts page has them all).
+DOOR_ROWS = 20
+
+
+def found_at_the_door(user) -> list[AlertRow]:
+    """Fevers, symptoms and arrivals from a high-risk area found by screening teams, open
+    or acknowledged and routed to the user (health.selectors: the duty chain, the station
+    on duty), newest first: the station doctor's worklist shows them above the lists, and
+    the alerts page acts on them. Names outside the user's files are masked there."""
+    rows = (
+        alerts_for(user)
+        .filter(source=AlertSource.VISIT, status__in=HOLDING_STATUSES)
+        .select_related("person", "zone", "building")
+        .order_by("-created_at", "-id")[:DOOR_ROWS]
+    )
+    return alert_rows(user, rows)

@@ -124,6 +124,8 @@ def worklists(request):
             "may_intake": selectors.may_intake(request.user),
             # Above every list: returnees sent here from a gate, to take in.
             "expected": list(referrals.expected_at_station(request.user)),
+            # and what screening teams found at the door (fever, symptoms, arrivals).
+            "door": referrals.found_at_the_door(request.user),
         },
     )
 

@@ -212,7 +212,32 @@ def test_a_fever_at_the_door_holds_the_person_for_review(demo):
     assert alert.detail == "38.1 °C"
     person.refresh_from_db()
     assert person.epidemic_state == "review"
+    # On the duty chain's alert list, and on the station doctor's worklist.
+    for username in ("grid", "secretary", "doctor", "leader"):
+        page = logged_in(username).get(reverse("alerts:list")).content.decode()
+        assert f'data-testid="alert-{alert.pk}"' in page, username
+    worklist = logged_in("doctor").get(reverse("quarantine:worklists")).content.decode()
+    door = _section(worklist, 'data-testid="door-alerts"')
+    assert person.name in door and "38.1 °C" in door and "发热" in door
+    # Not on the list of a guard of the zone or of a grid worker elsewhere.
+    for outsider in _outsiders(person):
+        page = logged_in(outsider).get(reverse("alerts:list")).content.decode()
+        assert f'data-testid="alert-{alert.pk}"' not in page, outsider
     assert rebuild_differences() == []
+
+
+def _outsiders(person: Person) -> list[str]:
+    """The demo logins who must not see an alert about this person: the guard and the
+    volunteer (they keep no files), and a grid worker of another building if any."""
+    names = ["guard", "volunteer"]
+    other = (
+        Assignment.objects.filter(staff__user__isnull=False, building__isnull=False)
+        .exclude(building_id=person.building_id)
+        .exclude(staff__user__username__in=["grid"])
+        .values_list("staff__user__username", flat=True)
+        .first()
+    )
+    return names + ([other] if other else [])
 
 
 def test_a_new_arrival_from_wuhan_found_at_the_door(demo):
