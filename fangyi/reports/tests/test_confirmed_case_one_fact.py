@@ -331,6 +331,16 @@ def test_the_api_refuses_those_who_do_not_keep_the_file(client, demo):
     assert not ConfirmedCase.objects.filter(person=person).exists()
     assert Person.objects.get(pk=person.pk).health_status != "confirmed"
     assert not PersonEvent.objects.filter(person=person, source="case").exists()
+    # The gate guard reads its zone's records, as the statistics page shows them: the
+    # names masked, no link to a file it may not open.
+    record = confirmed_case_create(by=None, date=TODAY, person=person)
+    client.logout()
+    client.login(username="guard", password=DEMO_PASSWORD)
+    rows = client.get("/api/confirmed-cases", {"zone_id": person.zone_id}).json()
+    row = next(r for r in rows if r["id"] == record.pk)
+    assert row["person_id"] is None
+    assert row["person_name"] not in ("", person.name)
+    assert row["person_name"][0] == person.name[0]
 
 
 def test_the_api_refuses_anonymous_callers(client, demo):
