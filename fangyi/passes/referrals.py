@@ -42,10 +42,10 @@ def gate_referral(*, check_id: int, decision: str, guard, now: dt.datetime):
         guard = get_user_model().objects.get(pk=guard)
     check = GateCheck.objects.select_related("gate").get(pk=check_id)
     gate = check.gate.name
-    if decision == Decision.STATION:
-        return _to_station(check, gate, guard)
-    if check.person_id is None:  # a visitor is never red: nobody to send
+    if check.person_id is None:  # a visitor is never red nor a returnee: nobody to send
         return None
+    if decision == Decision.STATION:
+        return _to_station(check, check.person_id, gate, guard)
     case, point = case_observe_from_gate(
         guard=guard, person_id=check.person_id, gate_name=gate, fever=check.fever, now=now
     )
@@ -69,14 +69,13 @@ def gate_referral(*, check_id: int, decision: str, guard, now: dt.datetime):
     return alert
 
 
-def _to_station(check: GateCheck, gate: str, guard):
+def _to_station(check: GateCheck, person_id: int, gate: str, guard):
     """A returnee stopped at the gate goes to the health station: its staff are told to
     expect them (the alert puts them on the doctor's worklist, with the intake)."""
-    places = (
-        Person.objects.filter(pk=check.person_id).values("district_id", "community_id").first()
-        or {}
+    district_id, community_id = (
+        Person.objects.filter(pk=person_id).values_list("district_id", "community_id").get()
     )
-    station = station_for(places.get("district_id"), places.get("community_id"))
+    station = station_for(district_id, community_id)
     if station is not None:
         detail = DETAIL_STATION % {"gate": gate, "station": station.name}
     else:
@@ -84,7 +83,7 @@ def _to_station(check: GateCheck, gate: str, guard):
     return raise_alert(
         kind=AlertKind.STATION_REFERRAL,
         source=AlertSource.GATE,
-        person=check.person_id,
+        person=person_id,
         facility=station,
         zone=check.zone_id,
         gate_check=check,

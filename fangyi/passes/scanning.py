@@ -539,30 +539,33 @@ def record(
         decision_check(decision, verdict.colour, verdict.fever, verdict.reason)
     elif verdict.fever:
         decision = Decision.HELD
-    row = {
-        "gate": gate,
-        "guard_id": principal.user_id,
-        "now": now,
-        "method": method,
-        "pass_id": pass_id,
-        "person_id": person_id,
-        "temperature": temperature,
-        "verdict": verdict,
-        "policy": policy,
-        "decision": decision,
-        "visitor": visitor or {},
-    }
+
+    def insert() -> int:
+        return _insert(
+            gate=gate,
+            guard_id=principal.user_id,
+            now=now,
+            method=method,
+            pass_id=pass_id,
+            person_id=person_id,
+            temperature=temperature,
+            verdict=verdict,
+            policy=policy,
+            decision=decision,
+            visitor=visitor or {},
+        )
+
     if decision in REFERRAL_DECISIONS:
         # Sent to the observation point or the station with the check: the case moves and
         # the alert goes in the check's transaction (passes.referrals). Other checks keep
         # their one statement.
         with transaction.atomic():
-            check_id = _insert(**row)
+            check_id = insert()
             referrals.gate_referral(
                 check_id=check_id, decision=decision, guard=principal.user_id, now=now
             )
     else:
-        check_id = _insert(**row)
+        check_id = insert()
     return Scan(
         check_id=check_id,
         verdict=verdict,
