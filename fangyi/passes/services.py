@@ -534,7 +534,7 @@ def gate_check_record(
             person_id=None,
             name=name,
             temperature=value,
-            state=PersonState(linked=False, verified=False, visitor=True, temperature=value),
+            state=PersonState(linked=False, visitor=True, temperature=value),
             policy=policy,
             decision=decision,
             visitor={

@@ -15,11 +15,14 @@ from django.utils import timezone
 from fangyi.core.policy import values_of
 from fangyi.duty.scope import is_places_only, keeps_any_files, keeps_files, scope_for
 from fangyi.health.models import Alert
+from fangyi.people.choices import IN_QUARANTINE_STATES, EpidemicState
+from fangyi.people.selectors import counted, state_counts
 from fangyi.quarantine import rules
 from fangyi.quarantine.choices import (
     ACTIVE_STATES,
     CLOSED_STATES,
     AlertStatus,
+    CaseReason,
     CaseState,
     FacilityKind,
     TestResult,
@@ -255,24 +258,43 @@ def open_case_of(person) -> QuarantineCase | None:
 def in_quarantine_counts(
     level: str, place_id: int, group_by: str, *, unplaced: bool = False
 ) -> dict[Any, int]:
-    """People under quarantine today per `group_by` (building, zone, …) inside a place.
+    """People under quarantine or isolation per `group_by` (building, zone, …) inside a
+    place: those whose one epidemic state (people.state) is one of IN_QUARANTINE_STATES,
+    grouped by the person's current place. With `unplaced`, people with no `group_by`
+    place (e.g. no dwelling) are counted under None, so that the counts add up to the
+    place's total."""
+    return {
+        key: n
+        for key, states in state_counts(level, place_id, group_by, unplaced=unplaced).items()
+        if (n := counted(states, IN_QUARANTINE_STATES))
+    }
 
-    Counted from open cases whose day 1 has come, grouped by the person's current place.
-    With `unplaced`, people with no `group_by` place (e.g. no dwelling) are counted under
-    None, so that the counts add up to the place's total.
-    """
-    today = timezone.localdate()
-    rows = (
+
+def quarantine_figures(level: str, place_id: int, group_by: str) -> dict[Any, tuple[int, int]]:
+    """Per `group_by` place inside a place: (people under quarantine or isolation, close
+    contacts under observation), two queries. A close contact under observation is a
+    person whose state is "contact" (exposed, not yet taken in) or who is in quarantine
+    as a contact (their open case's reason); the two are apart, since the state "contact"
+    means no open case. Those in quarantine are in the first figure too."""
+    figures: dict[Any, list[int]] = {}
+    for key, states in state_counts(level, place_id, group_by).items():
+        figures[key] = [
+            counted(states, IN_QUARANTINE_STATES),
+            states.get(EpidemicState.CONTACT, 0),
+        ]
+    for key, n in (
         QuarantineCase.objects.filter(
             state__in=ACTIVE_STATES,
-            start_date__lte=today,
+            reason=CaseReason.CLOSE_CONTACT,
             **{f"person__{level}_id": place_id},
         )
         .values_list(f"person__{group_by}_id")
         .annotate(n=Count("person_id", distinct=True))
         .order_by()
-    )
-    return {key: n for key, n in rows if unplaced or key is not None}
+    ):
+        if key is not None:
+            figures.setdefault(key, [0, 0])[1] += n
+    return {key: (q, c) for key, (q, c) in figures.items() if q or c}
 
 
 def facility_occupancy() -> dict[int, int]:

@@ -111,6 +111,8 @@ def stats(request, place: str, days: int = TREND_DAYS):
         "days_since_last_case": data.days_since_last,
         "screening_person_times": data.screening_person_times,
         "screening_person_times_today": data.screening_person_times_today,
+        "in_quarantine": data.in_quarantine,
+        "contacts": data.contacts,
         "series": [{"date": d, "new": n, "cumulative": c} for d, n, c in data.series],
     }
 

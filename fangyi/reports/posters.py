@@ -45,6 +45,7 @@ def count_rows(data: ZoneMapData) -> list[tuple[str, int]]:
         (_("newly arrived"), c.new_arrival),
         (_("away, not yet returned"), c.away),
         (_("in quarantine"), c.in_quarantine),
+        (_("close contacts under observation"), c.contacts),
         (_("open fever alerts"), c.fever_alerts),
     ]
 

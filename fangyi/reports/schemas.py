@@ -34,6 +34,8 @@ class MapCountsOut(Schema):
     away: int
     in_quarantine: int
     fever_alerts: int
+    # close contacts under observation (exposed, or in quarantine as a contact)
+    contacts: int
 
 
 class MapCoverageOut(Schema):
@@ -95,6 +97,10 @@ class StatsOut(Schema):
     days_since_last_case: int | None
     screening_person_times: int
     screening_person_times_today: int
+    # people of the place now under quarantine or isolation, and close contacts under
+    # observation (their one epidemic state)
+    in_quarantine: int
+    contacts: int
     series: list[DayOut]
 
 

@@ -34,7 +34,7 @@ from fangyi.people.choices import TravelStatus
 from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
-from fangyi.quarantine.selectors import in_quarantine_counts
+from fangyi.quarantine.selectors import in_quarantine_counts, quarantine_figures
 from fangyi.reports.choices import CANVAS_WIDTH, RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
 from fangyi.reports.labels import fit_label
 from fangyi.reports.models import ConfirmedCase, ZoneMap
@@ -71,6 +71,8 @@ class Counts:
     away: int = 0
     in_quarantine: int = 0
     fever_alerts: int = 0
+    # Close contacts under observation (exposed, or in quarantine as a contact).
+    contacts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -131,9 +133,11 @@ def _counts(statuses: dict[str, int], in_quarantine: int, fever_alerts: int) -> 
 
 
 def counts_by(level: str, place_id: int, group_by: str) -> dict[int, Counts]:
-    """`Counts` for every `group_by` place inside a place: three queries in all."""
+    """`Counts` for every `group_by` place inside a place: four queries in all."""
     travel = travel_counts(level, place_id, group_by)
-    quarantine = in_quarantine_counts(level, place_id, group_by)
+    figures = quarantine_figures(level, place_id, group_by)
+    quarantine = {key: q for key, (q, _c) in figures.items()}
+    contacts = {key: c for key, (_q, c) in figures.items()}
     fever = fever_alert_counts(level, place_id, group_by)
     result: dict[int, Counts] = defaultdict(Counts)
     for key, statuses in travel.items():
@@ -142,6 +146,8 @@ def counts_by(level: str, place_id: int, group_by: str) -> dict[int, Counts]:
         result[key].in_quarantine = n
     for key, n in fever.items():
         result[key].fever_alerts = n
+    for key, n in contacts.items():
+        result[key].contacts = n
     return result
 
 
@@ -509,6 +515,7 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
         sum(quarantine_by_dwelling.values()),
         fever_alert_counts("zone", zone.pk, "zone").get(zone.pk, 0),
     )
+    counts.contacts = quarantine_figures("zone", zone.pk, "zone").get(zone.pk, (0, 0))[1]
     return ZoneMapData(
         zone=zone,
         gates=gates,
@@ -607,6 +614,7 @@ class ZoneTile:
     fever_alerts: int
     recent_cases: int
     status: str
+    contacts: int = 0
 
 
 @dataclass(frozen=True)
@@ -621,6 +629,7 @@ class OverviewFigures:
     in_quarantine: int
     fever_alerts: int
     recent_cases: int
+    contacts: int = 0
 
 
 @dataclass
@@ -650,6 +659,7 @@ class Overview:
             in_quarantine=sum(t.in_quarantine for t in tiles),
             fever_alerts=sum(t.fever_alerts for t in tiles),
             recent_cases=sum(t.recent_cases for t in tiles),
+            contacts=sum(t.contacts for t in tiles),
         )
 
     def status_totals(self) -> list[tuple[str, str, int]]:
@@ -728,6 +738,7 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
     quarantine: dict[int, int] = {}
     fever: dict[int, int] = {}
     recent: dict[int, int] = {}
+    contacts: dict[int, int] = {}
     zones: dict[int, Zone] = {}
     for level, place in roots:
         flt = {f"{level}_id" if level != "zone" else "pk": place.pk}
@@ -741,7 +752,8 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
             .annotate(n=Count("id"))
             .order_by()
         )
-        quarantine.update(in_quarantine_counts(level, place.pk, "zone"))
+        for key, (q, c) in quarantine_figures(level, place.pk, "zone").items():
+            quarantine[key], contacts[key] = q, c
         fever.update(fever_alert_counts(level, place.pk, "zone"))
         recent.update(
             ConfirmedCase.objects.counted()
@@ -766,7 +778,8 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
                 in_quarantine=q,
                 fever_alerts=f,
                 recent_cases=r,
-                status=zone_status(q, f, r),
+                status=zone_status(q + contacts.get(zone.pk, 0), f, r),
+                contacts=contacts.get(zone.pk, 0),
             )
         )
     community_ids = sorted({t.community_id for t in tiles})
@@ -806,6 +819,9 @@ class CaseStats:
     # Door-to-door screening (fangyi.screening): people checked, every visit counting.
     screening_person_times: int = 0
     screening_person_times_today: int = 0
+    # People of the place now (their one epidemic state, people.state).
+    in_quarantine: int = 0
+    contacts: int = 0
 
     @property
     def days_since_last(self) -> int | None:
@@ -841,6 +857,9 @@ def case_stats(
     stats = _stats(level, place.pk, place.name, today, per_day, days)
     stats.screening_person_times, stats.screening_person_times_today = screening_person_times(
         level, place.pk, today
+    )
+    stats.in_quarantine, stats.contacts = quarantine_figures(level, place.pk, level).get(
+        place.pk, (0, 0)
     )
     return stats
 
