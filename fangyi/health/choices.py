@@ -1,9 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ExposureKind(models.TextChoices):
-    HOUSEHOLD = "household", _("household")
+    HOUSEHOLD = "household", pgettext_lazy("kind of contact", "household")
     WORK = "work", _("work")
     TRANSPORT = "transport", _("transport")
     CARE = "care", _("care")

@@ -350,27 +350,6 @@ def exposure_counts(person: Person) -> tuple[int, int]:
 # --- counts for the maps, the overview and the statistics --------------------------------
 
 
-def contacts_under_observation(level: str, place_id: int, group_by: str) -> dict:
-    """Close contacts under observation inside a place, per `group_by` place id (zone,
-    building…): people whose state is "contact" (watched from the last exposure, no case
-    open) and people whose open quarantine case was opened as a close contact. People
-    without a `group_by` place are counted under None."""
-    rows = (
-        Person.objects.filter(**{f"{level}_id": place_id})
-        .filter(
-            Q(epidemic_state=EpidemicState.CONTACT)
-            | Q(
-                quarantine_cases__reason="close_contact",
-                quarantine_cases__state__in=("station", "home", "observation", "hospital"),
-            )
-        )
-        .values_list(f"{group_by}_id")
-        .annotate(n=Count("id", distinct=True))
-        .order_by()
-    )
-    return dict(rows)
-
-
 def person_by_id(pk: int) -> Person | None:
     """A contact named by id (the API): in any area, as a contact may live elsewhere."""
     return Person.objects.filter(pk=pk).first()

@@ -418,16 +418,22 @@ def test_who_may_record(tree, api):
 
 
 def test_contacts_under_observation_per_building(tree):
+    from fangyi.quarantine.selectors import quarantine_figures
+
     leader = tree.users["district"]
     index = tree.people[0]
     watched, quarantined = tree.people[2], tree.people[4]
     with travel(at(2020, 2, 20)):
         record(leader, index, watched, "2020-02-18", "2020-02-18")
         record(leader, index, quarantined, "2020-02-18", "2020-02-18", open_case=True)
-        counts = exposures.contacts_under_observation("zone", tree.zones[0].pk, "building")
-        assert counts == {tree.buildings[0].pk: 1, tree.buildings[1].pk: 1}
+        # The maps' and statistics' count (quarantine.selectors.quarantine_figures).
+        counts = quarantine_figures("zone", tree.zones[0].pk, "building")
+        assert {key: c for key, (_q, c) in counts.items()} == {
+            tree.buildings[0].pk: 1,
+            tree.buildings[1].pk: 1,
+        }
         assert QuarantineCase.objects.get(person=quarantined).reason == "close_contact"
-        assert exposures.contacts_under_observation("zone", tree.zones[2].pk, "building") == {}
+        assert quarantine_figures("zone", tree.zones[2].pk, "building") == {}
         consistent()
 
 
