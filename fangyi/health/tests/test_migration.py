@@ -37,7 +37,10 @@ def test_old_alerts_are_copied(tree):
         User = apps.get_model("auth", "User")
         reviewer = User.objects.create(username="reviewer")
         guard = User.objects.create(username="guard")
-        policy = Policy.objects.order_by("id").first()
+        # (A transactional test before this one flushed the seeded policy versions.)
+        policy = Policy.objects.order_by("id").first() or Policy.objects.create(
+            code="pingshan-2020", name="坪山 2020", effective_from=dt.date(2020, 1, 1), values={}
+        )
         case = Case.objects.create(
             person_id=person.pk, zone_id=person.zone_id, reason="returnee",
             arrived_at=timezone.now(), start_date=dt.date(2026, 3, 1), policy=policy,
