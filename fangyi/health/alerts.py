@@ -228,3 +228,28 @@ def alert_close(*, by, alert: Alert, note: str, now: dt.datetime | None = None) 
     if alert.person_id is not None and holds_for_review(alert.kind, alert.source):
         refresh_state([alert.person_id])
     return alert
+
+
+@transaction.atomic
+def alerts_resolved_by(
+    *, person_id: int, kinds: tuple[str, ...], note: str, by=None, now: dt.datetime | None = None
+) -> int:
+    """Close a person's alerts of these kinds that a fact has answered (a referred returnee
+    taken in at the station closes the referral): part of the service that recorded the
+    fact, which decided who may record it. Returns how many were closed."""
+    now = now or timezone.now()
+    acting = _acting(by)
+    waiting = Alert.objects.filter(person_id=person_id, kind__in=kinds).exclude(
+        status=AlertStatus.CLOSED
+    )
+    closed = 0
+    for alert in waiting.select_for_update():
+        if alert.acknowledged_at is None:
+            alert.acknowledged_by, alert.acknowledged_at = acting, now
+        alert.status = AlertStatus.CLOSED
+        alert.closed_by, alert.closed_at, alert.note = acting, now, note
+        alert.save()
+        closed += 1
+    if closed and any(holds_for_review(kind, "") for kind in kinds):
+        refresh_state([person_id])
+    return closed

@@ -27,7 +27,7 @@ from fangyi.core.policy import PolicyValues, policy_in_force, values_of
 from fangyi.core.temperature import body_temperature
 from fangyi.duty.scope import ERR_PLACES_ONLY, is_places_only
 from fangyi.health import alerts as health_alerts
-from fangyi.health.alerts import raise_alert, raise_alerts
+from fangyi.health.alerts import alerts_resolved_by, raise_alert, raise_alerts
 from fangyi.health.choices import AlertSource
 from fangyi.health.models import Alert
 from fangyi.people.models import Person
@@ -292,6 +292,14 @@ def _open_case(
         from fangyi.quarantine.contacts import start_from_last_exposure
 
         start_from_last_exposure(case, by=by)
+    # A returnee a guard referred to the station is here: the referral is answered.
+    alerts_resolved_by(
+        person_id=person.pk,
+        kinds=(AlertKind.STATION_REFERRAL,),
+        note=_("Taken in: case {case_no}.").format(case_no=case.case_no),
+        by=by,
+        now=now,
+    )
     refresh_state([person.pk])
     return case
 

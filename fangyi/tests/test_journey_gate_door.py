@@ -166,6 +166,11 @@ def test_a_returnee_sent_from_the_gate_to_the_station_doctor(demo):
     )
     later = station_doctor.get(reverse("quarantine:worklists")).content.decode()
     assert 'data-testid="expected"' not in later
+    # The referral is answered: closed with the case it became, off the alerts page.
+    alert.refresh_from_db()
+    case_no = person.quarantine_cases.get().case_no
+    assert (alert.status, alert.note) == ("closed", f"已接收入站：案例 {case_no}。")
+    assert person.name not in station_doctor.get(reverse("alerts:list")).content.decode()
     person.refresh_from_db()
     assert person.epidemic_state == "station"
     assert rebuild_differences() == []
