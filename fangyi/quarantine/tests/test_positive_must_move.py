@@ -93,6 +93,9 @@ def test_a_positive_result_is_red_at_once_and_first_on_the_doctors_lists(client,
         assert _worklist_names(html)[0] == person.name
         assert 'data-testid="must-move"' in html
         assert "必须转移：核酸阳性" in html
+        # The row says the person's one state (not only where the case is).
+        row = html[html.index(f">{person.name}</a>") :][:400]
+        assert 'data-state="positive"' in row and "核酸阳性" in row
         # The home page: "must move" is the first item of the quarantine section.
         home = client.get(reverse("home")).content.decode()
         section = home[home.index('data-testid="home-quarantine"') :]
