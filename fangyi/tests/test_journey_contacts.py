@@ -204,7 +204,7 @@ def test_a_confirmed_case_its_contacts_on_the_map_and_red_at_the_gate(phone):
         expect(page).to_have_url(re.compile(rf"/people/{index.pk}/exposures/$"))
         rows = page.get_by_test_id("contacts").locator("li")
         expect(rows).to_have_count(2)
-        for contact, kind in ((member, "户"), (neighbour, "工作")):
+        for contact, kind in ((member, "同住"), (neighbour, "工作")):
             row = page.get_by_test_id(f"contact-{contact.pk}")
             expect(row).to_contain_text(contact.name)
             expect(row).to_contain_text("密切接触者（观察中）")
