@@ -32,6 +32,7 @@ from fangyi.health.models import Alert
 from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
 from fangyi.people.models import Person, PersonEvent
+from fangyi.people.state import refresh as refresh_state
 from fangyi.quarantine.choices import ACTIVE_STATES
 from fangyi.quarantine.models import (
     CaseEvent,
@@ -193,6 +194,8 @@ def _erase(*, by, person: Person, channel: str, now: dt.datetime) -> Erasure:
         updated_at=now,
     )
     _count(counts, Person, ANONYMISED, 1)
+    # What is left of the file is no one's state: derived again from the cleared facts.
+    refresh_state([person.pk])
     return Erasure.objects.create(
         at=now, by=by, person_id=person.pk, channel=channel, counts=counts
     )

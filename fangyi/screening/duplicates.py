@@ -26,6 +26,7 @@ from fangyi.duty.scope import scope_for
 from fangyi.people.models import Person, PersonEvent
 from fangyi.people.selectors import people_for
 from fangyi.people.services import EDITABLE, person_update
+from fangyi.people.state import refresh as refresh_state
 
 MERGED = "merged"
 MAX_PAIRS = 200
@@ -143,4 +144,7 @@ def person_merge(*, user, keep: Person, drop: Person, source: str = "web") -> Pe
     }
     if missing:
         keep = person_update(user=user, person=keep, values=missing, source=source)
+    # The dropped file's cases, tests, exposures and alerts are the kept one's now.
+    refresh_state([keep.pk])
+    keep.refresh_from_db(fields=["epidemic_state", "state_until"])
     return keep

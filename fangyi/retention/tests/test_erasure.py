@@ -242,3 +242,15 @@ def test_a_person_with_nothing_hanging_is_erased_too(tree, operator):
     person = tree.people[5]
     erasure = person_erase(by=operator, person=person, now=timezone.now() - dt.timedelta(hours=1))
     assert erasure.counts == {"people.Person:anonymised": 1}
+
+
+def test_the_erased_file_s_state_is_derived_again(filed, operator):
+    """What was the person's (verified, returned, a held fever) is gone: the stored state
+    is what the cleared facts give, not what the person was."""
+    from fangyi.people.state import rebuild_differences
+
+    before = Person.objects.get(pk=filed.person.pk).epidemic_state
+    person_erase(by=operator, person=filed.person)
+    after = Person.objects.get(pk=filed.person.pk).epidemic_state
+    assert rebuild_differences() == []
+    assert before != after

@@ -17,6 +17,7 @@ from django.utils import timezone
 from fangyi.duty.scope import scope_for
 from fangyi.people.models import Person, PersonEvent
 from fangyi.people.services import ERR_DUPLICATE_ELSEWHERE
+from fangyi.people.state import refresh as refresh_state
 from fangyi.places.models import Building, Dwelling, Household, Zone
 from fangyi.screening.importing.rows import CheckedRow, Problem, ZonePlaces
 
@@ -213,6 +214,8 @@ def write_plan(user, zone: Zone, plan: Plan, places: ZonePlaces) -> None:
         Person.objects.bulk_update(updated, names, batch_size=1000)
     PersonEvent.objects.bulk_create(events, batch_size=2000)
     _insert(PersonEvent, event_rows())
+    # The files' verification and travel are facts of their people's one state.
+    refresh_state([*new_ids.values(), *(p.pk for p in updated)])
 
 
 # Defaults of the Person fields an import does not set (the model's own defaults).

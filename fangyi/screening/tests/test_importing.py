@@ -202,3 +202,19 @@ def test_report_as_json_keeps_the_first_problems_and_their_count():
         {"row": 3, "column": "姓名 (B)", "message": "bad"},
     ]
     assert len(report.as_json()["problems"]) == 3  # REPORT_PROBLEMS_SHOWN is 500
+
+
+def test_imported_files_have_their_state(tree):
+    """A returnee imported two days after the return is a returnee everywhere at once: the
+    import derives the states of the files it writes (people.state)."""
+    from fangyi.people.state import rebuild_differences
+
+    zone = tree.zones[0]
+    rows = _clean_rows()
+    rows[0][7] = "2020-02-18"  # two days before the import (TODAY)
+    _run(tree.users["zone"], zone, xlsx_bytes([HEADER, *rows]), "a.xlsx", commit=True)
+    states = dict(
+        Person.objects.filter(name__in=("张三", "李四")).values_list("name", "epidemic_state")
+    )
+    assert states == {"张三": "returnee", "李四": "unverified"}
+    assert rebuild_differences(TODAY) == []

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fangyi.audit.models import AccessLog
 from fangyi.conftest import make_id_number
@@ -162,3 +163,21 @@ def test_merge_outside_scope_is_404(client, tree):
     a, far = tree.people[0], tree.people[-1]
     response = client.post(reverse("screening:merge"), {"keep": a.pk, "drop": far.pk})
     assert response.status_code == 404 and Person.objects.filter(pk=far.pk).exists()
+
+
+def test_a_merge_takes_the_dropped_file_s_quarantine_into_the_kept_state(client, tree):
+    """The dropped duplicate was in home quarantine: once merged, the kept file is."""
+    from fangyi.people.state import rebuild_differences
+    from fangyi.quarantine import services as quarantine
+
+    a, b = tree.people[0], tree.people[1]
+    Person.objects.filter(pk=b.pk).update(name=a.name, phone=a.phone)
+    quarantine.case_intake(
+        by=None, person=b, reason="close_contact", arrived_at=timezone.now(), first_state="home"
+    )
+    assert Person.objects.get(pk=b.pk).epidemic_state == "home"
+    client.force_login(tree.users["zone"])
+    response = client.post(reverse("screening:merge"), {"keep": a.pk, "drop": b.pk})
+    assert response.status_code == 302
+    assert Person.objects.get(pk=a.pk).epidemic_state == "home"
+    assert rebuild_differences() == []
