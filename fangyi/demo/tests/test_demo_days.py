@@ -12,6 +12,8 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from fangyi.health.models import Alert
+from fangyi.people.state import rebuild_differences
 from fangyi.support.models import Order
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,6 +25,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
     [
         (dt.datetime(2026, 12, 2, 10, 0), 7),  # failed when doors went to station cases
         (dt.datetime(2026, 12, 4, 8, 0), 2020),  # `make run`'s seed, before the cutoff
+        (dt.datetime(2026, 12, 2, 0, 40), 7),  # after midnight: the gates' board was empty
     ],
 )
 def test_the_demo_builds_at_any_time(when, seed, settings):
@@ -34,3 +37,7 @@ def test_the_demo_builds_at_any_time(when, seed, settings):
             person__quarantine_cases__state="home"
         )
         assert not sent.exists()
+        # Every person's stored state is what the facts give (the demo writes in bulk).
+        assert rebuild_differences() == []
+        # The gates have a board with a fever to review, whatever the hour.
+        assert Alert.objects.filter(source="gate", kind="fever", status="open").exists()
