@@ -10,7 +10,7 @@ DEMO_SCALE ?= 0.05
 DEMO_SEED ?= 2020
 WORKERS ?= 3
 
-.PHONY: run test install assets fonts lint check-migrations pytest serve clean
+.PHONY: run test install assets fonts node lint check-migrations pytest serve clean
 
 # constraints.txt pins the exact versions the suite was last run with (pyproject.toml
 # gives the ranges); refresh it with `$(BIN)/pip freeze --exclude-editable`.
@@ -31,9 +31,28 @@ fonts:
 	    { apt-get update -qq && apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }; \
 	  else echo "PDFs need a CJK TrueType font: sudo apt-get install fonts-wqy-zenhei (or set FANGYI_CJK_FONT=/path/font.ttf)"; fi; }
 
+# npm (Debian's nodejs and npm) fetches the front-end libraries: installed here, like
+# the font, when we are root with apt-get; else one line says what to run, and we stop.
+# Checked only when the libraries are (re)installed, so a built tree needs no npm.
+NPM_HINT := fangyi needs Node.js and npm to install its front-end libraries: run sudo apt-get install nodejs npm
+define NPM_CHECK
+command -v npm >/dev/null || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+    echo "== installing nodejs npm (Debian packages) =="; \
+    export DEBIAN_FRONTEND=noninteractive; \
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null 2>&1 || \
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }; \
+  fi; \
+  command -v npm >/dev/null || { echo "$(NPM_HINT)" >&2; exit 1; }; }
+endef
+
+node:
+	@$(NPM_CHECK)
+
 # Front-end libraries come from the npm registry at set-up and are served from
 # fangyi/static/vendor; pages never load anything from a CDN.
 fangyi/static/vendor/.stamp: package.json package-lock.json
+	@$(NPM_CHECK)
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p fangyi/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js fangyi/static/vendor/
