@@ -9,7 +9,14 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.core.env import env_bool, env_database, env_list, env_secret_key
+from fangyi.core.env import (
+    env_bool,
+    env_choice,
+    env_database,
+    env_list,
+    env_networks,
+    env_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FANGYI_VAR_DIR", BASE_DIR / "var"))
@@ -22,6 +29,10 @@ CSRF_TRUSTED_ORIGINS = env_list("FANGYI_CSRF_TRUSTED_ORIGINS", [])
 # client (core.middleware.client_ip): the login lockout, rate limits and access log
 # count clients, not the proxy.
 TRUSTED_PROXIES = frozenset(env_list("FANGYI_TRUSTED_PROXIES", []))
+# Who besides loopback may read /metrics (core.metrics): addresses and CIDR networks.
+METRICS_ALLOWED = env_networks("FANGYI_METRICS_ALLOWED")
+# "json": one JSON line per request and JSON log lines (core.request_log).
+LOG_FORMAT = env_choice("FANGYI_LOG_FORMAT", "text", ("text", "json"))
 
 DATABASES = {"default": env_database("FANGYI_DATABASE_URL", VAR_DIR / "fangyi.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -52,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole answer (request counts, latency, the JSON request log).
+    "fangyi.core.metrics.RequestObserverMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,6 +169,8 @@ SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SESSION_COOKIE_SECURE
 SECURE_HSTS_PRELOAD = SESSION_COOKIE_SECURE
+# Probes and scrapers call the node itself over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
 # Content-Security-Policy (django-csp): scripts, styles, images and requests from this
 # site only, so that text someone managed to slip into a page cannot run or restyle
@@ -181,11 +196,15 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-LOGGING = {
+LOGGING: dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+if LOG_FORMAT == "json":
+    LOGGING["formatters"] = {"json": {"()": "fangyi.core.request_log.JsonLineFormatter"}}
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+    LOGGING["loggers"] = {"fangyi.request": {"level": "INFO"}}
 
 FANGYI_SITE_NAME = _("fangyi epidemic prevention")

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from fangyi.api import api, unknown_path
+from fangyi.core import healthz, metrics
+from fangyi.metrics import COLLECTOR as _DOMAIN_METRICS  # noqa: F401 (registers it)
 from fangyi.people import place_views as places_views
 from fangyi.people import views as people_views
 from fangyi.quarantine import views as quarantine_views
@@ -39,4 +41,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", unknown_path),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # For the proxy, the orchestrator and Prometheus (docs/operations.md).
+    path("healthz", healthz.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]

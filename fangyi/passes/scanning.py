@@ -41,6 +41,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.core.metrics import gate_check_counted
 from fangyi.core.policy import POLICY_IN_FORCE_SQL, PolicyValues, policy_in_force, values_of
 from fangyi.core.sql import run
 from fangyi.health.alerts import raise_alert
@@ -566,6 +567,7 @@ def record(
             )
     else:
         check_id = insert()
+    gate_check_counted(gate_id=gate.id, colour=verdict.colour)
     return Scan(
         check_id=check_id,
         verdict=verdict,

@@ -116,6 +116,10 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "password_change":               {GET: ALL_STAFF, POST: ALL_STAFF},
     "password_change_done":          {GET: ALL_STAFF},
     "set_language":                  {POST: PUBLIC},
+    # For the proxy and Prometheus; /metrics answers loopback (the test client's address)
+    # only: tests/test_metrics.py.
+    "healthz":                       {GET: PUBLIC},
+    "metrics":                       {GET: PUBLIC},
     "place":                         {GET: ALL_STAFF},
     "dwelling":                      {GET: ALL_STAFF, POST: FILE_KEEPERS},  # POST: move in
     "person_create":                 {GET: FILE_KEEPERS, POST: FILE_KEEPERS},
