@@ -84,8 +84,15 @@ def index_person_get(user, pk: int) -> Person:
         return people_selectors.person_get(user, pk)
     except Http404:
         side = quarantine_side()
-        if side is not None and side.on_duty_for(user, pk):
-            return Person.objects.select_related("dwelling", "building", "zone").get(pk=pk)
+        # The file first (its primary key lookup answers none for an id no database can
+        # hold, where the case's join would fail), then whether the user treats them.
+        person = (
+            Person.objects.select_related("dwelling", "building", "zone").filter(pk=pk).first()
+            if side is not None
+            else None
+        )
+        if person is not None and side is not None and side.on_duty_for(user, person.pk):
+            return person
         raise
 
 

@@ -1,0 +1,38 @@
+"""The close-contact pages and API against hostile input and personas who may not see
+them (issue 14's review): no 500 for an id no database can hold, a 404 for a file the
+user may not open, and nothing saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from fangyi.conftest import PASSWORD
+from fangyi.duty.choices import Role
+from fangyi.duty.models import Assignment, Staff
+from fangyi.health.models import Exposure
+
+# Beyond SQLite's INTEGER and PostgreSQL's bigint.
+BIG = 2**64
+
+
+def _staff(django_user_model, username, role, **place):
+    user = django_user_model.objects.create_user(username, password=PASSWORD)
+    staff = Staff.objects.create(user=user, name=f"{username}员", role=role)
+    if place:
+        Assignment.objects.create(staff=staff, **place)
+    return user
+
+
+@pytest.mark.parametrize("path", [f"/people/{BIG}/exposures/", f"/people/{BIG}/exposures/new/"])
+@pytest.mark.parametrize("persona", ["district", "building", "doctor"])
+def test_an_id_beyond_the_database_is_not_found(client, tree, django_user_model, path, persona):
+    # The lookup falls back to "on duty at the person's facility" for a file outside the
+    # user's area; that join met the huge id as an OverflowError (500) on SQLite.
+    if persona == "doctor":
+        user = _staff(django_user_model, "doc", Role.STATION_DOCTOR)
+    else:
+        user = tree.users[persona]
+    client.force_login(user)
+    assert client.get(path).status_code == 404
+    assert client.post(path, {"kind": "household"}).status_code in (404, 405)
+    assert not Exposure.objects.exists()
