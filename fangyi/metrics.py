@@ -11,16 +11,20 @@ is scraped:
   waiting to start (fangyi.jobs) and how long the oldest has waited.
 
 Labels are ids and codes only: no name, no person. A scrape reads at most every
-CACHE_SECONDS per process, so several scrapers cost no more than one.
+CACHE_SECONDS per process, so several scrapers cost no more than one. When the database
+cannot be read the scrape still answers, with the process's own metrics and
+`fangyi_database_figures_up 0` (1 when the figures above were read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Iterator
 
+from django.db import DatabaseError
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -29,6 +33,8 @@ from prometheus_client.registry import Collector
 from fangyi.core.metrics import register_collector
 
 CACHE_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 
 
 def _today_start() -> dt.datetime:
@@ -84,8 +90,21 @@ class DomainCollector(Collector):
         with self._lock:
             now = time.monotonic()
             if self._cached is None or now - self._cached[0] >= CACHE_SECONDS:
-                self._cached = (now, self._read())
+                try:
+                    figures = [*self._read(), self._up(1)]
+                except DatabaseError as exc:
+                    logger.warning("metrics: the database figures could not be read: %r", exc)
+                    figures = [self._up(0)]
+                self._cached = (now, figures)
             return iter(self._cached[1])
+
+    @staticmethod
+    def _up(value: int) -> Metric:
+        return GaugeMetricFamily(
+            "fangyi_database_figures_up",
+            "1 when the figures from the database were read at this scrape, else 0.",
+            value,
+        )
 
     def clear(self) -> None:
         with self._lock:

@@ -157,3 +157,71 @@ def test_requests_are_counted_by_view_name_never_by_path(tree):
     assert after[unresolved] >= 1
     views = {dict(labels).get("view", "") for _name, labels in after}
     assert not [view for view in views if "/" in view or str(person.pk) in view.split(":")]
+
+
+def test_gunicorn_workers_add_up_with_prometheus_multiproc_dir(tmp_path):
+    # Each worker process counts its own requests; with PROMETHEUS_MULTIPROC_DIR set a
+    # scrape answered by any one of them shows the sum. Processes of their own, since
+    # prometheus_client chooses how to keep values when it is imported.
+    import os
+    import subprocess
+    import sys
+
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    code = (
+        "import sys, django; django.setup()\n"
+        "from django.test import Client\n"
+        "client = Client(HTTP_HOST='localhost')\n"
+        "for _ in range(int(sys.argv[1])): client.get('/no/such/page/')\n"
+        "if sys.argv[2] == 'scrape': sys.stdout.write(client.get('/metrics').content.decode())\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "fangyi.settings",
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
+        "FANGYI_VAR_DIR": str(tmp_path),
+        "FANGYI_DATABASE_URL": "",
+    }
+
+    def worker(requests: int, then: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(requests), then],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    worker(2, "-")
+    text = worker(3, "scrape")
+    counts = [
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "fangyi_requests_total" and sample.labels["view"] == "<unresolved>"
+    ]
+    assert counts == [5]
+    # That database was never migrated: the scrape answers all the same, and says so.
+    assert "fangyi_database_figures_up 0.0" in text
+
+
+def test_a_scrape_answers_when_the_database_does_not(monkeypatch):
+    from django.db import OperationalError
+
+    import fangyi.metrics
+
+    assert scrape()[("fangyi_database_figures_up", ())] == 1
+    COLLECTOR.clear()
+
+    def down():
+        raise OperationalError("the server closed the connection")
+
+    monkeypatch.setattr(fangyi.metrics, "open_alerts", down)
+    samples = scrape()
+    assert samples[("fangyi_database_figures_up", ())] == 0
+    assert not [key for key in samples if key[0] == "fangyi_alerts_open"]
+    assert any(key[0] == "fangyi_requests_total" for key in samples)
