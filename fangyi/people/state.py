@@ -225,23 +225,66 @@ def _stored(ids: list[int]) -> dict[int, tuple[str, dt.date | None]]:
 # state ending before its day, and every later write stores a last day of today or later,
 # so one look per day per process is enough (tests forget it: forget_expired_checks).
 _expired_checked: set[dt.date] = set()
+# How long after a policy version takes effect the first read of a day checks whether its
+# days changed any state (longer than any quarantine or returnee window).
+NEW_VERSION_DAYS = 366
 
 
 def refresh_expired(today: dt.date | None = None) -> int:
     """Refresh the people whose state ended by itself before today (a contact's or a
-    returnee's last day passed): one indexed query, once a day per process."""
+    returnee's last day passed), and after a new policy version those its days decide
+    (`_decided_by_new_days`): one indexed query, once a day per process."""
     day = today or timezone.localdate()
     if day in _expired_checked:
         return 0
+    adapt = connection.ops.adapt_datefield_value
+    # In the same statement: a 0 when a policy version (not the first) took effect lately,
+    # whose days may differ from those the stored last days were counted with.
     rows = _run(
-        "SELECT id FROM people_person WHERE state_until IS NOT NULL AND state_until < %s",
-        [connection.ops.adapt_datefield_value(day)],
+        "SELECT id FROM people_person WHERE state_until IS NOT NULL AND state_until < %s "
+        "UNION ALL SELECT 0 FROM core_policy WHERE effective_from > %s "
+        "AND effective_from <= %s "
+        "AND effective_from > (SELECT MIN(effective_from) FROM core_policy)",
+        [adapt(day), adapt(day - dt.timedelta(days=NEW_VERSION_DAYS)), adapt(day)],
     )
-    changed = refresh([r[0] for r in rows], day) if rows else 0
+    ids = {r[0] for r in rows}
+    if 0 in ids:
+        ids.discard(0)
+        ids |= _decided_by_new_days(day)
+    changed = refresh(ids, day) if ids else 0
     if len(_expired_checked) > 8:
         _expired_checked.clear()
     _expired_checked.add(day)
     return changed
+
+
+def _decided_by_new_days(day: dt.date) -> set[int]:
+    """The people whose state a policy version that took effect lately may have changed:
+    when its quarantine or returnee days differ from the version before it, the contacts
+    and returnees within the longer of the two windows (their stored last days were
+    counted under the old version). Empty once the window has passed."""
+    current = policy_in_force(day)
+    if current.effective_from == dt.date.min:
+        return set()
+    new = values_of(current)
+    old = values_of(policy_in_force(current.effective_from - dt.timedelta(days=1)))
+    if (new.quarantine_days, new.pass_returnee_days) == (
+        old.quarantine_days,
+        old.pass_returnee_days,
+    ):
+        return set()
+    watch = max(new.quarantine_days, old.quarantine_days)
+    monitor = max(new.pass_returnee_days, old.pass_returnee_days)
+    if (day - current.effective_from).days > max(watch, monitor):
+        return set()
+    adapt = connection.ops.adapt_datefield_value
+    rows = _run(
+        "SELECT id FROM people_person WHERE state_until IS NOT NULL "
+        "OR (travel_status = 'returned' AND return_date >= %s) "
+        "OR id IN (SELECT contact_id FROM health_exposure WHERE last_exposure_on >= %s)",
+        [adapt(day - dt.timedelta(days=monitor)), adapt(day - dt.timedelta(days=watch))],
+    )
+    return {r[0] for r in rows}
 
 
 def forget_expired_checks() -> None:
