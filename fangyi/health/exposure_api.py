@@ -22,7 +22,8 @@ def _out(row: exposures.ContactRow) -> dict:
         "first_exposure_on": e.first_exposure_on,
         "last_exposure_on": e.last_exposure_on,
         "place": e.place,
-        "note": e.note,
+        # Free text that may name the other person: only with their name.
+        "note": e.note if row.visible else "",
         "recorded_at": e.recorded_at,
         "case_id": row.case.case_id if row.case else None,
         "case_no": row.case.case_no if row.case else None,

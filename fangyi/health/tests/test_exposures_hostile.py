@@ -36,3 +36,31 @@ def test_an_id_beyond_the_database_is_not_found(client, tree, django_user_model,
     assert client.get(path).status_code == 404
     assert client.post(path, {"kind": "household"}).status_code in (404, 405)
     assert not Exposure.objects.exists()
+
+
+def test_an_exposure_to_someone_outside_the_area_comes_without_its_note(client, tree):
+    # The note was written by the other person's staff and may name them: the API gives
+    # it, like the name, only to those who may see the other person's file (the page
+    # shows neither).
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangyi.duty.services import api_token_create
+    from fangyi.health import exposures
+
+    leader, grid = tree.users["district"], tree.users["building"]
+    contact, index = tree.people[0], tree.people[-1]  # building 1 of zone 1; zone 3
+    today = timezone.localdate()
+    exposures.exposure_record(
+        by=leader, index_person=index, contact=contact, kind="transport",
+        first_exposure_on=today - dt.timedelta(days=2),
+        last_exposure_on=today - dt.timedelta(days=1), place="M1 路公交", note="与王五同车",
+    )  # fmt: skip
+    auth = {"headers": {"Authorization": f"Bearer {api_token_create(user=grid)}"}}
+    row = client.get(f"/api/people/{contact.pk}/exposures", **auth).json()["exposed_to"][0]
+    assert (row["person_name"], row["note"]) == (None, "")
+    assert row["place"] == "M1 路公交"
+    auth = {"headers": {"Authorization": f"Bearer {api_token_create(user=leader)}"}}
+    row = client.get(f"/api/people/{contact.pk}/exposures", **auth).json()["exposed_to"][0]
+    assert (row["person_name"], row["note"]) == (index.name, "与王五同车")
