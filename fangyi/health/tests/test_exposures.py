@@ -512,6 +512,10 @@ def test_the_contact_page_costs_the_same_queries_for_two_contacts_or_twelve(tree
     with travel(at(2020, 2, 20)):
         for contact in tree.people[1:3]:
             record(leader, index, contact, "2020-02-18", "2020-02-18", open_case=True)
+        # The graph as deep as the larger one below (a contact of a contact: one query a
+        # level), and the day's one look for ended states paid before measuring.
+        record(leader, tree.people[1], tree.people[14], "2020-02-19", "2020-02-19", kind="other")
+        queries()
         few = queries()
         for contact in tree.people[3:13]:
             record(leader, index, contact, "2020-02-18", "2020-02-18", open_case=True)
