@@ -46,6 +46,11 @@ ERR_NO_FILE = _("No person file has this document number. Register the contact f
 ERR_KIND = _("Choose the kind of contact from the list.")
 ERR_FUTURE = _("The day cannot be in the future (today is {today}).")
 ERR_LAST_BEFORE_FIRST = _("The last exposure cannot be before the first.")
+ERR_TOO_OLD = _("A day before December 2019 cannot be an exposure to this epidemic.")
+ERR_NOTE_LONG = _("Keep the note under {n} characters.")
+# No exposure to this epidemic before its first cases (as confirmed cases, reports).
+EARLIEST_EXPOSURE = dt.date(2019, 12, 1)
+NOTE_MAX = 1000
 ERR_NO_CONTACT = _("Give the contact's document number or choose a member of the household.")
 ERR_NOT_HOUSEHOLD = _("This person is not of the index person's household.")
 ERR_HAS_CASE = _("The contact is already under quarantine ({case_no}).")
@@ -134,6 +139,8 @@ def _check_days(first: dt.date | None, last: dt.date | None, today: dt.date) -> 
         errors["first_exposure_on"] = [_("Enter the first day of exposure.")]
     elif first > today:
         errors["first_exposure_on"] = [future]
+    elif first < EARLIEST_EXPOSURE:
+        errors["first_exposure_on"] = [ERR_TOO_OLD]
     if last is None:
         errors["last_exposure_on"] = [_("Enter the last day of exposure.")]
     elif last > today:
@@ -170,6 +177,8 @@ def exposure_record(
         errors["kind"] = [ERR_KIND]
     if contact.pk == index_person.pk:
         errors["contact"] = [ERR_SELF]
+    if len(note.strip()) > NOTE_MAX:
+        errors["note"] = [ERR_NOTE_LONG.format(n=NOTE_MAX)]
     if errors:
         raise ValidationError(errors)
     assert first_exposure_on is not None and last_exposure_on is not None

@@ -64,3 +64,34 @@ def test_an_exposure_to_someone_outside_the_area_comes_without_its_note(client, 
     auth = {"headers": {"Authorization": f"Bearer {api_token_create(user=leader)}"}}
     row = client.get(f"/api/people/{contact.pk}/exposures", **auth).json()["exposed_to"][0]
     assert (row["person_name"], row["note"]) == (index.name, "与王五同车")
+
+
+@pytest.mark.parametrize(
+    ("first", "note", "field"),
+    [
+        ("0001-01-01", "", "first_exposure_on"),
+        ("2019-11-30", "", "first_exposure_on"),
+        (None, "长" * 1001, "note"),
+    ],
+)
+def test_a_day_before_the_epidemic_or_an_endless_note_is_refused_by_name(tree, first, note, field):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from fangyi.health import exposures
+
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as refused:
+        exposures.exposure_record(
+            by=tree.users["district"],
+            index_person=tree.people[0],
+            contact=tree.people[1],
+            kind="work",
+            first_exposure_on=dt.date.fromisoformat(first) if first else today,
+            last_exposure_on=today,
+            note=note,
+        )
+    assert list(refused.value.message_dict) == [field]
+    assert not Exposure.objects.exists()
