@@ -67,8 +67,30 @@ def env_networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netwo
     return tuple(networks)
 
 
+def env_int(name: str, default: int, *, minimum: int = 0, maximum: int = 1000) -> int:
+    """A whole number within [minimum, maximum]."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+# Connections each process keeps ready to PostgreSQL (Django's pool, psycopg-pool): a sync
+# gunicorn worker serves one request at a time, so one is used and a few cover the job
+# threads; 0 turns the pool off (a connection kept for 60 s instead).
+POOL_SIZE_VARIABLE = "FANGYI_DB_POOL_SIZE"
+DEFAULT_POOL_SIZE = 4
+
+
 def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
-    """Parse a database URL; SQLite gets WAL mode and immediate transactions."""
+    """Parse a database URL; SQLite gets WAL mode and immediate transactions, PostgreSQL
+    Django's connection pool (FANGYI_DB_POOL_SIZE)."""
     import dj_database_url
 
     raw = os.environ.get(name, "").strip()
@@ -99,6 +121,12 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
         # (core.sql) prepare theirs, as planning cost them more than running. Django's
         # own queries use client-side binding and are never prepared either way.
         config["OPTIONS"] = {"prepare_threshold": 5}
+        pool_size = env_int(POOL_SIZE_VARIABLE, DEFAULT_POOL_SIZE, maximum=100)
+        if pool_size:
+            # A pool hands connections out per request; Django refuses persistent ones
+            # beside it.
+            config["CONN_MAX_AGE"] = 0
+            config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
     else:
         raise ImproperlyConfigured(
             f"{name} must be a sqlite:/// or postgres:// URL; got engine {engine or 'unknown'}"

@@ -47,6 +47,27 @@ def test_database_postgres_and_bad_urls(monkeypatch, tmp_path):
             env_database("FANGYI_DB", tmp_path / "x")
 
 
+def test_postgres_gets_django_s_connection_pool_of_the_configured_size(monkeypatch, tmp_path):
+    monkeypatch.setenv("FANGYI_DB", "postgres://u:p@db.internal:5432/fangyi")
+    monkeypatch.delenv("FANGYI_DB_POOL_SIZE", raising=False)
+    config = env_database("FANGYI_DB", tmp_path / "x")
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10}
+    assert config["CONN_MAX_AGE"] == 0  # Django refuses persistent connections with a pool
+    monkeypatch.setenv("FANGYI_DB_POOL_SIZE", "12")
+    assert env_database("FANGYI_DB", tmp_path / "x")["OPTIONS"]["pool"]["max_size"] == 12
+    monkeypatch.setenv("FANGYI_DB_POOL_SIZE", "0")
+    config = env_database("FANGYI_DB", tmp_path / "x")
+    assert "pool" not in config["OPTIONS"] and config["CONN_MAX_AGE"] == 60
+    for bad in ("many", "-1", "1000"):
+        monkeypatch.setenv("FANGYI_DB_POOL_SIZE", bad)
+        with pytest.raises(ImproperlyConfigured, match="FANGYI_DB_POOL_SIZE"):
+            env_database("FANGYI_DB", tmp_path / "x")
+    # SQLite has no pool.
+    monkeypatch.setenv("FANGYI_DB_POOL_SIZE", "4")
+    monkeypatch.delenv("FANGYI_DB")
+    assert "pool" not in env_database("FANGYI_DB", tmp_path / "db.sqlite3")["OPTIONS"]
+
+
 def test_secret_key_generated_once(monkeypatch, tmp_path):
     monkeypatch.delenv("FANGYI_SK", raising=False)
     key_file = tmp_path / "var" / "secret_key"
