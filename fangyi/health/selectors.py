@@ -129,16 +129,3 @@ def alert_rows(user, alerts) -> list[AlertRow]:
             name = mask(a.gate_check.visitor_name) if a.gate_check_id else ""
         rows.append(AlertRow(alert=a, name=name, file_link=link, may_act=alert_may_act(user, a)))
     return rows
-
-
-def open_counts(user) -> dict[str, int]:
-    """Open or acknowledged alerts routed to the user, per kind (home pages)."""
-    from django.db.models import Count
-
-    return dict(
-        alerts_for(user)
-        .filter(status__in=OPEN_STATUSES)
-        .values_list("kind")
-        .annotate(n=Count("id"))
-        .order_by()
-    )

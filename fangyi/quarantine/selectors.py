@@ -270,14 +270,17 @@ def in_quarantine_counts(
     }
 
 
-def quarantine_figures(level: str, place_id: int, group_by: str) -> dict[Any, tuple[int, int]]:
+def quarantine_figures(
+    level: str, place_id: int, group_by: str, *, unplaced: bool = False
+) -> dict[Any, tuple[int, int]]:
     """Per `group_by` place inside a place: (people under quarantine or isolation, close
     contacts under observation), two queries. A close contact under observation is a
     person whose state is "contact" (exposed, not yet taken in) or who is in quarantine
     as a contact (their open case's reason); the two are apart, since the state "contact"
-    means no open case. Those in quarantine are in the first figure too."""
+    means no open case. Those in quarantine are in the first figure too. With `unplaced`,
+    people with no `group_by` place are counted under None."""
     figures: dict[Any, list[int]] = {}
-    for key, states in state_counts(level, place_id, group_by).items():
+    for key, states in state_counts(level, place_id, group_by, unplaced=unplaced).items():
         figures[key] = [
             counted(states, IN_QUARANTINE_STATES),
             states.get(EpidemicState.CONTACT, 0),
@@ -292,7 +295,7 @@ def quarantine_figures(level: str, place_id: int, group_by: str) -> dict[Any, tu
         .annotate(n=Count("person_id", distinct=True))
         .order_by()
     ):
-        if key is not None:
+        if key is not None or unplaced:
             figures.setdefault(key, [0, 0])[1] += n
     return {key: (q, c) for key, (q, c) in figures.items() if q or c}
 

@@ -487,7 +487,8 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
     residents = {key: sum(statuses.values()) for key, statuses in travel.items()}
     # Per dwelling, and (under None) people of the zone in no dwelling: a person has one
     # dwelling, so the counts add up to the zone's total.
-    quarantine_by_dwelling = in_quarantine_counts("zone", zone.pk, "dwelling", unplaced=True)
+    figures = quarantine_figures("zone", zone.pk, "dwelling", unplaced=True)
+    quarantine_by_dwelling = {key: q for key, (q, _c) in figures.items() if q}
     floors_of: dict[int, set[int]] = defaultdict(set)
     in_quarantine: dict[int, int] = defaultdict(int)
     for dwelling_id, building_id, floor in (
@@ -515,7 +516,7 @@ def zone_map(user, zone_id: int) -> ZoneMapData:
         sum(quarantine_by_dwelling.values()),
         fever_alert_counts("zone", zone.pk, "zone").get(zone.pk, 0),
     )
-    counts.contacts = quarantine_figures("zone", zone.pk, "zone").get(zone.pk, (0, 0))[1]
+    counts.contacts = sum(c for _q, c in figures.values())
     return ZoneMapData(
         zone=zone,
         gates=gates,

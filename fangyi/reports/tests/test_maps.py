@@ -151,8 +151,8 @@ def test_queries_do_not_grow_with_buildings_or_zones(client, tree, django_assert
             intake(tree, person, 10)
         # The people in quarantine and the close contacts are counted from the stored
         # states (after one look for states that ended by themselves) and the open cases
-        # of contacts: two queries more than counting the open cases alone did.
-        with django_assert_max_num_queries(19):
+        # of contacts: one query more than counting the open cases alone did.
+        with django_assert_max_num_queries(18):
             assert (
                 client.get(reverse("reports:zone_map", args=[tree.zones[0].pk])).status_code == 200
             )
@@ -163,5 +163,5 @@ def test_queries_do_not_grow_with_buildings_or_zones(client, tree, django_assert
                 client.get(reverse("reports:building", args=[tree.buildings[0].pk])).status_code
                 == 200
             )
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(15):
             assert client.get(f"/api/zones/{tree.zones[0].pk}/map").status_code == 200

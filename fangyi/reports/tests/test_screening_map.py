@@ -292,7 +292,7 @@ def test_zone_map_query_count_with_screening(client, tree, screened, django_asse
                 by=tree.users["district"], person=person, reason="close_contact",
                 arrived_at=at(2020, 2, 12, 9), first_state="home",
             )  # fmt: skip
-        with django_assert_max_num_queries(19):  # counts by state: test_maps
+        with django_assert_max_num_queries(18):  # counts by state: test_maps
             assert (
                 client.get(reverse("reports:zone_map", args=[tree.zones[0].pk])).status_code == 200
             )
