@@ -199,7 +199,9 @@ class DemoDistrict:
     so a database that already holds, say, an admin user can take the demo.
     `skip_usernames` are demo logins that exist already and are not made again.
     `password_hash` is stored for every demo login (hash once, reuse);
-    `now` is stored as the logins' date_joined.
+    `now` is stored as the logins' date_joined. `district` is its (code, name), Pingshan
+    by default; `used_numbers`, when given, holds the document numbers already taken by
+    other districts of a city and receives this district's (see `DemoCity`).
     """
 
     def __init__(
@@ -211,11 +213,17 @@ class DemoDistrict:
         skip_usernames: Sequence[str] = (),
         password_hash: str = "!",
         now: dt.datetime | None = None,
+        district: tuple[str, str] = names.DISTRICT,
+        used_numbers: set[str] | None = None,
     ) -> None:
         if not scale > 0:
             raise ValueError("scale must be greater than 0")
         self.scale = scale
         self.seed = seed
+        self.district = district
+        # Pingshan's draws keep their names, so its rows do not change with the city's.
+        self._purpose_prefix = "" if district == names.DISTRICT else f"{district[0]}:"
+        self._used_numbers = used_numbers
         self.population = round(FULL_POPULATION * scale)
         self.zone_count = max(sum(len(c) for _s, c in names.STREETS), round(FULL_ZONES * scale))
         self.first_ids = dict.fromkeys(MODELS, 1) | dict(first_ids or {})
@@ -238,7 +246,7 @@ class DemoDistrict:
         return sum(self.counts.values())
 
     def _rng(self, purpose: str) -> random.Random:
-        return random.Random(f"fangyi-demo:{self.seed}:{purpose}")
+        return random.Random(f"fangyi-demo:{self.seed}:{self._purpose_prefix}{purpose}")
 
     def _phone(self, rng: random.Random) -> str:
         return unique_phone(rng, self._phones)
@@ -249,7 +257,7 @@ class DemoDistrict:
         """District, streets, communities, zones, gates, buildings, dwellings, households."""
         rng = self._rng("places")
         ids = self.first_ids
-        district_code, district_name = names.DISTRICT
+        district_code, district_name = self.district
         self.district_id = ids[District]
         self._rows[District].append((self.district_id, district_name, district_code))
 
@@ -457,7 +465,10 @@ class DemoDistrict:
             picks = picks[n:]
 
         # A fresh copy of the planned phones, so that iterating twice gives the same rows.
-        maker = _PersonMaker(set(self._planned_phones))
+        maker = _PersonMaker(
+            set(self._planned_phones),
+            self._used_numbers if self._used_numbers is not None else set(),
+        )
         rows: list[tuple] = []
         index = 0
         person_id = self.first_ids[Person]
@@ -583,6 +594,76 @@ class DemoDistrict:
                 yield Batch(model, columns, rows[start : start + PLACE_BATCH])
 
 
+def city_district_count(scale: float) -> int:
+    """Districts of a demo at `scale`: one up to 1.0, then one per started 1.0 (at most as
+    many as names.CITY_DISTRICTS), each of an equal share of the scale."""
+    return max(1, min(len(names.CITY_DISTRICTS), math.ceil(scale - 1e-9)))
+
+
+class DemoCity:
+    """The demo at any scale: up to 1.0 the one demo district (the very same rows), above
+    it `city_district_count(scale)` districts of Shenzhen, each a `DemoDistrict` of an
+    equal share of the scale (scale 5.0: five districts of ~551,000 people).
+
+    The demo logins belong to the first district (Pingshan); ids run on from one district
+    to the next and document numbers are unique over the city. Same interface as
+    `DemoDistrict` for writing: `batches()`, `counts`, `total_rows`, `skip_usernames`.
+    """
+
+    def __init__(
+        self,
+        scale: float,
+        seed: int,
+        *,
+        first_ids: dict[type[models.Model], int] | None = None,
+        skip_usernames: Sequence[str] = (),
+        password_hash: str = "!",
+        now: dt.datetime | None = None,
+        districts: int | None = None,
+    ) -> None:
+        if not scale > 0:
+            raise ValueError("scale must be greater than 0")
+        self.scale = scale
+        self.seed = seed
+        self.skip_usernames = frozenset(skip_usernames)
+        # `districts` overrides the count (tests make a city at a tiny scale).
+        n = districts or city_district_count(scale)
+        if not 1 <= n <= len(names.CITY_DISTRICTS):
+            raise ValueError(f"districts must be between 1 and {len(names.CITY_DISTRICTS)}")
+        ids = dict.fromkeys(MODELS, 1) | dict(first_ids or {})
+        # Shared by the districts only when there are several: one district alone keeps
+        # the generator's own behaviour (iterating its batches twice gives the same rows).
+        numbers: set[str] | None = set() if n > 1 else None
+        all_logins = [username for username, _role, _place in DEMO_LOGINS]
+        self.districts: list[DemoDistrict] = []
+        for k in range(n):
+            district = DemoDistrict(
+                scale / n,
+                seed,
+                first_ids=ids,
+                skip_usernames=skip_usernames if k == 0 else all_logins,
+                password_hash=password_hash,
+                now=now,
+                district=names.CITY_DISTRICTS[k],
+                used_numbers=numbers,
+            )
+            self.districts.append(district)
+            ids = {model: ids[model] + district.counts[model] for model in MODELS}
+        self.counts: dict[type[models.Model], int] = {
+            model: sum(d.counts[model] for d in self.districts) for model in MODELS
+        }
+
+    @property
+    def total_rows(self) -> int:
+        """Rows over all tables and districts, for a progress bar."""
+        return sum(self.counts.values())
+
+    def batches(self) -> Iterator[Batch]:
+        """Every district's batches, one district after the other (parents first in each)."""
+        for district in self.districts:
+            yield from district.batches()
+
+
 _SURNAMES = tuple(s for s, _w in names.SURNAMES)
 _SURNAME_CUM = _cumulative([w for _s, w in names.SURNAMES])
 _ORIGIN_CUM = _cumulative([w for _o, w, _c in names.ORIGINS])
@@ -629,9 +710,9 @@ _HEAD_CUM = _cumulative((22, 40, 25, 13))
 class _PersonMaker:
     """Makes the members of one household at a time; keeps document numbers unique."""
 
-    def __init__(self, phones: set[str]) -> None:
+    def __init__(self, phones: set[str], numbers: set[str]) -> None:
         self.phones = phones
-        self.numbers: set[str] = set()
+        self.numbers = numbers
 
     def household(self, rng: random.Random, size: int) -> list[tuple]:
         """(name, doc type, number, sex, birth date, phone, origin, travel status, return

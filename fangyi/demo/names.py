@@ -9,6 +9,20 @@ from __future__ import annotations
 
 DISTRICT = ("440310", "深圳市坪山区")
 
+# A demo city (scale above 1.0): Pingshan first, then other Shenzhen districts, each the
+# demo district's shape under its own name and code.
+CITY_DISTRICTS: tuple[tuple[str, str], ...] = (
+    DISTRICT,
+    ("440309", "深圳市龙华区"),
+    ("440311", "深圳市光明区"),
+    ("440307", "深圳市龙岗区"),
+    ("440306", "深圳市宝安区"),
+    ("440305", "深圳市南山区"),
+    ("440304", "深圳市福田区"),
+    ("440303", "深圳市罗湖区"),
+    ("440308", "深圳市盐田区"),
+)
+
 # The six streets of Pingshan and their communities (23 in all). The weight
 # is the community's relative population: Longtian (46,000 people in 2020)
 # is about twice the average community.

@@ -42,7 +42,8 @@ def seed_passes_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str, 
     now = now or timezone.now()
     today = timezone.localdate(now)
     rng = random.Random(seed * 104729 + today.toordinal())
-    district = District.objects.order_by("code").first()
+    # The demo's own district: the first made (a demo city's other districts follow).
+    district = District.objects.order_by("pk").first()
     community = Community.objects.filter(district=district).order_by("code").first()
     if district is None or community is None:
         return {}

@@ -93,7 +93,8 @@ def seed_quarantine_demo(*, seed: int, now: dt.datetime | None = None) -> dict[s
     now = now or timezone.now()
     today = timezone.localdate(now)
     rng = random.Random(seed * 7919 + today.toordinal())
-    district = District.objects.order_by("code").first()
+    # The demo's own district: the first made (a demo city's other districts follow).
+    district = District.objects.order_by("pk").first()
     if district is None:
         return {}
     facilities = _facilities(district, rng)

@@ -31,7 +31,8 @@ def seed_reports_demo(*, seed: int, now: dt.datetime | None = None) -> dict[str,
     """Confirmed cases over the last five weeks in a few zones; returns what was made."""
     today = timezone.localdate(now or timezone.now())
     rng = random.Random(seed * 104729 + today.toordinal())
-    district = District.objects.order_by("code").first()
+    # The demo's own district: the first made (a demo city's other districts follow).
+    district = District.objects.order_by("pk").first()
     if district is None:
         return {"confirmed_cases": 0}
     zones = list(Zone.objects.filter(district=district).order_by("code"))

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fangyi.demo.generate import DemoDistrict
+from fangyi.demo.generate import DemoCity
 from fangyi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, demo_logins
 from fangyi.demo.write import next_ids, write_with_django
 from fangyi.duty.models import Staff
@@ -38,11 +38,12 @@ def demo_password_hash(seed: int) -> str:
     return make_password(DEMO_PASSWORD, salt=f"fangyidemo{abs(seed)}")
 
 
-def build_demo(scale: float, seed: int) -> DemoDistrict:
-    """Plan the demo district for the current database (ids after any existing rows)."""
+def build_demo(scale: float, seed: int) -> DemoCity:
+    """Plan the demo for the current database (ids after any existing rows): the demo
+    district up to scale 1.0, a city of several such districts above it."""
     usernames = [username for username, _role, _place in DEMO_LOGINS]
     existing = get_user_model().objects.filter(username__in=usernames)
-    return DemoDistrict(
+    return DemoCity(
         scale,
         seed,
         first_ids=next_ids(),
@@ -61,7 +62,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--scale", type=float, default=0.02,
-            help="fraction of the real district (default 0.02, ~11,000 residents)",
+            help="fraction of the real district (default 0.02, ~11,000 residents); above 1.0 "
+            "a city of several districts of Shenzhen (5.0: five of ~551,000 each)",
         )  # fmt: skip
         parser.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
         parser.add_argument(
