@@ -8,11 +8,13 @@ from collections import Counter
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db.models import F
 
-from fangyi.demo import generate, names
+from fangyi.demo import names
 from fangyi.demo.generate import DemoCity, DemoDistrict, city_district_count
 from fangyi.demo.logins import LOGIN_ROLES
+from fangyi.demo.management.commands.demo import ERR_DISTRICTS
 from fangyi.duty.models import Assignment, Staff
 from fangyi.passes.models import Pass
 from fangyi.people.models import Person
@@ -91,11 +93,12 @@ def test_a_tiny_city_is_written_with_unique_codes_documents_and_ids():
 
 
 @pytest.mark.django_db
-def test_the_activity_of_a_demo_city_is_seeded_in_the_logins_district(monkeypatch):
+def test_the_activity_of_a_demo_city_is_seeded_in_the_logins_district():
     # Longhua (440309) sorts before Pingshan (440310): the activity went to the district
     # first by code, where no demo login works, when it must go where the logins are.
-    monkeypatch.setattr(generate, "city_district_count", lambda scale: 3)
-    call_command("demo", scale=0.006, seed=SEED, no_progress=True, stdout=io.StringIO())
+    call_command(
+        "demo", scale=0.006, districts=3, seed=SEED, no_progress=True, stdout=io.StringIO()
+    )
     pingshan = District.objects.get(code=names.DISTRICT[0])
     assert District.objects.count() == 3
     assert Pass.objects.exists()
@@ -106,3 +109,12 @@ def test_the_activity_of_a_demo_city_is_seeded_in_the_logins_district(monkeypatc
     }
     # The records of the people drawn confirmed or suspected are made in every district.
     assert ConfirmedCase.objects.values("district_id").distinct().count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("districts", [0, 10])
+def test_districts_out_of_range_are_refused_by_name(districts):
+    with pytest.raises(CommandError) as info:
+        call_command("demo", scale=0.004, districts=districts, no_progress=True)
+    assert str(info.value) == ERR_DISTRICTS
+    assert not District.objects.exists()

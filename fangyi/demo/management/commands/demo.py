@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fangyi.demo.generate import DemoCity
 from fangyi.demo.logins import DEMO_LOGINS, DEMO_PASSWORD, demo_logins
+from fangyi.demo.names import CITY_DISTRICTS
 from fangyi.demo.write import next_ids, write_with_django
 from fangyi.duty.models import Staff
 from fangyi.people.management.commands.states import states_progress
@@ -23,6 +24,7 @@ ERR_NOT_EMPTY = (
 )
 MSG_SKIPPED = "Demo data not generated: the database already holds {what}."
 ERR_SCALE = "--scale must be greater than 0 (1.0 is the whole district, ~551,000 people)."
+ERR_DISTRICTS = f"--districts must be between 1 and {len(CITY_DISTRICTS)}."
 
 
 def existing_data() -> str | None:
@@ -38,7 +40,7 @@ def demo_password_hash(seed: int) -> str:
     return make_password(DEMO_PASSWORD, salt=f"fangyidemo{abs(seed)}")
 
 
-def build_demo(scale: float, seed: int) -> DemoCity:
+def build_demo(scale: float, seed: int, districts: int | None = None) -> DemoCity:
     """Plan the demo for the current database (ids after any existing rows): the demo
     district up to scale 1.0, a city of several such districts above it."""
     usernames = [username for username, _role, _place in DEMO_LOGINS]
@@ -49,6 +51,7 @@ def build_demo(scale: float, seed: int) -> DemoCity:
         first_ids=next_ids(),
         skip_usernames=sorted(existing.values_list("username", flat=True)),
         password_hash=demo_password_hash(seed),
+        districts=districts,
     )
 
 
@@ -64,6 +67,12 @@ class Command(BaseCommand):
             "--scale", type=float, default=0.02,
             help="fraction of the real district (default 0.02, ~11,000 residents); above 1.0 "
             "a city of several districts of Shenzhen (5.0: five of ~551,000 each)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--districts", type=int, default=None,
+            help="districts sharing the scale equally (default: one per started 1.0 of "
+            f"--scale, at most {len(CITY_DISTRICTS)}); e.g. --scale 0.02 --districts 5 for a "
+            "tiny city",
         )  # fmt: skip
         parser.add_argument("--seed", type=int, default=2020, help="random seed (default 2020)")
         parser.add_argument(
@@ -89,6 +98,9 @@ class Command(BaseCommand):
             return
         if not scale > 0:
             raise CommandError(ERR_SCALE)
+        districts = options.get("districts")
+        if districts is not None and not 1 <= districts <= len(CITY_DISTRICTS):
+            raise CommandError(ERR_DISTRICTS)
         what = existing_data()
         if what is not None:
             if if_empty:
@@ -97,7 +109,7 @@ class Command(BaseCommand):
             raise CommandError(ERR_NOT_EMPTY.format(what=what))
 
         started = time.monotonic()
-        demo = build_demo(scale, seed)
+        demo = build_demo(scale, seed, districts)
         for username in sorted(demo.skip_usernames):
             self.stdout.write(f"Login {username!r} exists already; left as it is.")
         counts = write_with_django(
