@@ -69,7 +69,9 @@ run: install
 	$(BIN)/fangyi migrate --noinput
 	$(BIN)/fangyi demo --scale $(DEMO_SCALE) --seed $(DEMO_SEED) --if-empty
 	$(BIN)/fangyi demo --print-logins
-	@echo "fangyi is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "fangyi is serving on http://$(HOST):$(PORT)/ with its job worker (Ctrl-C stops both)"
+	@$(BIN)/fangyi worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn fangyi.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - --error-logfile -
 

@@ -165,3 +165,25 @@ def _forget_expired_state_checks():
     forget_expired_checks()
     yield
     forget_expired_checks()
+
+
+@pytest.fixture
+def job_worker(settings, monkeypatch):
+    """A job worker running in a thread (transactional tests: it has its own connection).
+
+    The SQLite test database is in memory with a shared cache, where a write that meets
+    another connection's lock fails at once ("database table is locked") instead of
+    waiting as a file database does (busy_timeout, as deployed): while the worker runs,
+    statements wait and try again, as they would on a file.
+    """
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    from fangyi.jobs.tests.helpers import WorkerThread, patient_execute
+
+    monkeypatch.setattr(
+        SQLiteCursorWrapper, "execute", patient_execute(SQLiteCursorWrapper.execute)
+    )
+    settings.JOBS_RUN_INLINE = False
+    running = WorkerThread().start()
+    yield running
+    running.stop()

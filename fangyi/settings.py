@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "fangyi.core",
     "fangyi.places",
     "fangyi.people",
@@ -195,6 +197,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     },
 }
+
+# Background jobs (fangyi.jobs, docs/jobs.md): queued in the database through Django's
+# tasks framework and run by `fangyi worker`, a process of its own.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LOGGING: dict = {
     "version": 1,

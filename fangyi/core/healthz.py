@@ -7,8 +7,9 @@ JSON, no login, no personal data, cheap enough to be probed every few seconds:
   leaf nodes, as `migrate` computes it). Reading the graph costs tens of milliseconds, so
   a node keeps the answer for MIGRATIONS_CACHE_SECONDS: a deploy that migrates turns the
   check green within that time;
-- worker: background jobs have no worker process of their own yet, so there is no
-  heartbeat to read: "not_configured", never a made-up "ok";
+- worker: the job workers' heartbeats (`fangyi worker` beats every few seconds):
+  "ok" with how many beat lately, "fail" when none does, "not_configured" when no
+  worker ever ran against this database;
 - replica: "not_configured" unless a `replica` database alias exists; then its lag
   (PostgreSQL's last replayed transaction), for information.
 
@@ -20,6 +21,7 @@ answered to anybody, and a driver's message may name hosts and users.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -80,9 +82,25 @@ def check_migrations(alias: str = DEFAULT_DB_ALIAS) -> dict[str, Any]:
     return result
 
 
+# Checks an app adds (name → function returning {"status": …, …}): the job worker's
+# (fangyi.jobs) is registered by its app, as core imports no app above it.
+INFORMATION_CHECKS: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def register(name: str, check: Callable[[], dict[str, Any]]) -> None:
+    """Add an information check to /healthz (it never turns the answer into 503)."""
+    INFORMATION_CHECKS[name] = check
+
+
 def check_worker() -> dict[str, Any]:
-    """Jobs still run inside the web processes (fangyi.jobs): no worker, no heartbeat."""
-    return {"status": NOT_CONFIGURED}
+    """The job workers' heartbeats, when the jobs app registered its check."""
+    check = INFORMATION_CHECKS.get("worker")
+    if check is None:
+        return {"status": NOT_CONFIGURED}
+    try:
+        return check()
+    except Exception as exc:
+        return _failure(exc)
 
 
 def check_replica() -> dict[str, Any]:

@@ -45,6 +45,9 @@ class PolicyValues:
     # the delivery time.
     grocery_order_cutoff: str = "20:00"
     grocery_delivery_time: str = "15:00"
+    # The daily report (日报) of each district is written at this local time by the
+    # worker (`fangyi worker`, docs/jobs.md), with the figures of the day so far.
+    daily_report_time: str = "08:00"
     # Passes (fangyi.passes.colour). A pass is valid this many days from issue.
     pass_valid_days: int = 30
     # A returnee with no quarantine case since returning is yellow (station monitoring not
@@ -96,6 +99,12 @@ class PolicyValues:
             raise ImproperlyConfigured("Policy pass_returned_case_colour must be red or yellow.")
         if not result.temperature_min < result.fever_threshold < result.temperature_max:
             raise ImproperlyConfigured("Policy temperatures must be min < fever threshold < max.")
+        try:
+            dt.time.fromisoformat(result.daily_report_time)
+        except (TypeError, ValueError):
+            raise ImproperlyConfigured(
+                "Policy daily_report_time must be a time like 08:00."
+            ) from None
         if not result.station_days_min <= result.station_days_max <= result.quarantine_days:
             raise ImproperlyConfigured("Policy station days must be min ≤ max ≤ quarantine days.")
         for name in (f.name for f in dataclasses.fields(cls) if f.name.startswith("retain_")):

@@ -1,12 +1,14 @@
-"""Running a job's work: in a thread of the web process, or inline (tests).
+"""Running a job's work: in a worker process (`fangyi worker`), or inline (tests).
 
-No broker: deployments are closed networks with the app and its database only. The work
-runs in a daemon thread of the process that started it (at most JOBS_MAX_RUNNING at
-once; more wait as queued). It reports progress into memory; a second thread, the
-ticker, writes the counters and the heartbeat to the job row at most every
-JOBS_PROGRESS_SECONDS, on its own database connection, so progress is visible while the
-work sits inside a long transaction and no row costs a write. A process that dies takes
-its threads with it: the heartbeat goes stale and the job reads as failed.
+No broker: deployments are closed networks with the app and its database only. A job is
+queued in the database (Django's tasks framework, django_tasks_db's backend) in the same
+transaction as its row; a worker process takes it, runs it in its main thread and
+reports progress into memory; a second thread, the ticker, writes the counters and the
+heartbeat to the job row at most every JOBS_PROGRESS_SECONDS, on its own database
+connection, so progress is visible while the work sits inside a long transaction and no
+row costs a write. A worker that ends mid-job leaves a stale heartbeat: the next sweep
+(`jobs.worker.jobs_recover`) queues the job again or, after JOBS_MAX_ATTEMPTS, fails it
+with the reason. A worker asked to stop (SIGTERM, Ctrl-C) gives its job back to the queue.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, OperationalError, connections, transaction
+from django.db import DatabaseError, OperationalError, connections
 from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.jobs.choices import ACTIVE, JobStatus
@@ -156,10 +159,11 @@ def _record(job_id: int, **values: Any) -> None:
             time.sleep(0.1)
 
 
-def execute(job: Job, work: JobFunction, context: JobContext) -> None:
+def execute(job: Job, work: JobFunction, context: JobContext, *, mark_running: bool = True) -> None:
     """Run the work and record how it ended (in the language of whoever started it)."""
-    started = timezone.now()
-    _record(job.pk, status=JobStatus.RUNNING, started_at=started, heartbeat_at=started)
+    if mark_running:
+        started = timezone.now()
+        _record(job.pk, status=JobStatus.RUNNING, started_at=started, heartbeat_at=started)
     final: dict[str, Any]
     with translation.override(job.language or None):
         try:
@@ -207,46 +211,47 @@ class _Ticker(threading.Thread):
         self.join()
 
 
-_slots_lock = threading.Lock()
-_slots: threading.BoundedSemaphore | None = None
+class WorkerStopping(BaseException):
+    """Raised in the work when the worker is asked to stop: the job goes back to the queue.
+
+    A BaseException, so that the work's own `except Exception` does not swallow it."""
 
 
-def _running_slots() -> threading.BoundedSemaphore:
-    global _slots
-    with _slots_lock:
-        if _slots is None:
-            _slots = threading.BoundedSemaphore(max(1, int(setting("JOBS_MAX_RUNNING"))))
-        return _slots
+def work_path(work: JobFunction) -> str:
+    """The dotted path a worker imports the work by; only module-level functions can be."""
+    module = getattr(work, "__module__", None)
+    name = getattr(work, "__qualname__", "")
+    if not module or not name or "<" in name:
+        raise ValueError(f"A job's work must be a module-level function, not {work!r}")
+    path = f"{module}.{name}"
+    if import_string(path) is not work:
+        raise ValueError(f"A job's work must be importable as {path}")
+    return path
 
 
-def _thread_main(job_id: int, work: JobFunction) -> None:
+def run_claimed(job: Job, *, worker_id: str) -> None:
+    """Run a job a worker has claimed (status running), with its ticker."""
+    work = import_string(job.function)
+    context = JobContext(job, inline=False)
+    ticker = _Ticker(context)
+    ticker.start()
     try:
-        job = Job.objects.select_related("user").get(pk=job_id)
-        context = JobContext(job, inline=False)
-        ticker = _Ticker(context)
-        ticker.start()  # the heartbeat also beats while the job waits for a slot
-        try:
-            with _running_slots():
-                execute(job, work, context)
-        finally:
-            ticker.stop()
-    except Exception:
-        logger.exception("job %s: the runner failed", job_id)
+        execute(job, work, context, mark_running=False)
+    except WorkerStopping:
+        context.discard_file()
+        raise
     finally:
-        connections.close_all()
+        ticker.stop()
 
 
 def launch(job: Job, work: JobFunction) -> None:
-    """Start the work: inline (JOBS_RUN_INLINE) or in a thread once the job row is saved."""
+    """Inline (JOBS_RUN_INLINE), or queued for a worker in the caller's transaction."""
     if setting("JOBS_RUN_INLINE"):
         execute(job, work, JobContext(job, inline=True))
         job.refresh_from_db()
         return
+    from fangyi.jobs.tasks import run_job
 
-    def start() -> None:
-        threading.Thread(
-            target=_thread_main, args=(job.pk, work), name=f"job-{job.pk}", daemon=True
-        ).start()
-
-    # The thread has its own connection: it must not look for the row before it exists.
-    transaction.on_commit(start)
+    result = run_job.enqueue(job.pk)
+    job.task_id = str(result.id)
+    Job.objects.filter(pk=job.pk).update(task_id=job.task_id)

@@ -6,12 +6,12 @@ import datetime as dt
 import time
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone, translation
 
 from fangyi.jobs import runner
-from fangyi.jobs.choices import ACTIVE, JobStatus
 from fangyi.jobs.conf import files_dir, setting
-from fangyi.jobs.models import ERR_STALE, Job
+from fangyi.jobs.models import Job
 from fangyi.jobs.runner import JobFunction
 
 
@@ -24,40 +24,46 @@ def job_start(
     total: int = 0,
     message: str = "",
 ) -> Job:
-    """Record a job for `user` and start `work(context)` (a thread, or inline in tests).
+    """Record a job for `user` and queue `work(context)` for a worker (`fangyi worker`),
+    or run it inline (JOBS_RUN_INLINE, tests).
 
-    `params` must be JSON; the work reads them from its context. Old result files and
-    jobs whose process died are cleaned up first.
+    `work` must be a module-level function (the worker imports it by its dotted path);
+    `params` must be JSON; the work reads them from its context. The row and its queue
+    entry are written in one transaction: a job is never recorded without a way to run.
+    Old result files are cleaned up first.
     """
+    inline = setting("JOBS_RUN_INLINE")
+    try:
+        function = runner.work_path(work)
+    except ValueError:
+        if not inline:
+            raise
+        function = ""
     jobs_cleanup()
-    job = Job.objects.create(
-        kind=kind,
-        user=user,
-        params=params or {},
-        total=total,
-        message=str(message)[:200],
-        language=translation.get_language() or "",
-        heartbeat_at=timezone.now(),
-    )
-    runner.launch(job, work)
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            user=user,
+            params=params or {},
+            total=total,
+            message=str(message)[:200],
+            language=translation.get_language() or "",
+            heartbeat_at=timezone.now(),
+            function=function,
+        )
+        if not inline:
+            from fangyi.jobs.worker import enqueue
+
+            enqueue(job)
+    if inline:
+        runner.launch(job, work)
     return job
 
 
 def jobs_cleanup(*, now: dt.datetime | None = None) -> int:
-    """Fail jobs whose process died; delete result files older than JOBS_KEEP_SECONDS.
-
-    Returns the number of files deleted.
-    """
+    """Delete result files older than JOBS_KEEP_SECONDS (jobs whose worker ended are the
+    worker's sweep's: `jobs.worker.jobs_recover`). Returns the number of files deleted."""
     now = now or timezone.now()
-    stale_before = now - dt.timedelta(seconds=setting("JOBS_STALE_SECONDS"))
-    stale = Job.objects.filter(status__in=ACTIVE, heartbeat_at__lt=stale_before)
-    for job in stale.only("pk", "language"):
-        with translation.override(job.language or None):
-            error = str(ERR_STALE)
-        # Conditional: a job that beats again in the meantime is left alone.
-        Job.objects.filter(pk=job.pk, status__in=ACTIVE, heartbeat_at__lt=stale_before).update(
-            status=JobStatus.FAILED, error=error, finished_at=now
-        )
     keep = setting("JOBS_KEEP_SECONDS")
     Job.objects.filter(finished_at__lt=now - dt.timedelta(seconds=keep)).exclude(
         result_file=""

@@ -28,13 +28,42 @@ def test_healthy_node_answers_200_to_anybody_with_every_check():
         "checks": {
             "database": {"status": "ok"},
             "migrations": {"status": "ok", "unapplied": 0},
-            # No worker process and no replica yet: said so, not faked.
+            # No worker ever ran here and no replica: said so, not faked.
             "worker": {"status": "not_configured"},
             "replica": {"status": "not_configured"},
         },
     }
     assert Client().head("/healthz").status_code == 200
     assert Client().post("/healthz").status_code == 405
+
+
+def test_worker_check_reads_the_workers_heartbeats(settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fangyi.jobs.models import WorkerBeat
+    from fangyi.jobs.worker import Scheduler
+
+    settings.WORKER_STALE_SECONDS = 120
+    Scheduler("worker-a", periodic=False).tick()
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    worker = response.json()["checks"]["worker"]
+    assert (worker["status"], worker["workers"]) == ("ok", 1)
+    assert 0 <= worker["last_beat_seconds"] < 5
+    # Its last beat is old: no worker runs; the web node still serves (200).
+    WorkerBeat.objects.update(seen_at=timezone.now() - dt.timedelta(minutes=5))
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    worker = response.json()["checks"]["worker"]
+    assert (worker["status"], worker["workers"]) == ("fail", 0)
+    assert worker["last_beat_seconds"] >= 300
+    # A worker that said goodbye is not counted either.
+    Scheduler("worker-b", periodic=False).tick()
+    assert Client().get("/healthz").json()["checks"]["worker"]["workers"] == 1
+    WorkerBeat.objects.filter(worker_id="worker-b").update(stopped_at=timezone.now())
+    assert Client().get("/healthz").json()["checks"]["worker"]["status"] == "fail"
 
 
 def test_unreachable_database_answers_503_naming_only_the_error_class(monkeypatch):

@@ -1,5 +1,5 @@
 """The runner: progress written at most every interval, failures, stale jobs, clean-up,
-and the real thread path."""
+and a real worker (in a thread) running a queued job."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fangyi.jobs.choices import JobKind, JobStatus
 from fangyi.jobs.conf import files_dir
 from fangyi.jobs.models import ERR_STALE, Job
 from fangyi.jobs.runner import ERR_FAILED, JobError
-from fangyi.jobs.services import job_start, jobs_cleanup
+from fangyi.jobs.services import job_start
 
 pytestmark = pytest.mark.django_db
 
@@ -86,12 +86,13 @@ def test_job_error_message_is_shown_as_is(tree):
     assert (job.status, job.error) == (JobStatus.FAILED, "Upload it again.")
 
 
-def test_stale_heartbeat_reads_failed_and_cleanup_records_it(tree, settings):
+def test_stale_heartbeat_reads_waiting_then_failed_when_no_attempt_is_left(tree, settings):
     settings.JOBS_STALE_SECONDS = 120
+    settings.JOBS_MAX_ATTEMPTS = 2
     long_ago = timezone.now() - dt.timedelta(minutes=10)
     user = tree.users["zone"]
     stale = Job.objects.create(
-        kind=JobKind.EXPORT, user=user, status=JobStatus.RUNNING, language="en"
+        kind=JobKind.EXPORT, user=user, status=JobStatus.RUNNING, language="en", attempts=1
     )
     Job.objects.filter(pk=stale.pk).update(heartbeat_at=long_ago)
     alive = Job.objects.create(
@@ -99,15 +100,14 @@ def test_stale_heartbeat_reads_failed_and_cleanup_records_it(tree, settings):
     )
     stale = _db(stale)
     assert stale.status == JobStatus.RUNNING  # as stored
+    # Its worker ended; the sweep will begin it again: it waits, it has not failed.
+    assert stale.state == JobStatus.QUEUED and not stale.finished
+    Job.objects.filter(pk=stale.pk).update(attempts=2)
+    stale = _db(stale)
     assert stale.state == JobStatus.FAILED and stale.finished
     with translation.override("en"):
         assert stale.error_text == str(ERR_STALE)
     assert _db(alive).state == JobStatus.RUNNING
-    jobs_cleanup()
-    stale = _db(stale)
-    with translation.override("en"):
-        assert (stale.status, stale.error) == (JobStatus.FAILED, str(ERR_STALE))
-    assert _db(alive).status == JobStatus.RUNNING
 
 
 def test_result_files_are_deleted_after_a_day(tree):
@@ -130,31 +130,23 @@ def test_result_files_are_deleted_after_a_day(tree):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_thread_path_runs_in_the_background_and_finishes(tree, settings):
-    settings.JOBS_RUN_INLINE = False
+def test_a_worker_runs_the_job_in_the_background_and_finishes(tree, settings, job_worker):
+    from fangyi.jobs.tests import work
+
     settings.JOBS_PROGRESS_SECONDS = 0.05
-    halfway = threading.Event()
-    proceed = threading.Event()
-    ran_in = []
-
-    def work(context):
-        ran_in.append(threading.get_ident())
-        context.stage("halves", total=10)
-        context.progress(5)
-        halfway.set()
-        assert proceed.wait(20), "the test never let the job go on"
-        context.progress(10)
-        return {"ok": True}
-
-    job = job_start(user=tree.users["zone"], kind=JobKind.EXPORT, work=work)
-    assert halfway.wait(20)
+    work.halfway.clear()
+    work.proceed.clear()
+    job = job_start(user=tree.users["zone"], kind=JobKind.EXPORT, work=work.held)
+    assert _db(job).function == "fangyi.jobs.tests.work.held"
+    assert work.halfway.wait(20)
     # The ticker writes the progress while the work is still going.
     row = _wait_for(job, lambda r: r.done == 5)
     assert (row.status, row.total, row.message) == (JobStatus.RUNNING, 10, "halves")
-    proceed.set()
+    assert (row.worker, row.attempts) == ("test-worker", 1)
+    work.proceed.set()
     row = _wait_for(job, lambda r: r.status == JobStatus.DONE)
-    assert (row.done, row.result, row.heartbeat_at is not None) == (10, {"ok": True}, True)
-    assert ran_in and ran_in[0] != threading.get_ident()
+    assert (row.done, row.result["ok"], row.heartbeat_at is not None) == (10, True, True)
+    assert row.result["thread"] != threading.get_ident()
 
 
 def _wait_for(job: Job, condition, seconds: float = 20) -> Job:

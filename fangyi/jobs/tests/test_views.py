@@ -82,11 +82,19 @@ def test_anonymous_goes_to_login_and_wrong_method_is_405(client, tree):
     assert [client.post(url).status_code for url in _urls(job)] == [405, 405, 405]
 
 
-def test_stale_job_is_shown_failed(client, tree, settings):
+def test_stale_job_is_shown_waiting_again_then_failed(client, tree, settings):
     settings.JOBS_STALE_SECONDS = 60
+    settings.JOBS_MAX_ATTEMPTS = 2
     job = _running_job(tree.users["zone"], done=10, total=100)
-    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=5))
+    Job.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - dt.timedelta(minutes=5), attempts=1
+    )
     client.force_login(tree.users["zone"])
+    page = client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Its worker ended: a worker will begin it again, the page keeps polling.
+    assert 'data-state="queued"' in page and 'data-testid="job-error"' not in page
+    assert "hx-trigger" in page
+    Job.objects.filter(pk=job.pk).update(attempts=2)
     page = client.get(job.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-state="failed"' in page and 'data-testid="job-error"' in page
     assert "hx-trigger" not in page

@@ -1,0 +1,50 @@
+"""The daily report issued by the worker at the policy's time (`daily_report_time`).
+
+Each district's report (日报) of the day is written once a day, as the leaders read it
+in the morning, to VAR_DIR/reports/daily/<district id>/<date>.xlsx (a file of its own,
+written beside and renamed into place, so a reader never sees half a file). The same
+sheets as the page's "daily report" download (reports.exports.daily_sheets), which stays
+live; the issued file is what was sent that morning, kept for the record
+(`daily_report_issued` finds it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from fangyi.core.spreadsheets import write_xlsx
+from fangyi.places.models import District
+from fangyi.reports.exports import daily_sheets
+
+
+def issued_dir() -> Path:
+    return Path(settings.VAR_DIR) / "reports" / "daily"
+
+
+def daily_report_path(district_id: int, day: dt.date) -> Path:
+    return issued_dir() / str(district_id) / f"{day:%Y-%m-%d}.xlsx"
+
+
+def daily_report_issued(district_id: int, day: dt.date) -> Path | None:
+    """The report issued for the district that day, if one was."""
+    path = daily_report_path(district_id, day)
+    return path if path.is_file() else None
+
+
+def daily_reports_issue(*, day: dt.date | None = None) -> dict[str, int]:
+    """Write every district's daily report of `day` (today); returns what was written."""
+    day = day or timezone.localdate()
+    districts = rows = 0
+    for district_id in District.objects.order_by("pk").values_list("pk", flat=True):
+        path = daily_report_path(district_id, day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        rows += write_xlsx(str(partial), daily_sheets("district", district_id, day))
+        os.replace(partial, path)
+        districts += 1
+    return {"districts": districts, "rows": rows}
