@@ -171,7 +171,11 @@ def ensure_months(first_day: dt.date) -> list[str]:
 
 def copy_gate_checks(first_day: dt.date, days: int, rate: float, *, progress: bool) -> int:
     """`rate` checks per resident per day, at every zone's gates, from 06:00 to 22:00, by
-    the zone's own people, written with COPY day by day (the table's time order)."""
+    the zone's own people, written with COPY day by day (the table's time order).
+
+    As PostgreSQL's "Populating a Database" advises for a bulk load, the table's foreign
+    keys and secondary indexes are dropped for the load and made again after it, with
+    their own names and definitions (each key then checked in one pass, not per row)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from tqdm import tqdm
@@ -183,12 +187,12 @@ def copy_gate_checks(first_day: dt.date, days: int, rate: float, *, progress: bo
     rng = random.Random(2020)
     guard = get_user_model().objects.get(username="guard").pk
     policy = policy_in_force(first_day).pk
-    gates: dict[int, list[int]] = {}
+    gates: dict[int, list[str]] = {}
     for gate_id, zone_id in Gate.objects.order_by("id").values_list("id", "zone_id"):
-        gates.setdefault(zone_id, []).append(gate_id)
-    people: dict[int, list[int]] = {}
+        gates.setdefault(zone_id, []).append(str(gate_id))
+    people: dict[int, list[str]] = {}
     for person_id, zone_id in Person.objects.order_by("id").values_list("id", "zone_id"):
-        people.setdefault(zone_id, []).append(person_id)
+        people.setdefault(zone_id, []).append(str(person_id))
     per_day = {zone: round(rate * len(ids)) for zone, ids in people.items() if zone in gates}
     total = sum(per_day.values()) * days
     columns = (
@@ -196,41 +200,86 @@ def copy_gate_checks(first_day: dt.date, days: int, rate: float, *, progress: bo
         "visitor_phone, visitor_note, temperature, fever, colour, reason, policy_id, decision"
     )
     temperatures = [f"{36.0 + i / 10:.1f}" for i in range(10)]
-    tail = f"\tgreen\tclear\t{policy}\t\n"
+    seconds = range(57_600)  # 06:00 to 22:00
     bar = tqdm(total=total, unit="rows", unit_scale=True, disable=not progress, file=sys.stderr)
     written = 0
     connection.ensure_connection()
     raw = connection.connection  # psycopg's own connection, for COPY
-    with bar:
-        for d in range(days):
-            day = first_day + dt.timedelta(days=d)
-            stamp = day.isoformat()
-            with raw.cursor() as pg, pg.copy(
-                f"COPY passes_gatecheck ({columns}) FROM STDIN"
-            ) as copy:  # fmt: skip
-                buffer: list[str] = []
-                for zone, n in per_day.items():
-                    zone_gates, zone_people = gates[zone], people[zone]
-                    head = f"\t{zone}\t{guard}\t"
-                    for _ in range(n):
-                        second = rng.randrange(57_600)  # 06:00 to 22:00
-                        hour, rest = divmod(second, 3600)
-                        buffer.append(
-                            f"{rng.choice(zone_gates)}{head}{stamp} {hour + 6:02d}:"
-                            f"{rest // 60:02d}:{rest % 60:02d}+08\tdevice\t\\N\t"
-                            f"{rng.choice(zone_people)}\t\t\t\t{rng.choice(temperatures)}\tf" + tail
+    keys = _drop_keys(raw, "passes_gatecheck")
+    try:
+        with bar:
+            for d in range(days):
+                day = first_day + dt.timedelta(days=d)
+                times = [
+                    f"{day.isoformat()} {6 + s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+08"
+                    for s in seconds
+                ]
+                with raw.cursor() as pg, pg.copy(
+                    f"COPY passes_gatecheck ({columns}) FROM STDIN"
+                ) as copy:  # fmt: skip
+                    for zone, n in per_day.items():
+                        head = f"\t{zone}\t{guard}\t"
+                        tail = f"\tf\tgreen\tclear\t{policy}\t\n"
+                        copy.write(
+                            "".join(
+                                f"{g}{head}{t}\tdevice\t\\N\t{p}\t\t\t\t{c}{tail}"
+                                for g, t, p, c in zip(
+                                    rng.choices(gates[zone], k=n),
+                                    rng.choices(times, k=n),
+                                    rng.choices(people[zone], k=n),
+                                    rng.choices(temperatures, k=n),
+                                    strict=True,
+                                )
+                            )
                         )
-                    if len(buffer) >= 20_000:
-                        copy.write("".join(buffer))
-                        bar.update(len(buffer))
-                        written += len(buffer)
-                        buffer = []
-                copy.write("".join(buffer))
-                bar.update(len(buffer))
-                written += len(buffer)
-            if not raw.autocommit:
-                raw.commit()
+                        bar.update(n)
+                        written += n
+                if not raw.autocommit:
+                    raw.commit()
+    finally:
+        started = time.monotonic()
+        _restore_keys(raw, keys)
+        log(f"foreign keys and indexes made again in {time.monotonic() - started:.0f} s")
     return written
+
+
+def _drop_keys(raw, table: str) -> list[str]:
+    """Drop the foreign keys and the indexes other than the primary key of `table`;
+    return the statements that make them again."""
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+            [table],
+        )
+        foreign = cursor.fetchall()
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary ORDER BY c.relname",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition in foreign:
+            cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    if not raw.autocommit:
+        raw.commit()
+    # The parent's index reads "ON ONLY" (its partitions' own indexes are attached to
+    # it); made again without ONLY, it is built on every partition.
+    return [d.replace(" ON ONLY ", " ON ", 1) for _name, d in indexes] + [
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}'
+        for name, definition in foreign
+    ]
+
+
+def _restore_keys(raw, statements: list[str]) -> None:
+    with raw.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+    if not raw.autocommit:
+        raw.commit()
 
 
 def add_health_checks(first_day: dt.date, today: dt.date) -> int:
