@@ -32,7 +32,7 @@ scale-1.0 figure, the ratio and the target):
   it (count, detach, drop) and the bare detach + drop, each rolled back too, so that the
   database stays whole for the next run.
 
-Figures go to stdout and to --json (bench-city.json by default). Loopback only; bounded
+Figures go to stdout and to --json (var/bench-city.json by default). Loopback only; bounded
 durations. Needs wrk and a C compiler (bench/scan.py).
 """
 
@@ -118,7 +118,7 @@ def build(args: argparse.Namespace) -> dict:
     started = time.monotonic()
     call_command(
         "demo", scale=args.scale, districts=args.districts, seed=2020, verbosity=1,
-        no_progress=not args.progress,
+        no_progress=not args.progress, stdout=sys.stderr,
     )  # fmt: skip
     timings["demo"] = time.monotonic() - started
 
@@ -622,7 +622,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="drop and build both databases")
     parser.add_argument("--quick", action="store_true", help="scale 0.004 a district, 1 day")
-    parser.add_argument("--json", default="bench-city.json", help="the figures as JSON")
+    parser.add_argument(
+        "--json", default=str(ROOT / "var" / "bench-city.json"), help="the figures as JSON"
+    )
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per page")
     parser.add_argument("--seconds", type=int, default=10, help="wrk / paced run length")
     parser.add_argument("--paced-runs", type=int, default=2)
@@ -675,6 +677,7 @@ def main(argv=None) -> None:
     report(base_label, city_label, figures["base"], figures["city"])
     seconds = time.monotonic() - started
     print(f"bench/city.py: {seconds:.0f} s in all (builds included when made)")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(
         json.dumps(
             {
