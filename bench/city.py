@@ -578,12 +578,35 @@ def compare_line(name: str, base, city, unit: str = "ms") -> str:
         return f"{value:,.1f} {unit}"
 
     ratio = f"{city / base:.2f}x" if base and city is not None and unit != "%" else ""
-    return f"{name:<28}{show(base):>14}{show(city):>14}{ratio:>8}   {TARGETS.get(name, '')}"
+    met = target_met(name, base, city)
+    verdict = "" if met is None else ("  yes" if met else "  NO")
+    return (
+        f"{name:<28}{show(base):>14}{show(city):>14}{ratio:>8}   "
+        f"{TARGETS.get(name, ''):<20}{verdict}"
+    )
+
+
+def target_met(name: str, base, city) -> bool | None:
+    """Whether the city's figure meets the issue's target (None: no target or no figure)."""
+    if city is None or name not in TARGETS:
+        return None
+    if name == "scan ratio":
+        return city >= 0.5
+    if name == "scan p99":
+        return city < 20
+    if name in ("zone map page", "zone map JSON", "district overview"):
+        # "Unchanged" read as the same tolerance as the zone map's: within 20 %.
+        return bool(base) and city <= 1.2 * base
+    if name in ("city overview", "city statistics", "purge month (drop)"):
+        return city < 1000
+    if name == "daily report (city)":
+        return city < 30_000
+    return None
 
 
 def report(base_label: str, city_label: str, base: dict, city: dict) -> None:
     print()
-    print(f"{'':<28}{base_label:>14}{city_label:>14}{'ratio':>8}   target")
+    print(f"{'':<28}{base_label:>14}{city_label:>14}{'ratio':>8}   {'target':<20}  met")
     for key in ("people", "zones", "districts", "gate checks", "health checks"):
         print(f"{key:<28}{base.get(key, 0):>14,}{city.get(key, 0):>14,}")
     lines = [
