@@ -85,7 +85,7 @@ check-migrations: install
 
 # The whole suite on SQLite, then on PostgreSQL when FANGYI_TEST_DATABASE_URL is set.
 pytest: install
-	FANGYI_DATABASE_URL= $(BIN)/pytest
+	FANGYI_DATABASE_URL= FANGYI_TEST_REPLICA_DATABASE_URL= $(BIN)/pytest
 	@if [ -n "$$FANGYI_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on PostgreSQL =="; \
 		FANGYI_DATABASE_URL="$$FANGYI_TEST_DATABASE_URL" $(BIN)/pytest; \

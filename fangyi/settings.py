@@ -13,8 +13,10 @@ from fangyi.core.env import (
     env_bool,
     env_choice,
     env_database,
+    env_int,
     env_list,
     env_networks,
+    env_replica_database,
     env_secret_key,
 )
 
@@ -35,6 +37,15 @@ METRICS_ALLOWED = env_networks("FANGYI_METRICS_ALLOWED")
 LOG_FORMAT = env_choice("FANGYI_LOG_FORMAT", "text", ("text", "json"))
 
 DATABASES = {"default": env_database("FANGYI_DATABASE_URL", VAR_DIR / "fangyi.sqlite3")}
+# A PostgreSQL streaming replica for the heavy read-only pages (core.dbrouter).
+_replica = env_replica_database("FANGYI_REPLICA_DATABASE_URL", DATABASES["default"])
+if _replica is not None:
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["fangyi.core.dbrouter.ReplicaRouter"]
+# After a write, the browser reads the primary for this long (read your own writes).
+REPLICA_PIN_SECONDS = env_int("FANGYI_REPLICA_PIN_SECONDS", 10, minimum=1, maximum=3600)
+# A replica further behind than this is not read.
+REPLICA_MAX_LAG_SECONDS = env_int("FANGYI_REPLICA_MAX_LAG_SECONDS", 30, minimum=1, maximum=3600)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -69,6 +80,8 @@ MIDDLEWARE = [
     "fangyi.core.metrics.RequestObserverMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session's: a session saved on the way out counts as a write.
+    "fangyi.core.dbrouter.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "fangyi.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -134,6 +134,38 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
     return config
 
 
+def env_replica_database(name: str, primary: dict[str, Any]) -> dict[str, Any] | None:
+    """The read replica's database (PostgreSQL only), or None when `name` is unset.
+
+    Same options as the primary but no connection pool: a pool reconnects to a stopped
+    replica in the background, logging every attempt, and makes a request wait for its
+    timeout (10 s) before the read can fall back to the primary. A persistent connection
+    with a short connect timeout fails at once instead (core.dbrouter)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if primary.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"{name} needs a PostgreSQL primary (FANGYI_DATABASE_URL=postgres://…): "
+            "a replica streams a PostgreSQL primary's changes; SQLite has none"
+        )
+    if not raw.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured(
+            f"{name} must be a postgres:// URL of a PostgreSQL streaming replica; got {raw!r}"
+        )
+    import dj_database_url
+
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(raw, conn_max_age=60))
+    except Exception as exc:
+        raise ImproperlyConfigured(f"{name} is not a usable database URL ({exc}): {raw!r}") from exc
+    config["CONN_HEALTH_CHECKS"] = True
+    options = {k: v for k, v in primary.get("OPTIONS", {}).items() if k != "pool"}
+    options["connect_timeout"] = 3
+    config["OPTIONS"] = options
+    return config
+
+
 def env_secret_key(name: str, key_file: Path) -> str:
     """The secret key from the environment, else from a file made once under var/."""
     raw = os.environ.get(name)

@@ -36,7 +36,6 @@ UNKNOWN = "unknown"
 NOT_CONFIGURED = "not_configured"
 
 MIGRATIONS_CACHE_SECONDS = 30.0
-REPLICA_ALIAS = "replica"
 
 # (monotonic time of the check, its result), per process.
 _migrations_cache: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -104,24 +103,14 @@ def check_worker() -> dict[str, Any]:
 
 
 def check_replica() -> dict[str, Any]:
-    """The replica's lag in seconds when one is configured (information only)."""
-    if REPLICA_ALIAS not in connections.databases:
+    """The read replica (core.dbrouter): ok, lagging (past FANGYI_REPLICA_MAX_LAG_SECONDS)
+    or fail, with its lag in seconds; as the router last saw it (at most
+    dbrouter.CHECK_SECONDS ago). Information only: reads fall back to the primary."""
+    from fangyi.core import dbrouter
+
+    if not dbrouter.replica_configured():
         return {"status": NOT_CONFIGURED}
-    connection = connections[REPLICA_ALIAS]
-    if connection.vendor != "postgresql":
-        return check_database(REPLICA_ALIAS)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_is_in_recovery(),"
-                " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
-            )
-            in_recovery, lag = cursor.fetchone()
-    except Exception as exc:
-        return _failure(exc)
-    result: dict[str, Any] = {"status": OK, "in_recovery": bool(in_recovery)}
-    result["lag_seconds"] = None if lag is None else round(float(lag), 3)
-    return result
+    return dict(dbrouter.replica_status())
 
 
 def health() -> tuple[bool, dict[str, Any]]:

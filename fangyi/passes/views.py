@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fangyi.core.dbrouter import replica_view
 from fangyi.core.documents import pdf_document, pdf_response
 from fangyi.core.middleware import resident_page
 from fangyi.passes import ratelimit, selectors, services, tokens
@@ -385,6 +386,7 @@ def person_pass_action(request, person_id: int, action: str):
 
 @login_required
 @require_GET
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def board(request):
     try:
         day = dt.date.fromisoformat(request.GET.get("day", ""))

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from ninja import Router, Status
 
+from fangyi.core.dbrouter import replica_view
 from fangyi.people.identity import mask_phone
 from fangyi.people.selectors import person_get
 from fangyi.reports import case_selectors, selectors, services
@@ -23,6 +24,7 @@ MAX_CASES = 500
 
 
 @router.get("/zones/{zone_id}/map", response=ZoneMapOut)
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def zone_map(request, zone_id: int):
     """A zone's epidemic-prevention map: the zone, its duty chain, live counts, buildings
     and the door-to-door screening coverage of the campaign covering it (if any)."""
@@ -94,6 +96,7 @@ def _coverage(c) -> dict:
 
 
 @router.get("/stats", response=StatsOut)
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def stats(request, place: str, days: int = TREND_DAYS):
     """Confirmed cases of a place (`district:1`, `street:2`, `community:3`, `zone:4`):
     cumulative, new today, days since the last new case (null: no cases) and a daily series;

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangyi.core.api_errors import error_body
+from fangyi.core.dbrouter import replica_view
 from fangyi.core.documents import pdf_response
 from fangyi.core.spreadsheets import xlsx_response
 from fangyi.duty.selectors import place_get, top_places
@@ -33,6 +34,7 @@ def _int(value) -> int | None:
 
 @login_required
 @require_GET
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def overview(request):
     data = selectors.overview(
         request.user,
@@ -48,6 +50,7 @@ def overview(request):
 
 @login_required
 @require_GET
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def zone_map(request, pk: int):
     data = selectors.with_screening(request.user, selectors.zone_map(request.user, pk))
     return render(
@@ -156,6 +159,7 @@ def _default_place(user) -> tuple[str, int]:
 
 @login_required
 @require_GET
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def stats(request):
     raw = request.GET.get("place")
     level, pk = selectors.parse_place(raw) if raw else _default_place(request.user)
@@ -212,6 +216,7 @@ def case_new(request):
 
 @login_required
 @require_GET
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def daily_xlsx(request):
     from fangyi.reports.exports import daily_sheets
 

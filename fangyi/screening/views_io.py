@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangyi.core.dbrouter import replica_view
 from fangyi.core.middleware import client_ip
 from fangyi.core.spreadsheets import XLSX_CONTENT_TYPE
 from fangyi.duty.scope import scope_for
@@ -55,6 +56,7 @@ def place_people(request, level: str, pk: int):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@replica_view  # heavy reads: from the replica (core.dbrouter)
 def export(request, level: str, pk: int):
     """GET: masked; POST with reveal: unmasked, one access-log row per person and field.
 

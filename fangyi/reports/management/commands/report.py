@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from fangyi.core.dbrouter import replica_reads
 from fangyi.core.spreadsheets import write_xlsx
 from fangyi.places.models import District
 from fangyi.reports.exports import daily_sheets
@@ -40,7 +41,6 @@ class Command(BaseCommand):
     def handle(self, *args, report: str, **options) -> None:
         day = options["date"] or timezone.localdate()
         level, place_id = self._place(options["place"])
-        sheets = daily_sheets(level, place_id, day)
         bar = None
         if not options["no_progress"]:
             from tqdm import tqdm
@@ -52,7 +52,10 @@ class Command(BaseCommand):
                 bar.update(rows - bar.n)
 
         try:
-            rows = write_xlsx(options["out"], sheets, progress=progress, progress_every=10)
+            # The report reads much and writes nothing: from the replica (core.dbrouter).
+            with replica_reads():
+                sheets = daily_sheets(level, place_id, day)
+                rows = write_xlsx(options["out"], sheets, progress=progress, progress_every=10)
         finally:
             if bar is not None:
                 bar.close()
