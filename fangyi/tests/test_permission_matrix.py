@@ -299,6 +299,9 @@ ADMIN_MAY: dict[str, str] = {
     "reports.confirmedcase": "add change delete",
     "reports.zonemap": "add change delete",
     "jobs.job": "change delete",
+    "jobs.workerbeat": "",  # kept by the workers
+    "jobs.periodicrun": "",
+    "django_tasks_database.dbtaskresult": "",  # the job queue, kept by the workers
     "retention.erasure": "",
     "retention.purge": "",
 }
