@@ -205,6 +205,8 @@ def copy_gate_checks(first_day: dt.date, days: int, rate: float, *, progress: bo
     written = 0
     connection.ensure_connection()
     raw = connection.connection  # psycopg's own connection, for COPY
+    with raw.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")  # this session's commits only
     keys = _drop_keys(raw, "passes_gatecheck")
     try:
         with bar:
@@ -276,6 +278,8 @@ def _drop_keys(raw, table: str) -> list[str]:
 
 def _restore_keys(raw, statements: list[str]) -> None:
     with raw.cursor() as cursor:
+        # Session settings only (the server's are left alone): memory for the index builds.
+        cursor.execute("SET maintenance_work_mem = '512MB'")
         for statement in statements:
             cursor.execute(statement)
     if not raw.autocommit:
