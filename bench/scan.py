@@ -4,7 +4,9 @@
 
 1. `fangyi demo --scale S` into a fresh SQLite file in a temporary directory (removed
    afterwards unless --keep); a bench guard with an API token, posted at the first
-   zone's gates, and the demo's passes (tokens computed with the bench's secret key).
+   zone's gates, and the demo's passes (tokens computed with the bench's secret key;
+   HMAC tokens (P1), which the ceiling checks: signed P2 tokens add an Ed25519
+   verification of ~50 µs, measured by bench/offline.py).
 2. gunicorn (same workers, same sync worker model) on 127.0.0.1 serves, in turn:
    - fangyi (`fangyi.wsgi:application`, what `make run` serves): the real endpoint,
      answered by the scan fast path in front of Django (fangyi.passes.fastpath: token
@@ -237,7 +239,7 @@ from django.contrib.auth import get_user_model
 from fangyi.duty.models import Staff
 from fangyi.duty.services import api_token_create
 from fangyi.passes.models import GateCheck, GatePost, Pass
-from fangyi.passes.services import pass_token
+from fangyi.passes.tokens import make_token
 from fangyi.places.models import Gate
 from fangyi.core.policy import policy_in_force
 import datetime as dt
@@ -250,7 +252,7 @@ gates = list(Gate.objects.filter(zone_id__in=zone_ids).order_by("id"))
 GatePost.objects.bulk_create([GatePost(staff=staff, gate=g) for g in gates])
 assert policy_in_force(dt.date.today()).pk == 1
 print(json.dumps({"api_token": api_token_create(user=user), "gates": [g.pk for g in gates],
-                  "tokens": [pass_token(p) for p in passes], "residents": Pass.objects.count(),
+                  "tokens": [make_token(district_code=p.district.code, pass_id=p.pk, key=p.key) for p in passes], "residents": Pass.objects.count(),
                   "checks_before": GateCheck.objects.count()}))
 """
     out = subprocess.run(

@@ -60,6 +60,8 @@ class PolicyValues:
     # green (0: never; only release ends it, as in Pingshan).
     pass_red_green_after_days: int = 0
     pass_yellow_green_after_days: int = 0
+    # A gate's offline list (docs/offline.md) older than this admits yellow only.
+    offline_list_max_age_minutes: int = 30
     # Places whose arrivals a screening team reports at once (an alert to the duty chain
     # and the station doctor): a visit's "came from" matching one of these at its start
     # ("湖北" matches "湖北武汉"). Pingshan, February 2020: Hubei.
@@ -107,6 +109,11 @@ class PolicyValues:
             ) from None
         if not result.station_days_min <= result.station_days_max <= result.quarantine_days:
             raise ImproperlyConfigured("Policy station days must be min ≤ max ≤ quarantine days.")
+        minutes = result.offline_list_max_age_minutes
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
+            raise ImproperlyConfigured(
+                "Policy offline_list_max_age_minutes must be a whole number of minutes, 1–1440."
+            )
         for name in (f.name for f in dataclasses.fields(cls) if f.name.startswith("retain_")):
             days = getattr(result, name)
             if not isinstance(days, int) or isinstance(days, bool) or days < 1:

@@ -23,6 +23,7 @@ class AlertKind(models.TextChoices):
     GATE_OBSERVATION = "gate_observation", _("sent to an observation point at a gate")
     STATION_REFERRAL = "station_referral", _("referred to the health station")
     HIGH_RISK_ARRIVAL = "high_risk_arrival", _("arrival from a risk area")
+    OFFLINE_MISMATCH = "offline_mismatch", _("gate check offline showed another colour")
 
 
 class AlertSource(models.TextChoices):

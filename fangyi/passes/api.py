@@ -10,14 +10,18 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from fangyi.core.api_errors import error_body
-from fangyi.passes import ratelimit, scanning, selectors, services, tokens
+from fangyi.passes import keys, offline, ratelimit, scanning, selectors, services, tokens
 from fangyi.passes.schemas import (
     ApplicationIn,
     ApplicationOut,
+    BatchIn,
+    BatchOut,
     BoardRowOut,
     DecidedOut,
     DecisionIn,
     GateOut,
+    OfflineListOut,
+    PassKeysOut,
     QueueItemOut,
     RejectIn,
     ScanIn,
@@ -176,6 +180,41 @@ def gate_board(request, day: dt.date | None = None, zone_id: int | None = None):
             "reds": r["reds"],
             "yellows": r["yellows"],
             "fevers": r["fevers"],
+            "reconciliations": r["reconciliations"],
         }
         for r in rows
     ]
+
+
+# --- offline (docs/offline.md) -------------------------------------------------------------
+
+
+@router.get("/passes/keys", auth=None, response=PassKeysOut)
+def pass_keys(request):
+    """The public keys that verify signed pass tokens (P2), current and not yet retired,
+    of every district: no personal data, no login."""
+    keys.keys_ensure()
+    return {"keys": keys.public_keys()}
+
+
+@router.get("/gates/{gate_id}/offline-list", response=OfflineListOut)
+def gate_offline_list(request, gate_id: int):
+    """What a gate's phone keeps to check passes offline: its district's keys, the policy
+    values it needs and the zone's passes that are not green (id, version, colour,
+    reason code; no personal data). For the staff who may check at the gate and the staff
+    whose area holds its zone."""
+    return offline.offline_list(user=request.user, gate_id=gate_id)
+
+
+@router.post("/scans/batch", response=BatchOut)
+def scan_batch(request, payload: BatchIn):
+    """Checks a gate's phone made offline, sent when back online (at most 500): each is
+    recorded as at its time, once per client id; a check the server colours otherwise
+    than the phone did is marked and alerted (`differs`)."""
+    principal = scanning.principal_of(request.user)
+    if principal is None:
+        raise Http404
+    checks = [offline.OfflineCheck(**check.dict()) for check in payload.checks]
+    return {
+        "results": offline.scan_batch(principal=principal, gate_id=payload.gate_id, checks=checks)
+    }

@@ -87,6 +87,9 @@ class Pass(models.Model):
     )
     district = models.ForeignKey(District, models.PROTECT, related_name="+")
     key = models.CharField(max_length=24)
+    # The reissue counter printed in the signed (P2) token: a pass issued to replace
+    # another has the old one's version + 1 (docs/offline.md).
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
     code = models.CharField(_("code"), max_length=11, unique=True)
     link_key = models.CharField(max_length=32, unique=True, default=new_link_key)
     issued_at = models.DateTimeField(_("issued at"))
@@ -179,6 +182,15 @@ class GateCheck(models.Model):
         _("decision"), max_length=12, choices=Decision.choices, blank=True, default=""
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # A check made offline and sent later (POST /api/scans/batch, docs/offline.md): the
+    # phone's id for it (a batch sent twice makes the row once), the colour the phone
+    # showed and the time of the list it used. A check whose server colour differs from
+    # the phone's is a reconciliation line on the gate board.
+    client_id = models.UUIDField(_("client id"), null=True, blank=True)
+    offline_colour = models.CharField(
+        _("colour shown offline"), max_length=8, blank=True, default="", db_default=""
+    )
+    list_taken_at = models.DateTimeField(_("offline list as of"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -192,6 +204,52 @@ class GateCheck(models.Model):
             # A person's recent checks (pass page, review).
             models.Index(fields=["person", "at"], name="gatecheck_person_at_idx"),
         ]
+        constraints = [
+            # Idempotent offline sync. With the time column: on PostgreSQL the table is
+            # partitioned by `at`, and a unique index there must hold the partition key
+            # (the phone sends a queued check with the same time every time).
+            models.UniqueConstraint(
+                fields=["client_id", "at"],
+                condition=Q(client_id__isnull=False),
+                name="gatecheck_client_id_at_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.gate_id} {self.at:%Y-%m-%d %H:%M} {self.colour}"
+
+    @property
+    def differs_offline(self) -> bool:
+        """Made offline and shown there in another colour than the server's."""
+        return bool(self.offline_colour) and self.offline_colour != self.colour
+
+
+class PassKey(models.Model):
+    """One of a district's Ed25519 key pairs for signing pass tokens (docs/offline.md).
+
+    The newest key whose `not_before` has come signs; every key verifies until its
+    `not_after` (None: until a rotation retires it). The private key is kept encrypted
+    with a key derived from SECRET_KEY (passes.keys); the public key is published.
+    """
+
+    district = models.ForeignKey(District, models.PROTECT, related_name="+")
+    kid = models.CharField(_("key id"), max_length=32, unique=True)
+    number = models.PositiveIntegerField(_("number"))
+    public_key = models.CharField(_("public key"), max_length=64)
+    private_key_sealed = models.TextField()
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["district", "-number"]
+        verbose_name = _("pass signing key")
+        verbose_name_plural = _("pass signing keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "number"], name="passkey_unique_district_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.kid

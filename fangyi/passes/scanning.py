@@ -36,6 +36,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import UUIDField
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -46,7 +47,7 @@ from fangyi.core.policy import POLICY_IN_FORCE_SQL, PolicyValues, policy_in_forc
 from fangyi.core.sql import run
 from fangyi.health.alerts import raise_alert
 from fangyi.health.choices import AlertKind, AlertSource
-from fangyi.passes import referrals, tokens
+from fangyi.passes import keys, referrals, tokens
 from fangyi.passes.choices import REFERRAL_DECISIONS, Decision, Method, decisions_for
 from fangyi.passes.colour import (
     AT_FACILITY_STAGES,
@@ -244,9 +245,10 @@ _CASES_JOIN = f"""LEFT JOIN quarantine_quarantinecase c ON c.person_id = per.id
   AND c.state IN ({_ACTIVE})"""
 # The pass, its holder's file and the facts of the holder's state, in one statement.
 _PASS_SQL = f"""
-SELECT p.id, p.key, d.code, p.revoked_at IS NOT NULL, p.replaced_by_id, p.revoke_reason,
+SELECT p.id, p.key, d.code, (p.revoked_at IS NOT NULL AND p.revoked_at <= %s),
+  p.replaced_by_id, p.revoke_reason,
   p.expires_at <= %s, per.id, per.name, per.district_id, per.community_id, app.name,
-  {_HOLDER_COLUMNS}
+  {_HOLDER_COLUMNS}, p.version
 FROM passes_pass p
 JOIN places_district d ON d.id = p.district_id
 LEFT JOIN people_person per ON per.id = p.person_id
@@ -268,22 +270,33 @@ def _holder_parts(row: tuple | list, at: int) -> tuple[Facts, tuple[int, str] | 
 
 
 def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
-    """The pass a scanned token or a typed code stands for, if it admits; else PassRefused
-    with the reason (forged, altered, unknown, mistyped, other district, revoked,
-    replaced, rejected, expired). One indexed query, which also reads what the colour
+    """The pass a scanned token (signed P2 or HMAC P1) or a typed code stands for, if it
+    admits at `now`; else PassRefused with the reason (forged, altered, unknown, mistyped,
+    unknown_key, key_retired, other district, revoked, replaced, rejected, expired). A
+    pass revoked after `now` still admits (a check made offline and sent later). One indexed query, which also reads what the colour
     rules need of the holder (Holder.facts, Holder.open_case)."""
     moment = connection.ops.adapt_datetimefield_value(now)
-    if token:
+    if token and keys.is_signed_token(token):
+        signed = keys.read_signed(token, now)
+        if signed.district_code != district_code:
+            raise PassRefused("other_district")
+        rows = run(_PASS_BY_ID, (moment, moment, signed.pass_id))
+        row = rows[0] if rows else None
+        if row is None or signed.version > row[-1]:
+            raise PassRefused("altered")  # signed, but for no pass this server made
+        if signed.version < row[-1]:
+            raise PassRefused("replaced")
+    elif token:
         token_district, pass_id, key = tokens.read_token(token)
         if token_district != district_code:
             raise PassRefused("other_district")
-        rows = run(_PASS_BY_ID, (moment, pass_id))
+        rows = run(_PASS_BY_ID, (moment, moment, pass_id))
         row = rows[0] if rows else None
         if row is None or not secrets.compare_digest(row[1], key):
             raise PassRefused("altered")
     elif code:
         normal = tokens.normalise_code(code)
-        rows = run(_PASS_BY_CODE, (moment, normal))
+        rows = run(_PASS_BY_CODE, (moment, moment, normal))
         row = rows[0] if rows else None
         if row is None:
             raise PassRefused("unknown")
@@ -439,6 +452,18 @@ INSERT INTO passes_gatecheck (gate_id, zone_id, guard_id, at, method, pass_obj_i
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """
+# A check made offline (passes.offline): with the phone's client id, the colour it
+# showed and the time of its list.
+_INSERT_OFFLINE_CHECK = """
+INSERT INTO passes_gatecheck (gate_id, zone_id, guard_id, at, method, pass_obj_id,
+  person_id, visitor_name, visitor_phone, visitor_note, temperature, fever, colour,
+  reason, policy_id, decision, decided_at, client_id, offline_colour, list_taken_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+RETURNING id
+"""
+_UUID: UUIDField = UUIDField()  # a uuid as the database takes it (text on SQLite)
+# (client id, colour shown offline, time of the list) of a check made offline.
+Offline = tuple[Any, str, "dt.datetime | None"]
 
 
 def decision_check(decision: str, colour: str, fever: bool, reason: str = "") -> None:
@@ -463,22 +488,32 @@ def temperature_of(raw: Any, values: PolicyValues | None = None) -> Decimal:
 def _insert(
     *, gate: GateRow, guard_id: int, now: dt.datetime, method: str, pass_id: int | None,
     person_id: int | None, temperature: Decimal, verdict: Verdict, policy: PolicyRow,
-    decision: str, visitor: dict[str, str],
+    decision: str, visitor: dict[str, str], offline: Offline | None = None,
 ) -> int:  # fmt: skip
     ops = connection.ops
     moment = ops.adapt_datetimefield_value(now)
     value = ops.adapt_decimalfield_value(temperature, 3, 1)
-    params = (
+    params: tuple[Any, ...] = (
         gate.id, gate.zone_id, guard_id, moment, method, pass_id, person_id,
         visitor.get("visitor_name", ""), visitor.get("visitor_phone", ""),
         visitor.get("visitor_note", ""), value, verdict.fever, verdict.colour,
         verdict.reason, policy.id, decision, moment if decision else None,
     )  # fmt: skip
+    sql = _INSERT_CHECK
+    if offline is not None:
+        client_id, shown, list_taken_at = offline
+        sql = _INSERT_OFFLINE_CHECK
+        params = (
+            *params,
+            _UUID.get_db_prep_value(client_id, connection),
+            shown,
+            ops.adapt_datetimefield_value(list_taken_at),
+        )  # fmt: skip
     if not verdict.fever:
         # One statement is atomic by itself: no transaction to open and commit.
-        return run(_INSERT_CHECK, params)[0][0]
+        return run(sql, params)[0][0]
     with transaction.atomic():
-        check_id = run(_INSERT_CHECK, params)[0][0]
+        check_id = run(sql, params)[0][0]
         # The one alert model (health.alerts): routed to the person's duty chain (a
         # visitor's: the gate's zone) and shown on the gate's fever list; it holds the
         # person for review until closed (people.state, refreshed by raise_alert).
@@ -533,6 +568,7 @@ def record(
     *, principal: Principal, gate: GateRow, now: dt.datetime, method: str, pass_id: int | None,
     person_id: int | None, name: str, temperature: Decimal, state: PersonState,
     policy: PolicyRow, decision: str, visitor: dict[str, str] | None = None,
+    offline: Offline | None = None,
 ) -> Scan:  # fmt: skip
     """Colour the state, check the decision, keep the check (pass or visitor)."""
     verdict = pass_colour_for(state, policy.values)
@@ -554,6 +590,7 @@ def record(
             policy=policy,
             decision=decision,
             visitor=visitor or {},
+            offline=offline,
         )
 
     if decision in REFERRAL_DECISIONS:

@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 
 from ninja import Field, Schema
 
@@ -100,3 +101,72 @@ class BoardRowOut(Schema):
     reds: int
     yellows: int
     fevers: int
+    reconciliations: int = Field(
+        0, description="Checks made offline whose colour the server saw otherwise."
+    )
+
+
+class PassKeyOut(Schema):
+    kid: str
+    alg: str
+    public_key: str = Field(description="The raw 32-byte Ed25519 public key, base64url.")
+    not_before: str
+    not_after: str | None = None
+    district_code: str
+
+
+class PassKeysOut(Schema):
+    keys: list[PassKeyOut]
+
+
+class ObservationPointOut(Schema):
+    id: int
+    name: str
+    address: str
+
+
+class OfflinePassOut(Schema):
+    v: int = Field(description="The pass's current version.")
+    c: str = Field(description="red, yellow or refused.")
+    r: str = Field(description="The reason code (refusal code for refused).")
+
+
+class OfflineListOut(Schema):
+    taken_at: str
+    gate_id: int
+    zone_id: int
+    district_code: str
+    max_age_minutes: int
+    fever_threshold: str
+    pass_valid_days: int
+    observation_point: ObservationPointOut | None = None
+    keys: list[PassKeyOut]
+    passes: dict[str, OfflinePassOut]
+
+
+class OfflineCheckIn(Schema):
+    client_id: uuid.UUID
+    token: str = ""
+    code: str = ""
+    temperature: str
+    checked_at: dt.datetime
+    offline_colour: str
+    list_taken_at: dt.datetime | None = None
+
+
+class BatchIn(Schema):
+    gate_id: int
+    checks: list[OfflineCheckIn] = Field(max_length=500)
+
+
+class BatchResultOut(Schema):
+    client_id: str
+    status: str = Field(description="created, duplicate, refused or invalid.")
+    check_id: int | None = None
+    colour: str
+    reason: str
+    differs: bool
+
+
+class BatchOut(Schema):
+    results: list[BatchResultOut]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.db.models.functions import TruncHour
 from django.http import Http404
 from django.utils import timezone
@@ -321,10 +321,29 @@ def gate_board(user, *, day: dt.date, zone_ids: list[int] | None = None) -> list
             reds=Count("id", filter=Q(colour="red")),
             yellows=Count("id", filter=Q(colour="yellow")),
             fevers=Count("id", filter=Q(fever=True)),
+            reconciliations=Count("id", filter=DIFFERS_OFFLINE),
         )
         .order_by("zone__name", "gate__name", "hour")
     )
     return [{**row, "hour": timezone.localtime(row["hour"], SHANGHAI).hour} for row in rows]
+
+
+# A check made offline that the server coloured otherwise than the phone did.
+DIFFERS_OFFLINE = Q(offline_colour__gt="") & ~Q(offline_colour=F("colour"))
+
+
+def reconciliation_lines(
+    user, *, day: dt.date, zone_ids: list[int] | None = None, limit: int = 100
+) -> list[GateCheck]:
+    """The gate board's reconciliation lines: checks of the day, in the user's scope,
+    made offline and coloured otherwise by the server (docs/offline.md)."""
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
+    checks = checks_for(user).filter(
+        DIFFERS_OFFLINE, at__gte=start, at__lt=start + dt.timedelta(days=1)
+    )
+    if zone_ids is not None:
+        checks = checks.filter(zone_id__in=zone_ids)
+    return list(checks.select_related("gate", "zone").order_by("-at", "-id")[:limit])
 
 
 def checks_for_guard(user) -> QuerySet[GateCheck]:

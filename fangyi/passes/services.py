@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ from fangyi.duty.scope import keeps_files
 from fangyi.health.alerts import alert_close
 from fangyi.health.choices import AlertStatus
 from fangyi.health.models import Alert
-from fangyi.passes import referrals, scanning, selectors, tokens
+from fangyi.passes import keys, referrals, scanning, selectors, tokens
 from fangyi.passes.choices import (
     ApplicationStatus,
     Decision,
@@ -173,6 +174,7 @@ def _new_pass(
     application: PassApplication | None,
     by,
     now: dt.datetime,
+    version: int = 1,
 ) -> Pass:
     days = values_of(policy_in_force(timezone.localdate(now))).pass_valid_days
     for _attempt in range(5):
@@ -184,6 +186,7 @@ def _new_pass(
                     application=application,
                     district_id=district_id,
                     key=tokens.new_key(),
+                    version=version,
                     code=code,
                     issued_at=now,
                     expires_at=now + dt.timedelta(days=days),
@@ -227,8 +230,17 @@ def _issue_replacing(
     Without a holder the same statements run for nobody (no person has id 0), so an
     application that matches no file takes the same time as one that does."""
     holder_id = person.pk if person is not None else 0
+    # The reissue counter goes on from the holder's last pass (docs/offline.md).
+    last = Pass.objects.filter(person_id=holder_id).aggregate(v=Max("version"))["v"] or 0
     _retire_passes(person_id=holder_id, by=by, now=now)
-    new = _new_pass(district_id=district_id, person=person, application=application, by=by, now=now)
+    new = _new_pass(
+        district_id=district_id,
+        person=person,
+        application=application,
+        by=by,
+        now=now,
+        version=last + 1,
+    )
     _mark_replaced(person_id=holder_id, new=new, now=now)
     return new
 
@@ -439,6 +451,7 @@ def pass_reissue(*, by, pass_obj: Pass, now: dt.datetime | None = None) -> Pass:
         application=old.application,
         by=by,
         now=now,
+        version=old.version + 1,
     )
     Pass.objects.filter(pk=old.pk, replaced_by__isnull=True).update(replaced_by=new)
     if old.person_id is not None:
@@ -447,9 +460,10 @@ def pass_reissue(*, by, pass_obj: Pass, now: dt.datetime | None = None) -> Pass:
 
 
 def pass_token(pass_obj: Pass) -> str:
-    return tokens.make_token(
-        district_code=pass_obj.district.code, pass_id=pass_obj.pk, key=pass_obj.key
-    )
+    """The QR text of a pass: signed with its district's current key (P2, passes.keys), so
+    a gate's phone verifies it offline. P1 tokens printed before keep working online
+    (scanning.pass_for) until the pass is replaced."""
+    return keys.sign_token(pass_obj)
 
 
 def pass_resolve(

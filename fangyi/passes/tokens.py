@@ -1,6 +1,10 @@
 """Pass tokens: what the QR code carries, and the short code a guard can type.
 
-The QR holds `P1.<district code>.<pass id>.<key>:<signature>` and nothing else: no name,
+Passes issued now print signed tokens (P2, Ed25519: fangyi.passes.keys, docs/offline.md)
+that a phone verifies offline; the HMAC tokens below (P1) already printed keep working
+online until their pass is replaced.
+
+The P1 QR holds `P1.<district code>.<pass id>.<key>:<signature>` and nothing else: no name,
 no ID number. The signature is an HMAC (django.core.signing, salted) with the site's
 secret key, so a token cannot be made or changed without it; the key is a random value
 stored on the pass, so a reissued pass makes the old token useless even with a valid
@@ -34,6 +38,10 @@ ERR_REPLACED = _("Refused: this pass was replaced by a newer one.")
 ERR_EXPIRED = _("Refused: this pass has expired.")
 ERR_OTHER_DISTRICT = _("Refused: this pass was issued by another district.")
 ERR_REJECTED = _("Refused: the application for this pass was rejected.")
+ERR_UNKNOWN_KEY = _("Refused: the pass is signed with a key this system does not know.")
+ERR_KEY_RETIRED = _(
+    "Refused: the pass is signed with a retired key; the holder opens the pass again for a new QR code."
+)
 
 # The refusals by their code, as the API reports them. The code is what a refusal is
 # raised with: a dict keyed by the (lazy, translated) messages looked codes up by the
@@ -48,6 +56,8 @@ REFUSALS = {
     "expired": ERR_EXPIRED,
     "other_district": ERR_OTHER_DISTRICT,
     "rejected": ERR_REJECTED,
+    "unknown_key": ERR_UNKNOWN_KEY,
+    "key_retired": ERR_KEY_RETIRED,
 }
 # Refusals of a typed code that a slip of the finger explains (a wrong check character,
 # a character too many or too few, a code nobody holds): the guard's page asks to check
@@ -127,4 +137,5 @@ def normalise_code(raw: str) -> str:
 
 
 def looks_like_token(text: str) -> bool:
-    return (text or "").strip().startswith(VERSION + ".")
+    """A scanned QR text: an HMAC token (P1) or a signed one (P2, passes.keys)."""
+    return (text or "").strip().startswith((VERSION + ".", "P2."))

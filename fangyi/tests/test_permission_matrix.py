@@ -252,6 +252,11 @@ API: dict[str, frozenset[str]] = {
     "POST /api/passes/applications/{app_id}/reject":       FILE_KEEPERS,
     "GET /api/gates":                                      ALL_STAFF,
     "POST /api/scans":                                     GATE_CHECKERS,
+    # Offline gates (docs/offline.md): the public keys for anybody; a gate's deny list
+    # (no personal data) for its checkers and the staff whose area holds the zone.
+    "GET /api/passes/keys":                                PUBLIC,
+    "GET /api/gates/{gate_id}/offline-list":               ZONE_STAFF,
+    "POST /api/scans/batch":                               GATE_CHECKERS,
     "POST /api/scans/{check_id}/decision":                 CHECK_OWNER,
     "GET /api/gate-board":                                 ALL_STAFF,
     "GET /api/zones/{zone_id}/map":                        ZONE_STAFF,
@@ -802,6 +807,7 @@ API_PARAMS: dict[str, Callable[[Objects], object]] = {
     "test_id": lambda o: o.test.pk,
     "app_id": lambda o: o.application.pk,
     "check_id": lambda o: o.check.pk,
+    "gate_id": lambda o: o.gate.pk,
     "zone_id": lambda o: o.zone.pk,
     "campaign_id": lambda o: o.campaign.pk,
     "team_id": lambda o: o.team.pk,
@@ -856,6 +862,18 @@ API_BODIES: dict[str, Callable[[Objects], dict]] = {
         "temperature": "36.5",
     },
     "POST /api/scans/{check_id}/decision": lambda o: {"decision": "let_in"},
+    "POST /api/scans/batch": lambda o: {
+        "gate_id": o.gate.pk,
+        "checks": [
+            {
+                "client_id": str(uuid.uuid4()),
+                "code": o.pass_obj.code,
+                "temperature": "36.5",
+                "checked_at": timezone.now().isoformat(),
+                "offline_colour": "green",
+            }
+        ],
+    },
     "POST /api/screening/visits": lambda o: {
         "key": str(uuid.uuid4()),
         "team_id": o.team.pk,

@@ -210,6 +210,7 @@ def test_gate_board_api_is_scoped(api, tree, guard, gate, green_pass):
             "reds": 0,
             "yellows": 1,
             "fevers": 1,
+            "reconciliations": 0,
         }
     ]
     assert api(tree.users["outsider"], "get", "/gate-board?day=2020-02-20").json() == []

@@ -187,10 +187,11 @@ def test_a_green_check_is_a_handful_of_statements(gate, green_pass, bearer, monk
         statements.append(" ".join(sql.split())[:60])
         return run(sql, params)
 
+    payload = check(gate, green_pass)  # signing the token reads the district's key
     monkeypatch.setattr(scanning, "run", counted)
     monkeypatch.setattr(duty_services, "run", counted)
     with CaptureQueriesContext(connection) as through_django:
-        answer = served(application, "post", "/api/scans", check(gate, green_pass), bearer)
+        answer = served(application, "post", "/api/scans", payload, bearer)
     assert answer.status_code == 201
     # token; gate and policy; pass and the holder's state; insert. Nothing through the ORM
     assert len(statements) == 4, statements

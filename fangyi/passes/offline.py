@@ -1,0 +1,395 @@
+"""The gate working offline, server side (docs/offline.md): the zone's deny list a gate's
+phone keeps, and the checks it queued, sent back in batches.
+
+Both take the acting principal and answer only for a gate where it may check (the gate
+check's own rule, scanning._MAY_CHECK); elsewhere Http404.
+
+The list holds no personal data: pass ids, their version, colour and reason code. It
+lists the zone's passes that are not green now (the colour from the gate's rule,
+passes.colour, on the one epidemic state) and the passes that no longer admit (revoked,
+replaced, rejected, recently expired). A pass it does not list is green offline.
+
+A batch check is recorded as at its `checked_at` (the pass as it stood then: revoked or
+replaced after the check still admits; the holder's state from the facts now, with the
+day counted from the check's, so a person who turned red after the list was taken is red),
+idempotent by the phone's client id. Where the server's colour is not the one the phone
+showed, an `offline_mismatch` alert goes to the duty chain and the gate board shows a
+reconciliation line; a fever raises the gate's fever alert, as online.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fangyi.core.policy import PolicyValues
+from fangyi.duty.scope import is_places_only
+from fangyi.health.alerts import raise_alert
+from fangyi.health.choices import AlertKind, AlertSource
+from fangyi.health.models import Alert
+from fangyi.passes import keys, scanning, selectors
+from fangyi.passes.colour import CASE_AT_HOME_STATES, PersonState, state_colour
+from fangyi.passes.models import GateCheck, Pass
+from fangyi.passes.scanning import REJECTED_REVOKE_REASON, Principal
+from fangyi.passes.tokens import PassRefused
+from fangyi.people.state import facts_for, state_from_facts
+from fangyi.places.models import Zone
+from fangyi.quarantine.choices import ACTIVE_STATES, FacilityKind
+from fangyi.quarantine.models import Facility, QuarantineCase
+
+MAX_BATCH = 500
+# A phone's clock may run a little ahead of the server's.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+OFFLINE_COLOURS = ("green", "yellow", "red", "refused")
+
+ERR_BATCH_SIZE = _("Send at most {n} checks in one batch.")
+ERR_CHECKED_AT_FUTURE = _("checked_at is in the future.")
+ERR_OFFLINE_COLOUR = _("offline_colour must be green, yellow, red or refused.")
+ERR_CLIENT_ID_TWICE = _("The same client_id is twice in this batch.")
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+def _refusal(revoked_at, replaced_by_id, reason: str) -> str:
+    if revoked_at is None:
+        return "expired"
+    if replaced_by_id is not None:
+        return "replaced"
+    if reason == REJECTED_REVOKE_REASON:
+        return "rejected"
+    return "revoked"
+
+
+def _observation_point(district_id: int, community_id: int) -> dict[str, Any] | None:
+    """Where the zone's reds are sent: an active observation point of the district, one of
+    the zone's community first (scanning.observation_point's rule)."""
+    points = Facility.objects.filter(
+        kind=FacilityKind.OBSERVATION, active=True, district_id=district_id
+    ).order_by("name", "id")
+    point = points.filter(community_id=community_id).first() or points.first()
+    if point is None:
+        return None
+    return {"id": point.pk, "name": point.name, "address": point.address}
+
+
+def _colours(
+    people: list[tuple[int, str, dt.date | None]], values: PolicyValues, today: dt.date
+) -> dict[int, tuple[str, str] | None]:
+    """Person id -> (colour, reason) at the gate now, or None (green), by the gate's rule
+    on the one epidemic state (derived again where it has ended by itself)."""
+    stale = [pid for pid, _state, until in people if until is not None and until < today]
+    fresh = {
+        pid: state_from_facts(facts, values, today)[0] for pid, facts in facts_for(stale).items()
+    }
+    states = {pid: fresh.get(pid, state) for pid, state, _until in people}
+    at_home = [pid for pid, state in states.items() if state in CASE_AT_HOME_STATES]
+    reasons = dict(
+        QuarantineCase.objects.filter(person_id__in=at_home, state__in=ACTIVE_STATES).values_list(
+            "person_id", "reason"
+        )
+    )
+    counts_checkins = max(values.pass_red_green_after_days, values.pass_yellow_green_after_days)
+    cases = (
+        dict(
+            QuarantineCase.objects.filter(
+                person_id__in=at_home, state__in=ACTIVE_STATES
+            ).values_list("person_id", "id")
+        )
+        if counts_checkins
+        else {}
+    )
+    result = {}
+    for pid, state in states.items():
+        days = 0
+        if pid in cases:
+            days = scanning._normal_checkin_days(cases[pid], today, values)
+        result[pid] = state_colour(
+            PersonState(
+                linked=True,
+                epidemic_state=state,
+                case_reason=reasons.get(pid),
+                normal_checkin_days=days,
+            ),
+            values,
+        )
+    return result
+
+
+def _list_gate(user, gate_id: int, today: dt.date) -> tuple[scanning.GateRow, scanning.PolicyRow]:
+    """The gate and the policy in force if the user may have the gate's list: those who
+    may check there (the gate check's rule) and the staff whose scope holds its zone
+    (a community secretary, a street cadre, a district leader); else Http404."""
+    principal = scanning.principal_of(user)
+    if principal is None:
+        raise Http404
+    try:
+        return scanning.gate_and_policy(principal, gate_id, today)
+    except Http404:
+        # A volunteer of the zone works there but checks no pass: not theirs either.
+        if is_places_only(user) or not (
+            selectors.zones_visible(user).filter(gates__id=gate_id).exists()
+        ):
+            raise
+    # In the user's scope: read the gate as the system (every gate).
+    return scanning.gate_and_policy(Principal(principal.user_id, True), gate_id, today)
+
+
+def offline_list(*, user, gate_id: int, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The deny list of the gate's zone for a phone working offline (docs/offline.md).
+    Http404 where the user may not have it (_list_gate)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    gate, policy = _list_gate(user, gate_id, today)
+    values = policy.values
+    zone = Zone.objects.values("district_id", "community_id").get(pk=gate.zone_id)
+    keys.signing_key(zone["district_id"], now)  # the district's key, made on first use
+    entries: dict[str, dict[str, Any]] = {}
+
+    # Valid passes of the zone's people whose state is not clear.
+    valid = Pass.objects.filter(revoked_at__isnull=True, expires_at__gt=now)
+    people = list(
+        valid.filter(person__zone_id=gate.zone_id)
+        .exclude(person__epidemic_state="clear")
+        .values_list("id", "version", "person_id", "person__epidemic_state", "person__state_until")
+    )
+    colours = _colours([(p[2], p[3], p[4]) for p in people], values, today)
+    for pass_id, version, person_id, _state, _until in people:
+        found = colours.get(person_id)
+        if found is not None:
+            entries[str(pass_id)] = {"v": version, "c": str(found[0]), "r": str(found[1])}
+    # Passes of applications not verified yet (no file): yellow, unverified.
+    unverified = state_colour(PersonState(linked=False), values)
+    assert unverified is not None
+    for pass_id, version in valid.filter(
+        person__isnull=True, application__zone_id=gate.zone_id
+    ).values_list("id", "version"):
+        entries[str(pass_id)] = {"v": version, "c": str(unverified[0]), "r": str(unverified[1])}
+    # Passes that no longer admit: revoked (replaced, rejected) or expired, until the
+    # policy's validity has passed since their expiry (older ones the phone refuses by
+    # their issue time).
+    gone = Pass.objects.filter(
+        Q(revoked_at__isnull=False) | Q(expires_at__lte=now),
+        expires_at__gt=now - dt.timedelta(days=values.pass_valid_days),
+    )
+    fields = ("id", "version", "revoked_at", "replaced_by_id", "revoke_reason")
+    for rows in (
+        gone.filter(person__zone_id=gate.zone_id).values_list(*fields),
+        gone.filter(person__isnull=True, application__zone_id=gate.zone_id).values_list(*fields),
+    ):
+        for pass_id, version, revoked_at, replaced_by_id, reason in rows:
+            code = _refusal(revoked_at, replaced_by_id, reason)
+            entries[str(pass_id)] = {"v": version, "c": "refused", "r": code}
+    return {
+        "taken_at": timezone.localtime(now).isoformat(),
+        "gate_id": gate.id,
+        "zone_id": gate.zone_id,
+        "district_code": gate.district_code,
+        "max_age_minutes": values.offline_list_max_age_minutes,
+        "fever_threshold": str(values.fever_threshold),
+        "pass_valid_days": values.pass_valid_days,
+        "observation_point": _observation_point(zone["district_id"], zone["community_id"]),
+        "keys": keys.public_keys(district_id=zone["district_id"], now=now),
+        "passes": entries,
+    }
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfflineCheck:
+    """One check queued on a phone, as sent."""
+
+    client_id: uuid.UUID
+    checked_at: dt.datetime
+    temperature: str
+    offline_colour: str
+    token: str = ""
+    code: str = ""
+    list_taken_at: dt.datetime | None = None
+
+
+def _result(client_id, status, check_id=None, colour="", reason="", differs=False) -> dict:
+    return {
+        "client_id": str(client_id),
+        "status": status,
+        "check_id": check_id,
+        "colour": colour,
+        "reason": reason,
+        "differs": differs,
+    }
+
+
+def _invalid(client_id, error: ValidationError) -> dict:
+    messages = []
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            messages.extend(f"{field}: {message}" for message in errors)
+    else:
+        messages.extend(str(message) for message in error.messages)
+    return _result(client_id, "invalid", reason="; ".join(messages))
+
+
+def _mismatch_detail(check: OfflineCheck, colour: str, reason: str) -> str:
+    taken = (
+        timezone.localtime(check.list_taken_at).strftime("%Y-%m-%d %H:%M")
+        if check.list_taken_at
+        else "?"
+    )
+    return f"offline {check.offline_colour} → {colour} ({reason}); list {taken}; {check.client_id}"
+
+
+def _refused_mismatch(
+    *, check: OfflineCheck, gate: scanning.GateRow, code: str, principal: Principal
+) -> None:
+    """The phone admitted a pass the server refuses at the check's time (revoked or
+    replaced after the list was taken): alert once per client id. There is no check row
+    to key the alert on, so it is found by the client id in its detail."""
+    if Alert.objects.filter(
+        kind=AlertKind.OFFLINE_MISMATCH, zone_id=gate.zone_id, detail__contains=str(check.client_id)
+    ).exists():
+        return
+    holder = None
+    if check.token and keys.is_signed_token(check.token):
+        try:
+            pass_id = keys.read_signed(check.token, check.checked_at).pass_id
+            holder = Pass.objects.filter(pk=pass_id).values_list("person_id", flat=True).first()
+        except PassRefused:
+            holder = None
+    raise_alert(
+        kind=AlertKind.OFFLINE_MISMATCH,
+        person=holder,
+        source=AlertSource.GATE,
+        zone=gate.zone_id,
+        date=timezone.localdate(check.checked_at),
+        detail=_mismatch_detail(check, "refused", code),
+        by=principal.user_id,
+    )
+
+
+def scan_batch(
+    *,
+    principal: Principal,
+    gate_id: int,
+    checks: list[OfflineCheck],
+    now: dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Record the checks a gate's phone made offline (docs/offline.md), each as at its
+    time, once per client id; Http404 where the principal may not check at the gate,
+    ValidationError for a batch too large. One result per check, in order."""
+    now = now or timezone.now()
+    if len(checks) > MAX_BATCH:
+        raise ValidationError({"checks": [str(ERR_BATCH_SIZE).format(n=MAX_BATCH)]})
+    gate, policy_now = scanning.gate_and_policy(principal, gate_id, timezone.localdate(now))
+    policies = {timezone.localdate(now): policy_now}
+    known = {
+        str(client_id): (check_id, colour, reason, offline_colour)
+        for client_id, check_id, colour, reason, offline_colour in GateCheck.objects.filter(
+            client_id__in=[c.client_id for c in checks]
+        ).values_list("client_id", "id", "colour", "reason", "offline_colour")
+    }
+    seen: set[str] = set()
+    results = []
+    for check in checks:
+        key = str(check.client_id)
+        if key in known:
+            check_id, colour, reason, shown = known[key]
+            results.append(
+                _result(key, "duplicate", check_id, colour, reason, bool(shown) and shown != colour)
+            )
+            continue
+        if key in seen:
+            results.append(_invalid(key, ValidationError({"client_id": [ERR_CLIENT_ID_TWICE]})))
+            continue
+        seen.add(key)
+        results.append(
+            _one(principal=principal, gate=gate, check=check, now=now, policies=policies)
+        )
+    return results
+
+
+def _one(
+    *,
+    principal: Principal,
+    gate: scanning.GateRow,
+    check: OfflineCheck,
+    now: dt.datetime,
+    policies: dict[dt.date, scanning.PolicyRow],
+) -> dict[str, Any]:
+    key = str(check.client_id)
+    try:
+        if check.offline_colour not in OFFLINE_COLOURS:
+            raise ValidationError({"offline_colour": [ERR_OFFLINE_COLOUR]})
+        if check.checked_at > now + CLOCK_SKEW:
+            raise ValidationError({"checked_at": [ERR_CHECKED_AT_FUTURE]})
+        day = timezone.localdate(check.checked_at)
+        policy = policies.get(day)
+        if policy is None:
+            policy = policies[day] = scanning.gate_and_policy(principal, gate.id, day)[1]
+        value = scanning.temperature_of(check.temperature, policy.values)
+        found = scanning.pass_for(
+            token=check.token,
+            code=check.code,
+            district_code=gate.district_code,
+            now=check.checked_at,
+        )
+    except ValidationError as error:
+        return _invalid(key, error)
+    except PassRefused as refusal:
+        differs = check.offline_colour != "refused"
+        if differs:
+            _refused_mismatch(check=check, gate=gate, code=refusal.code, principal=principal)
+        return _result(key, "refused", None, "refused", refusal.code, differs)
+    state = scanning.state_of(found.holder, values=policy.values, today=day, temperature=value)
+    person_id = found.holder.id if found.holder is not None else None
+    try:
+        with transaction.atomic():
+            result = scanning.record(
+                principal=principal,
+                gate=gate,
+                now=check.checked_at,
+                method="scan" if check.token else "code",
+                pass_id=found.id,
+                person_id=person_id,
+                name=found.name,
+                temperature=value,
+                state=state,
+                policy=policy,
+                decision="",
+                offline=(check.client_id, check.offline_colour, check.list_taken_at),
+            )
+            verdict = result.verdict
+            differs = check.offline_colour != verdict.colour
+            if differs:
+                # In the check's transaction: a check sent again finds its alert made.
+                raise_alert(
+                    kind=AlertKind.OFFLINE_MISMATCH,
+                    person=person_id,
+                    source=AlertSource.GATE,
+                    zone=gate.zone_id,
+                    gate_check=result.check_id,
+                    date=day,
+                    detail=_mismatch_detail(check, verdict.colour, verdict.reason),
+                    by=principal.user_id,
+                )
+    except IntegrityError:
+        # The same check sent at the same moment by another request: theirs stands.
+        row = (
+            GateCheck.objects.filter(client_id=check.client_id)
+            .values_list("id", "colour", "reason", "offline_colour")
+            .first()
+        )
+        if row is None:
+            raise
+        return _result(key, "duplicate", row[0], row[1], row[2], bool(row[3]) and row[3] != row[1])
+    return _result(key, "created", result.check_id, verdict.colour, verdict.reason, differs)

@@ -1,0 +1,465 @@
+"""Signed passes (P2, Ed25519) and the offline gate's server side (docs/offline.md): key
+rotation, every refusal, the zone's offline list and its scope, the batch sync's
+idempotence, reconciliation and the fever alert."""
+
+import datetime as dt
+import gzip
+import json
+import uuid
+from decimal import Decimal
+
+import pytest
+import time_machine
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import connection
+
+from fangyi.core.policy import PolicyValues
+from fangyi.health.models import Alert
+from fangyi.passes import keys, offline, services, tokens
+from fangyi.passes.models import GateCheck, Pass, PassKey
+from fangyi.passes.tests import test_api
+from fangyi.passes.tests.conftest import NOW
+from fangyi.passes.tokens import PassRefused
+from fangyi.people.state import refresh as refresh_state
+from fangyi.places.models import District
+from fangyi.quarantine import services as quarantine
+
+pytestmark = pytest.mark.django_db
+
+# Every API test runs through Django's views and through the served WSGI application.
+api = test_api.api
+
+
+def resolve(token, now=NOW, district="440310"):
+    return services.pass_resolve(token=token, district_code=district, now=now)
+
+
+def refused_code(token, now=NOW, district="440310") -> str:
+    with pytest.raises(PassRefused) as info:
+        resolve(token, now, district)
+    return info.value.code
+
+
+@pytest.fixture
+def issued(tree):
+    tree.people[0].verified = True
+    tree.people[0].save()
+    refresh_state([tree.people[0].pk])
+    with time_machine.travel(NOW, tick=False):
+        return services.pass_issue(by=None, person=tree.people[0])
+
+
+# --- tokens and keys -----------------------------------------------------------------------
+
+
+def test_a_signed_token_verifies_with_the_published_key_alone(issued, tree):
+    token = services.pass_token(issued)
+    prefix, kid, pass_id, version, issued_at, sig = token.split(".")
+    assert (prefix, pass_id, version) == ("P2", str(issued.pk), "1")
+    assert int(issued_at) == int(issued.issued_at.timestamp())
+    # What a phone does: the public key from /api/passes/keys, the signature over the
+    # bytes before the last dot.
+    published = {k["kid"]: k for k in keys.public_keys()}[kid]
+    assert published["alg"] == "Ed25519" and published["district_code"] == "440310"
+    public = Ed25519PublicKey.from_public_bytes(keys.b64url_decode(published["public_key"]))
+    public.verify(keys.b64url_decode(sig), token.rsplit(".", 1)[0].encode("ascii"))
+    assert resolve(token) == issued
+    person = tree.people[0]
+    for secret in (person.name, person.doc_number, person.phone, person.doc_number[-4:]):
+        assert secret not in token
+    # Deterministic: the pass prints the same token every time.
+    assert services.pass_token(issued) == token
+
+
+def test_every_altered_byte_is_refused(issued):
+    token = services.pass_token(issued)
+    head = len("P2.")
+    codes = set()
+    for i in range(head, len(token)):
+        if token[i] == ".":
+            continue
+        for char in ("0", "9", "A", "z", "-"):
+            if char == token[i]:
+                continue
+            altered = token[:i] + char + token[i + 1 :]
+            codes.add(refused_code(altered))
+    # A changed kid names no key; anything else breaks the signature or the format.
+    assert codes <= {"altered", "unknown_key", "forged"}
+    assert "altered" in codes and "unknown_key" in codes
+    assert refused_code(token[:-3]) == "altered"
+    assert refused_code(token + "A") == "altered"
+    assert refused_code(token.rsplit(".", 1)[0]) == "forged"
+    assert GateCheck.objects.count() == 0
+
+
+def test_an_unknown_kid_is_refused_even_with_a_good_signature(issued):
+    """A key pair nobody registered (another deployment, a forger) signs a valid-looking
+    token: its kid is unknown here."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    payload = keys.signed_payload(
+        kid="440310-9-beef", pass_id=issued.pk, version=1, issued=issued.issued_at
+    )
+    sig = keys.b64url(Ed25519PrivateKey.generate().sign(payload.encode()))
+    assert refused_code(f"{payload}.{sig}") == "unknown_key"
+    assert str(tokens.REFUSALS["unknown_key"]) == str(tokens.ERR_UNKNOWN_KEY)
+
+
+def test_rotation_old_key_verifies_until_its_end_then_is_refused(issued, tree):
+    old_token = services.pass_token(issued)
+    old_kid = old_token.split(".")[1]
+    rotated_at = NOW + dt.timedelta(days=1)
+    new_key = keys.key_rotate(district=tree.district, retire_after_days=7, now=rotated_at)
+    new_token = keys.sign_token(issued, rotated_at)  # the pass page from then on
+    assert new_token.split(".")[1] == new_key.kid != old_kid
+    published = {k["kid"] for k in keys.public_keys(now=rotated_at)}
+    assert published == {old_kid, new_key.kid}
+    # Both verify during the 7 days.
+    day_6 = rotated_at + dt.timedelta(days=6)
+    assert resolve(old_token, day_6) == issued == resolve(new_token, day_6)
+    # After: the old key is refused by name, the new one goes on.
+    day_8 = rotated_at + dt.timedelta(days=8)
+    assert refused_code(old_token, day_8) == "key_retired"
+    assert resolve(new_token, day_8) == issued
+    assert {k["kid"] for k in keys.public_keys(now=day_8)} == {new_key.kid}
+
+
+def test_a_replaced_version_is_refused(issued):
+    token = services.pass_token(issued)
+    Pass.objects.filter(pk=issued.pk).update(version=2)  # reprinted under the same id
+    assert refused_code(token) == "replaced"
+    issued.refresh_from_db()
+    assert resolve(services.pass_token(issued)) == issued
+
+
+def test_a_reissued_pass_counts_its_version_on(issued):
+    new = services.pass_reissue(by=None, pass_obj=issued, now=NOW)
+    assert (issued.version, new.version) == (1, 2)
+    assert refused_code(services.pass_token(issued)) == "replaced"
+    assert resolve(services.pass_token(new)) == new
+
+
+def test_another_district_s_pass_is_refused(issued):
+    District.objects.create(name="龙岗区", code="440307")
+    assert refused_code(services.pass_token(issued), district="440307") == "other_district"
+
+
+def test_p1_tokens_printed_before_still_work_online(api, guard, gate, issued):
+    p1 = tokens.make_token(district_code="440310", pass_id=issued.pk, key=issued.key)
+    with time_machine.travel(NOW, tick=False):
+        response = api(
+            guard, "post", "/scans", {"gate_id": gate.pk, "token": p1, "temperature": "36.5"}
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["colour"] == "green"
+        signed = services.pass_token(issued)
+        response = api(
+            guard, "post", "/scans", {"gate_id": gate.pk, "token": signed, "temperature": "36.5"}
+        )
+    assert response.status_code == 201 and response.json()["colour"] == "green"
+    altered = signed[:-2] + ("AA" if signed[-2:] != "AA" else "BB")
+    response = api(
+        guard, "post", "/scans", {"gate_id": gate.pk, "token": altered, "temperature": "36.5"}
+    )
+    assert response.status_code == 422 and response.json()["error"]["code"] == "altered"
+
+
+def test_private_keys_are_sealed_with_the_secret_key(issued, settings):
+    services.pass_token(issued)
+    key = PassKey.objects.get()
+    assert len(keys.b64url_decode(key.private_key_sealed)) == 12 + 32 + 16
+    keys.forget_keys()
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-secret-" + "x" * 40
+    with pytest.raises(ValueError):
+        keys.unseal(key.private_key_sealed, key.kid)
+    settings.SECRET_KEY_FALLBACKS = [old_secret]  # a changed SECRET_KEY keeps the old one
+    assert keys.unseal(key.private_key_sealed, key.kid)
+
+
+def test_passkeys_command_rotates_and_lists(issued, tree, capsys):
+    services.pass_token(issued)
+    call_command("passkeys", "rotate", "--retire-after", "3")
+    out = capsys.readouterr().out
+    assert "440310" in out and "signs" in out and "verifies until" in out
+    first, second = PassKey.objects.order_by("number")
+    assert second.not_after is None and first.not_after is not None
+    call_command("passkeys", "list")
+    assert first.kid in capsys.readouterr().out
+    with pytest.raises(Exception, match="No district has the code 999"):
+        call_command("passkeys", "rotate", "--district", "999")
+
+
+def test_keys_endpoint_needs_no_login_and_holds_no_personal_data(client, issued, tree):
+    response = client.get("/api/passes/keys")
+    assert response.status_code == 200
+    body = response.json()
+    assert [k["district_code"] for k in body["keys"]] == ["440310"]
+    text = response.content.decode()
+    for person in tree.people:
+        assert person.name not in text and person.doc_number not in text
+    assert "private" not in text
+
+
+def test_policy_offline_list_age_is_validated():
+    assert PolicyValues().offline_list_max_age_minutes == 30
+    assert (
+        PolicyValues.from_json({"offline_list_max_age_minutes": 10}).offline_list_max_age_minutes
+        == 10
+    )
+    for bad in (0, -5, "30", 2000, True):
+        with pytest.raises(ImproperlyConfigured, match="offline_list_max_age_minutes"):
+            PolicyValues.from_json({"offline_list_max_age_minutes": bad})
+
+
+# --- the offline list ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def zone_passes(tree, observation):
+    """Passes of zone Z1's people: green, red (home quarantine), yellow (not verified),
+    revoked, replaced; and a red of zone Z3 (another zone)."""
+    z1 = [p for p in tree.people if p.zone_id == tree.zones[0].pk]
+    z3 = [p for p in tree.people if p.zone_id == tree.zones[2].pk]
+    for person in (*z1, *z3):
+        person.verified = True
+        person.save()
+    z1[2].verified = False
+    z1[2].save()
+    refresh_state([p.pk for p in (*z1, *z3)])
+    with time_machine.travel(NOW, tick=False):
+        made = {
+            "green": services.pass_issue(by=None, person=z1[0]),
+            "red": services.pass_issue(by=None, person=z1[1]),
+            "yellow": services.pass_issue(by=None, person=z1[2]),
+            "revoked": services.pass_issue(by=None, person=z1[3]),
+            "old": services.pass_issue(by=None, person=z1[4]),
+            "other_zone": services.pass_issue(by=None, person=z3[0]),
+        }
+        made["new"] = services.pass_reissue(by=None, pass_obj=made["old"])
+        services.pass_revoke(by=None, pass_obj=made["revoked"], reason="lost phone")
+        for person in (z1[1], z3[0]):
+            quarantine.case_intake(
+                by=None, person=person, reason="close_contact", arrived_at=NOW,
+                first_state="home", now=NOW,
+            )  # fmt: skip
+    return made
+
+
+def test_the_offline_list_holds_the_zone_s_passes_that_are_not_green(
+    api,
+    guard,
+    gate,
+    zone_passes,
+    tree,
+):
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        response = api(guard, "get", f"/gates/{gate.pk}/offline-list")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    p = {name: str(obj.pk) for name, obj in zone_passes.items()}
+    assert body["passes"] == {
+        p["red"]: {"v": 1, "c": "red", "r": "quarantine"},
+        p["yellow"]: {"v": 1, "c": "yellow", "r": "unverified"},
+        p["revoked"]: {"v": 1, "c": "refused", "r": "revoked"},
+        p["old"]: {"v": 1, "c": "refused", "r": "replaced"},
+    }
+    assert p["green"] not in body["passes"] and p["new"] not in body["passes"]
+    assert p["other_zone"] not in body["passes"]
+    assert (body["gate_id"], body["zone_id"], body["district_code"]) == (
+        gate.pk, gate.zone_id, "440310",
+    )  # fmt: skip
+    assert (body["max_age_minutes"], body["fever_threshold"]) == (30, "37.3")
+    assert body["observation_point"]["name"] == "坪山指定观察点"
+    assert [k["kid"] for k in body["keys"]] == [k.kid for k in PassKey.objects.all()]
+    # No personal data: no name, document number, phone or address of anybody.
+    text = response.content.decode()
+    for person in tree.people:
+        for secret in (person.name, person.doc_number, person.phone, person.doc_number[-6:]):
+            assert secret not in text
+    # Each listed pass, as the phone reads it, is what the gate says online.
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        for name in ("red", "yellow"):
+            online = api(guard, "post", "/scans", {
+                "gate_id": gate.pk, "token": services.pass_token(zone_passes[name]),
+                "temperature": "36.5",
+            }).json()  # fmt: skip
+            assert (online["colour"], online["reason"]) == (
+                body["passes"][p[name]]["c"], body["passes"][p[name]]["r"],
+            )  # fmt: skip
+
+
+def test_the_offline_list_is_for_the_gate_s_staff_only(
+    api,
+    tree,
+    gate,
+    guard,
+    other_guard,
+    zone_passes,
+):
+    url = f"/gates/{gate.pk}/offline-list"
+    assert api(other_guard, "get", url).status_code == 404  # a guard of another zone
+    assert api(tree.users["outsider"], "get", url).status_code == 404
+    assert api(tree.users["building"], "get", url).status_code == 404  # not the gate's zone
+    assert api(None, "get", url).status_code == 401
+    for persona in ("district", "street", "community", "zone"):
+        assert api(tree.users[persona], "get", url).status_code == 200, persona
+    assert api(guard, "get", "/gates/999999/offline-list").status_code == 404
+
+
+# --- the batch ---------------------------------------------------------------------------
+
+
+def _check(pass_obj, *, minutes=10, colour="green", temperature="36.5", **extra):
+    return {
+        "client_id": str(uuid.uuid4()),
+        "token": services.pass_token(pass_obj),
+        "temperature": temperature,
+        "checked_at": (NOW + dt.timedelta(minutes=minutes)).isoformat(),
+        "offline_colour": colour,
+        "list_taken_at": NOW.isoformat(),
+    } | extra
+
+
+def test_a_batch_sent_twice_makes_its_rows_once(api, guard, gate, zone_passes):
+    batch = {
+        "gate_id": gate.pk,
+        "checks": [
+            _check(zone_passes["green"], minutes=10),
+            _check(zone_passes["red"], minutes=11, colour="red"),
+            _check(zone_passes["revoked"], minutes=12, colour="refused"),
+        ],
+    }
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        first = api(guard, "post", "/scans/batch", batch)
+        assert first.status_code == 200, first.content
+        second = api(guard, "post", "/scans/batch", batch)
+    one, two = first.json()["results"], second.json()["results"]
+    assert [r["status"] for r in one] == ["created", "created", "refused"]
+    assert [r["status"] for r in two] == ["duplicate", "duplicate", "refused"]
+    assert [r["check_id"] for r in one] == [r["check_id"] for r in two]
+    assert [(r["colour"], r["reason"], r["differs"]) for r in one] == [
+        ("green", "clear", False), ("red", "quarantine", False), ("refused", "revoked", False),
+    ]  # fmt: skip
+    assert GateCheck.objects.count() == 2
+    green = GateCheck.objects.get(pk=one[0]["check_id"])
+    # Recorded as at the check's time, by the guard, marked as made offline.
+    assert green.at == NOW + dt.timedelta(minutes=10)
+    assert (green.guard, green.offline_colour, green.list_taken_at) == (guard, "green", NOW)
+    assert str(green.client_id) == batch["checks"][0]["client_id"]
+    assert not Alert.objects.filter(kind="offline_mismatch").exists()
+
+
+def test_a_person_who_turned_red_after_the_list_is_reconciled(
+    api,
+    guard,
+    gate,
+    zone_passes,
+    tree,
+):
+    """The list was taken at NOW with the pass green; the holder became a close contact at
+    NOW + 5 min; the phone, offline, let them in green at NOW + 10 min."""
+    holder = zone_passes["green"].person
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        quarantine.case_intake(
+            by=None, person=holder, reason="close_contact", arrived_at=NOW, first_state="home",
+        )  # fmt: skip
+    batch = {"gate_id": gate.pk, "checks": [_check(zone_passes["green"], minutes=10)]}
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        result = api(guard, "post", "/scans/batch", batch).json()["results"][0]
+        again = api(guard, "post", "/scans/batch", batch).json()["results"][0]
+    assert (result["status"], result["colour"], result["differs"]) == ("created", "red", True)
+    assert (again["status"], again["differs"]) == ("duplicate", True)
+    alert = Alert.objects.get(kind="offline_mismatch")  # one, however often it is sent
+    assert (alert.person, alert.gate_check_id, alert.zone_id) == (
+        holder, result["check_id"], gate.zone_id,
+    )  # fmt: skip
+    assert "offline green → red" in alert.detail
+    assert str(alert.get_kind_display()) == "离线核验颜色与服务器不同"
+    # The duty chain of the zone sees it; the board counts it and shows the line.
+    board = api(tree.users["community"], "get", "/gate-board?day=2020-02-20").json()
+    assert sum(row["reconciliations"] for row in board) == 1
+    from fangyi.passes import selectors
+
+    lines = selectors.reconciliation_lines(tree.users["zone"], day=dt.date(2020, 2, 20))
+    assert [line.pk for line in lines] == [result["check_id"]]
+    assert selectors.reconciliation_lines(tree.users["outsider"], day=dt.date(2020, 2, 20)) == []
+
+
+def test_a_pass_revoked_after_the_check_still_admits_it(api, guard, gate, zone_passes):
+    green = zone_passes["green"]
+    with time_machine.travel(NOW + dt.timedelta(minutes=30), tick=False):
+        services.pass_revoke(by=None, pass_obj=green, reason="lost phone")
+    batch = {
+        "gate_id": gate.pk,
+        "checks": [
+            _check(green, minutes=20),  # before the revocation: admitted
+            _check(green, minutes=40),  # after: refused, and the phone said green
+        ],
+    }
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        results = api(guard, "post", "/scans/batch", batch).json()["results"]
+        api(guard, "post", "/scans/batch", batch)
+    assert [(r["status"], r["colour"], r["differs"]) for r in results] == [
+        ("created", "green", False), ("refused", "refused", True),
+    ]  # fmt: skip
+    assert results[1]["reason"] == "revoked"
+    # One alert for the refused one, though the batch came twice.
+    assert Alert.objects.filter(kind="offline_mismatch", person=green.person).count() == 1
+
+
+def test_a_fever_recorded_offline_raises_the_fever_alert(api, guard, gate, zone_passes):
+    batch = {
+        "gate_id": gate.pk,
+        "checks": [_check(zone_passes["green"], temperature="38.1", colour="yellow")],
+    }
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        result = api(guard, "post", "/scans/batch", batch).json()["results"][0]
+    assert (result["colour"], result["reason"], result["differs"]) == ("yellow", "fever_now", False)
+    check = GateCheck.objects.get(pk=result["check_id"])
+    assert check.fever and check.temperature == Decimal("38.1") and check.decision == "held"
+    alert = Alert.objects.get(kind="fever")
+    assert (alert.gate_check_id, alert.person, alert.date) == (
+        check.pk, zone_passes["green"].person, dt.date(2020, 2, 20),
+    )  # fmt: skip
+
+
+def test_batch_refusals_and_bad_checks(api, guard, other_guard, gate, zone_passes):
+    good = _check(zone_passes["green"])
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        # Another zone's guard: the gate does not exist for them; nothing recorded.
+        response = api(other_guard, "post", "/scans/batch", {"gate_id": gate.pk, "checks": [good]})
+        assert response.status_code == 404
+        assert GateCheck.objects.count() == 0
+        # More than 500: refused whole, naming the field.
+        many = {"gate_id": gate.pk, "checks": [good] * 501}
+        response = api(guard, "post", "/scans/batch", many)
+        assert response.status_code == 422 and "checks" in json.dumps(response.json())
+        assert GateCheck.objects.count() == 0
+        # Bad items are answered one by one; the good one is recorded.
+        batch = {"gate_id": gate.pk, "checks": [
+            good,
+            _check(zone_passes["green"], temperature="99"),
+            _check(zone_passes["green"], colour="blue"),
+            _check(zone_passes["green"], minutes=24 * 60),
+            good | {"temperature": "36.6"},
+            _check(zone_passes["green"], token="garbage"),
+        ]}  # fmt: skip
+        results = api(guard, "post", "/scans/batch", batch).json()["results"]
+    assert [r["status"] for r in results] == [
+        "created", "invalid", "invalid", "invalid", "invalid", "refused",
+    ]  # fmt: skip
+    assert "temperature" in results[1]["reason"] and "offline_colour" in results[2]["reason"]
+    assert "checked_at" in results[3]["reason"] and "client_id" in results[4]["reason"]
+    assert results[5]["reason"] == "forged"
+    assert GateCheck.objects.count() == 1
+
+
+def test_the_list_size_for_a_zone_stays_small(tree, guard, gate, zone_passes):
+    with time_machine.travel(NOW, tick=False):
+        body = offline.offline_list(user=guard, gate_id=gate.pk)
+    raw = json.dumps(body, ensure_ascii=False).encode()
+    assert len(gzip.compress(raw)) < 2000
+    assert connection.vendor in ("sqlite", "postgresql")
