@@ -57,6 +57,7 @@ fangyi/static/vendor/.stamp: package.json package-lock.json
 	mkdir -p fangyi/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js fangyi/static/vendor/
 	cp node_modules/jsqr/dist/jsQR.js fangyi/static/vendor/
+	cp node_modules/@noble/ed25519/index.js fangyi/static/vendor/noble-ed25519.js
 	cp node_modules/echarts/dist/echarts.min.js fangyi/static/vendor/
 	mkdir -p fangyi/static/vendor/swagger-ui
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css \

@@ -13,6 +13,7 @@ urlpatterns = [
     path("p/<str:key>/pass.pdf", views.pass_pdf, name="pass_pdf"),
     # Staff.
     path("", views.gate_home, name="gates"),
+    path("gate-sw.js", views.gate_service_worker, name="gate_sw"),
     path("gates/<int:gate_id>/", views.gate_page, name="gate"),
     path("gates/<int:gate_id>/check/", views.gate_check, name="check"),
     path("gates/<int:gate_id>/visitor/", views.gate_visitor, name="visitor"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -195,6 +196,20 @@ def _gate_context(request, gate, **extra) -> dict:
 def gate_page(request, gate_id: int):
     gate = selectors.gate_get(request.user, gate_id)
     return render(request, "passes/gate.html", _gate_context(request, gate, errors={}))
+
+
+# Served from /passes/ rather than /static/: a service worker controls only the pages
+# under the folder of its script, and the gate pages are under /passes/gates/.
+GATE_SERVICE_WORKER = Path(__file__).parent / "static" / "passes" / "gate-sw.js"
+
+
+@require_GET
+def gate_service_worker(request):
+    """The gate page's service worker (docs/offline.md): no login, it holds no data (the
+    browser fetches it again to update it, also after the session has ended)."""
+    response = HttpResponse(GATE_SERVICE_WORKER.read_bytes(), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 def _result(request, gate, result) -> HttpResponse:

@@ -154,6 +154,7 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "passes:pass_status":            {GET: PUBLIC},
     "passes:pass_pdf":               {GET: PUBLIC},
     "passes:gates":                  {GET: ALL_STAFF},
+    "passes:gate_sw":                {GET: PUBLIC},  # the gate page's service worker: no data
     "passes:gate":                   {GET: GATE_CHECKERS},
     "passes:check":                  {POST: GATE_CHECKERS},
     "passes:visitor":                {POST: GATE_CHECKERS},

@@ -28,7 +28,7 @@
       ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
       var image = ctx.getImageData(0, 0, canvas.width, canvas.height);
       var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
-      if (found && found.data.indexOf("P1.") === 0) {
+      if (found && /^P[12]\./.test(found.data)) {
         token.value = found.data;
         state.textContent = script.dataset.scanned;
         stop();
