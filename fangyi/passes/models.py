@@ -219,6 +219,13 @@ class GateCheck(models.Model):
         return f"{self.gate_id} {self.at:%Y-%m-%d %H:%M} {self.colour}"
 
     @property
+    def offline_colour_label(self) -> str:
+        """The colour the phone showed, in the active language ("refused" is no colour)."""
+        if self.offline_colour == "refused":
+            return str(_("refused"))
+        return str(Colour(self.offline_colour).label) if self.offline_colour else ""
+
+    @property
     def differs_offline(self) -> bool:
         """Made offline and shown there in another colour than the server's."""
         return bool(self.offline_colour) and self.offline_colour != self.colour

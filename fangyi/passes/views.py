@@ -441,6 +441,10 @@ def board(request):
             "hours": range(24),
             "zones": zones,
             "zone": zone,
+            # Checks made offline that the server coloured otherwise (docs/offline.md).
+            "reconciliations": selectors.reconciliation_lines(
+                request.user, day=day, zone_ids=zone_ids
+            ),
         },
     )
 

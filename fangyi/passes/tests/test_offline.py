@@ -463,3 +463,27 @@ def test_the_list_size_for_a_zone_stays_small(tree, guard, gate, zone_passes):
     raw = json.dumps(body, ensure_ascii=False).encode()
     assert len(gzip.compress(raw)) < 2000
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_the_gate_board_page_shows_the_reconciliation_line(
+    api, client, guard, gate, zone_passes, tree
+):
+    holder = zone_passes["green"].person
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        quarantine.case_intake(
+            by=None, person=holder, reason="close_contact", arrived_at=NOW, first_state="home",
+        )  # fmt: skip
+    batch = {"gate_id": gate.pk, "checks": [_check(zone_passes["green"], minutes=10)]}
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        assert api(guard, "post", "/scans/batch", batch).status_code == 200
+    client.force_login(tree.users["zone"])
+    page = client.get("/passes/board/?day=2020-02-20").content.decode()
+    assert 'data-testid="reconciliation"' in page
+    line = page.split('data-testid="reconciliation">')[1].split("</li>")[0]
+    assert f"通行证 {zone_passes['green'].pk}" in line and "离线显示绿" in line
+    assert "红" in line and holder.name not in page
+    client.force_login(tree.users["outsider"])  # another street's zone: no line
+    assert (
+        'data-testid="reconciliation"'
+        not in client.get("/passes/board/?day=2020-02-20").content.decode()
+    )
