@@ -153,6 +153,25 @@ def test_one_warning_per_change_of_the_replicas_state(monkeypatch, caplog, setti
     assert "back" in messages[2]
 
 
+def test_a_replica_that_is_down_is_looked_at_less_often(monkeypatch, settings):
+    looks = []
+    state = {"status": "fail"}
+    monkeypatch.setattr(
+        dbrouter, "replica_lag", lambda: looks.append(1) or {**state, "max_lag_seconds": 30}
+    )
+    dbrouter.replica_status()
+    dbrouter._health.checked -= dbrouter.CHECK_SECONDS + 1
+    dbrouter.replica_status()
+    assert len(looks) == 1  # down: its connect timeout is not paid every 5 s
+    dbrouter._health.checked -= dbrouter.DOWN_CHECK_SECONDS
+    state["status"] = "ok"
+    dbrouter.replica_status()
+    assert len(looks) == 2
+    dbrouter._health.checked -= dbrouter.CHECK_SECONDS + 1
+    dbrouter.replica_status()
+    assert len(looks) == 3
+
+
 # --- against a real standby -----------------------------------------------------------------
 
 
