@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from fangyi.core.dbrouter import replica_reads
 from fangyi.core.spreadsheets import write_xlsx
 from fangyi.places.models import District
 from fangyi.reports.exports import daily_sheets
@@ -44,7 +45,8 @@ def daily_reports_issue(*, day: dt.date | None = None) -> dict[str, int]:
         path = daily_report_path(district_id, day)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        rows += write_xlsx(str(partial), daily_sheets("district", district_id, day))
+        with replica_reads():  # read-only: the replica when there is one (docs/operations.md)
+            rows += write_xlsx(str(partial), daily_sheets("district", district_id, day))
         os.replace(partial, path)
         districts += 1
     return {"districts": districts, "rows": rows}
