@@ -6,7 +6,7 @@
    afterwards unless --keep); a bench guard with an API token, posted at the first
    zone's gates, and the demo's passes (tokens computed with the bench's secret key;
    HMAC tokens (P1), which the ceiling checks: signed P2 tokens add an Ed25519
-   verification of ~50 µs, measured by bench/offline.py).
+   verification of 0.1–0.2 ms, measured by bench/offline.py).
 2. gunicorn (same workers, same sync worker model) on 127.0.0.1 serves, in turn:
    - fangyi (`fangyi.wsgi:application`, what `make run` serves): the real endpoint,
      answered by the scan fast path in front of Django (fangyi.passes.fastpath: token
