@@ -134,6 +134,27 @@ VERIFY_JS = """async (token) => {
 }"""
 
 
+# Makes the phone's lists older by `minutes` (by their max age + 1 when null).
+AGE_LISTS_JS = """(minutes) => new Promise((resolve) => {
+  const open = indexedDB.open("fangyi-gate");
+  open.onsuccess = () => {
+    const tx = open.result.transaction("lists", "readwrite"), lists = tx.objectStore("lists");
+    lists.getAll().onsuccess = (e) => e.target.result.forEach((l) => {
+      l.stored_at -= (minutes === null ? Number(l.max_age_minutes) + 1 : minutes) * 60000;
+      lists.put(l);
+    });
+    tx.oncomplete = () => { open.result.close(); resolve(); };
+  };
+})"""
+
+COUNT_LISTS_JS = """() => new Promise((resolve) => {
+  const open = indexedDB.open("fangyi-gate");
+  open.onsuccess = () => {
+    const count = open.result.transaction("lists").objectStore("lists").count();
+    count.onsuccess = () => { open.result.close(); resolve(count.result); };
+  };
+})"""
+
 RULES_JS = """(token) => {
   const g = window.fangyiGate, list = g.state().list, now = Date.now();
   const parsed = g.parseToken(token);
@@ -258,18 +279,7 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
 
     # A list older than the policy's limit: said in red on the page (it admits yellow at
     # best, below). The list is made old on the phone, and the page opened again offline.
-    page.evaluate(
-        """() => new Promise((resolve) => {
-          const open = indexedDB.open("fangyi-gate");
-          open.onsuccess = () => {
-            const tx = open.result.transaction("lists", "readwrite"), lists = tx.objectStore("lists");
-            lists.getAll().onsuccess = (e) => e.target.result.forEach((l) => {
-              l.stored_at -= (Number(l.max_age_minutes) + 1) * 60000; lists.put(l);
-            });
-            tx.oncomplete = () => { open.result.close(); resolve(); };
-          };
-        })"""
-    )
+    page.evaluate(AGE_LISTS_JS, None)
     page.reload()
     expect(page.get_by_test_id("offline-list-age")).to_have_class(re.compile("error"))
     expect(page.get_by_test_id("offline-list-age")).to_contain_text("已过旧")
@@ -344,6 +354,16 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     assert "/passes/gates/" in page.url
     context.set_offline(False)
     expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "0")
+
+    # A list stored more than a day ago is deleted at the next load, not kept or used.
+    context.set_offline(True)
+    page.evaluate(AGE_LISTS_JS, 24 * 60 + 1)
+    page.reload()
+    expect(page.get_by_test_id("offline-list-age")).to_have_text("本机还没有离线名单")
+    assert page.evaluate(COUNT_LISTS_JS) == 0
+    context.set_offline(False)
+    expect(page.get_by_test_id("offline-list-age")).to_contain_text("离线名单截至")
+    assert page.evaluate(COUNT_LISTS_JS) == 1
 
     # Logging out wipes the phone's store, cache and service worker.
     if not logout.is_visible():
