@@ -62,6 +62,8 @@ class PolicyValues:
     pass_yellow_green_after_days: int = 0
     # A gate's offline list (docs/offline.md) older than this admits yellow only.
     offline_list_max_age_minutes: int = 30
+    # A screening team's offline list (docs/offline.md) is deleted from the phone after this.
+    screening_offline_hours: int = 12
     # Places whose arrivals a screening team reports at once (an alert to the duty chain
     # and the station doctor): a visit's "came from" matching one of these at its start
     # ("湖北" matches "湖北武汉"). Pingshan, February 2020: Hubei.

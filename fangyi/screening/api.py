@@ -4,6 +4,10 @@
 form): a retry answers 200 with the visit already recorded, a first save 201. A visit to
 a closed campaign is refused with 422 and the error code `campaign_closed` (a retry of a
 visit recorded before the close still answers 200).
+
+Offline (docs/offline.md): `GET /api/screening/teams/{id}/offline-list` is the team's list
+kept on the phone, and `POST /api/screening/visits/batch` sends the visits recorded
+offline, answered one by one (created, duplicate, conflict, refused).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import uuid
 from ninja import Router, Schema, Status
 
 from fangyi.people.selectors import person_get
-from fangyi.screening import selectors, services
+from fangyi.screening import offline, selectors, services
 
 router = Router(tags=["screening"])
 
@@ -146,3 +150,96 @@ def visit_create(request, payload: VisitIn):
     )
     body = {"id": visit.pk, "key": visit.key, "outcome": visit.outcome, "created": created}
     return Status(201 if created else 200, body)
+
+
+class OfflinePersonOut(Schema):
+    id: int
+    name: str
+    doc: str
+
+
+class OfflineVisitOut(Schema):
+    at: dt.datetime
+    outcome: str
+    outcome_label: str
+    team: str
+    by: str
+
+
+class OfflineDwellingOut(Schema):
+    id: int
+    building: str
+    floor: int
+    room: str
+    zone: str
+    people: list[OfflinePersonOut]
+    visits: list[OfflineVisitOut]
+
+
+class OutcomeOut(Schema):
+    value: str
+    label: str
+
+
+class OfflineListOut(Schema):
+    taken_at: dt.datetime
+    expires_at: dt.datetime
+    team_id: int
+    team: str
+    campaign: str
+    closed: bool
+    fever_threshold: str
+    temperature_min: str
+    temperature_max: str
+    outcomes: list[OutcomeOut]
+    dwellings: list[OfflineDwellingOut]
+
+
+@router.get("/teams/{team_id}/offline-list", response=OfflineListOut)
+def team_offline_list(request, team_id: int):
+    team = selectors.team_get(request.user, team_id)
+    return offline.team_offline_list(request.user, team)
+
+
+class OfflineCheckIn(Schema):
+    person_id: int
+    present: bool = True
+    temperature: str | None = None
+    symptoms: bool = False
+
+
+class OfflineVisitIn(Schema):
+    key: uuid.UUID
+    dwelling_id: int
+    outcome: str
+    people: list[OfflineCheckIn] = []
+    notes: str = ""
+    at: dt.datetime
+    list_taken_at: dt.datetime
+
+
+class VisitBatchIn(Schema):
+    team_id: int
+    visits: list[OfflineVisitIn]
+
+
+class SyncResultOut(Schema):
+    key: uuid.UUID
+    status: str
+    visit_id: int | None
+    message: str
+    errors: list[str]
+    by: str
+    team: str
+    at: dt.datetime | None
+
+
+class VisitBatchOut(Schema):
+    results: list[SyncResultOut]
+
+
+@router.post("/visits/batch", response=VisitBatchOut)
+def visit_batch(request, payload: VisitBatchIn):
+    team = selectors.team_get(request.user, payload.team_id)
+    visits = [v.dict() for v in payload.visits]
+    return {"results": offline.visits_sync(user=request.user, team=team, visits=visits)}

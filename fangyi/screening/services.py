@@ -346,6 +346,7 @@ def visit_record(
     people: list[dict[str, Any]] | None = None,
     new_people: list[dict[str, Any]] | None = None,
     notes: str = "",
+    at: dt.datetime | None = None,
 ) -> tuple[Visit, bool]:
     """Record one visit; returns (visit, created).
 
@@ -386,7 +387,8 @@ def visit_record(
                 dwelling=dwelling,
                 zone_id=dwelling.zone_id,
                 outcome=outcome,
-                at=timezone.now(),
+                # A visit recorded offline is sent later with the time it was made.
+                at=at or timezone.now(),
                 by=user if user is not None and user.is_authenticated else None,
                 notes=notes[:200],
             )

@@ -267,6 +267,9 @@ API: dict[str, frozenset[str]] = {
     "GET /api/screening/campaigns/{campaign_id}/progress": CAMPAIGN_VIEWERS,
     "GET /api/screening/teams/{team_id}/dwellings":        CAMPAIGN_VIEWERS,
     "POST /api/screening/visits":                          CAMPAIGN_VIEWERS,
+    # A screening team offline (docs/offline.md): its list and the visits it queued.
+    "GET /api/screening/teams/{team_id}/offline-list":     CAMPAIGN_VIEWERS,
+    "POST /api/screening/visits/batch":                    CAMPAIGN_VIEWERS,
     "GET /api/support/orders":                             ALL_STAFF,
     "POST /api/support/orders":                            FILE_KEEPERS,
     "POST /api/support/orders/{order_id}/deliver":         SERVES,
@@ -880,6 +883,18 @@ API_BODIES: dict[str, Callable[[Objects], dict]] = {
         "team_id": o.team.pk,
         "dwelling_id": o.dwelling.pk,
         "outcome": "nobody_home",
+    },
+    "POST /api/screening/visits/batch": lambda o: {
+        "team_id": o.team.pk,
+        "visits": [
+            {
+                "key": str(uuid.uuid4()),
+                "dwelling_id": o.dwelling.pk,
+                "outcome": "nobody_home",
+                "at": timezone.now().isoformat(),
+                "list_taken_at": timezone.now().isoformat(),
+            }
+        ],
     },
     "POST /api/support/orders": lambda o: {
         "person_id": o.person.pk,
