@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -382,8 +382,10 @@ def _one(
                     detail=_mismatch_detail(check, verdict.colour, verdict.reason),
                     by=principal.user_id,
                 )
-    except IntegrityError:
-        # The same check sent at the same moment by another request: theirs stands.
+    except (IntegrityError, connection.Database.IntegrityError):
+        # The same check sent at the same moment by another request: theirs stands. The
+        # insert runs on the driver's connection (core.sql.run), whose error Django does
+        # not wrap.
         row = (
             GateCheck.objects.filter(client_id=check.client_id)
             .values_list("id", "colour", "reason", "offline_colour")

@@ -14,10 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from fangyi.core.policy import PolicyValues
 from fangyi.health.models import Alert
-from fangyi.passes import keys, offline, services, tokens
+from fangyi.passes import keys, offline, scanning, services, tokens
 from fangyi.passes.models import GateCheck, Pass, PassKey
 from fangyi.passes.tests import test_api
 from fangyi.passes.tests.conftest import NOW
@@ -487,3 +488,59 @@ def test_the_gate_board_page_shows_the_reconciliation_line(
         'data-testid="reconciliation"'
         not in client.get("/passes/board/?day=2020-02-20").content.decode()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_batch_sent_at_once_by_four_requests_makes_its_rows_once(
+    tree, guard, gate, observation
+):
+    """The unique (client id, time) index decides between requests that race: the loser
+    answers `duplicate` with the winner's row."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite serialises writers)")
+    import threading
+
+    person = tree.people[0]
+    person.verified = True
+    person.save()
+    refresh_state([person.pk])
+    pass_obj = services.pass_issue(by=None, person=person)
+    now = timezone.now()
+    checks = [
+        offline.OfflineCheck(
+            client_id=uuid.uuid4(),
+            token=services.pass_token(pass_obj),
+            temperature=t,
+            checked_at=now - dt.timedelta(minutes=m),
+            offline_colour=c,
+            list_taken_at=now,
+        )
+        for t, m, c in (("36.5", 3, "green"), ("38.2", 2, "yellow"), ("36.6", 1, "red"))
+    ]
+    principal = scanning.Principal(guard.pk)
+    answers: list[list[dict]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def send():
+        try:
+            barrier.wait()
+            answers.append(offline.scan_batch(principal=principal, gate_id=gate.pk, checks=checks))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert GateCheck.objects.count() == 3
+    ids = {tuple(r["check_id"] for r in answer) for answer in answers}
+    assert len(ids) == 1 and None not in next(iter(ids))
+    for i in range(3):
+        assert sorted(a[i]["status"] for a in answers).count("created") == 1
+    assert Alert.objects.filter(kind="fever").count() == 1
+    assert Alert.objects.filter(kind="offline_mismatch").count() == 1  # the "red" shown
