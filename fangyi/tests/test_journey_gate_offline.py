@@ -365,6 +365,24 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     expect(page.get_by_test_id("offline-list-age")).to_contain_text("离线名单截至")
     assert page.evaluate(COUNT_LISTS_JS) == 1
 
+    # A check posted while the phone thinks it is online but the server does not answer:
+    # the service worker brings it back to the gate page, which checks it offline (the
+    # green person is red in the list taken since) and queues it.
+    no_answer = re.compile(r".*/passes/gates/\d+/check/$")
+    context.route(no_answer, lambda route: route.abort())
+    page.evaluate("t => { document.getElementById('f-token').value = t; }", tokens[green.pk])
+    page.get_by_test_id("temperature").fill("36.5")
+    page.get_by_test_id("check").click()
+    expect(result).to_be_visible()
+    expect(result).to_have_attribute("data-colour", "red")
+    expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "1")
+    assert re.search(r"/passes/gates/\d+/$", page.url), page.url  # the fragment is gone
+    guard.shot("server-silent")
+    context.unroute(no_answer)
+    page.get_by_test_id("offline-next").click()
+    page.evaluate("() => window.fangyiGate.sync()")
+    expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "0")
+
     # Logging out wipes the phone's store, cache and service worker.
     if not logout.is_visible():
         page.get_by_test_id("menu-button").click()
