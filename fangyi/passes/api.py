@@ -14,16 +14,16 @@ from fangyi.passes import keys, offline, ratelimit, scanning, selectors, service
 from fangyi.passes.schemas import (
     ApplicationIn,
     ApplicationOut,
-    BatchIn,
-    BatchOut,
     BoardRowOut,
     DecidedOut,
     DecisionIn,
+    GateOfflineListOut,
     GateOut,
-    OfflineListOut,
     PassKeysOut,
     QueueItemOut,
     RejectIn,
+    ScanBatchIn,
+    ScanBatchOut,
     ScanIn,
     ScanOut,
 )
@@ -197,7 +197,7 @@ def pass_keys(request):
     return {"keys": keys.public_keys()}
 
 
-@router.get("/gates/{gate_id}/offline-list", response=OfflineListOut)
+@router.get("/gates/{gate_id}/offline-list", response=GateOfflineListOut)
 def gate_offline_list(request, gate_id: int):
     """What a gate's phone keeps to check passes offline: its district's keys, the policy
     values it needs and the zone's passes that are not green (id, version, colour,
@@ -206,8 +206,8 @@ def gate_offline_list(request, gate_id: int):
     return offline.offline_list(user=request.user, gate_id=gate_id)
 
 
-@router.post("/scans/batch", response=BatchOut)
-def scan_batch(request, payload: BatchIn):
+@router.post("/scans/batch", response=ScanBatchOut)
+def scan_batch(request, payload: ScanBatchIn):
     """Checks a gate's phone made offline, sent when back online (at most 500): each is
     recorded as at its time, once per client id; a check the server colours otherwise
     than the phone did is marked and alerted (`differs`)."""

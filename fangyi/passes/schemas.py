@@ -125,13 +125,13 @@ class ObservationPointOut(Schema):
     address: str
 
 
-class OfflinePassOut(Schema):
+class GateOfflinePassOut(Schema):
     v: int = Field(description="The pass's current version.")
     c: str = Field(description="red, yellow or refused.")
     r: str = Field(description="The reason code (refusal code for refused).")
 
 
-class OfflineListOut(Schema):
+class GateOfflineListOut(Schema):
     taken_at: str
     gate_id: int
     zone_id: int
@@ -141,10 +141,10 @@ class OfflineListOut(Schema):
     pass_valid_days: int
     observation_point: ObservationPointOut | None = None
     keys: list[PassKeyOut]
-    passes: dict[str, OfflinePassOut]
+    passes: dict[str, GateOfflinePassOut]
 
 
-class OfflineCheckIn(Schema):
+class ScanQueuedIn(Schema):
     client_id: uuid.UUID
     token: str = ""
     code: str = ""
@@ -154,12 +154,12 @@ class OfflineCheckIn(Schema):
     list_taken_at: dt.datetime | None = None
 
 
-class BatchIn(Schema):
+class ScanBatchIn(Schema):
     gate_id: int
-    checks: list[OfflineCheckIn] = Field(max_length=500)
+    checks: list[ScanQueuedIn] = Field(max_length=500)
 
 
-class BatchResultOut(Schema):
+class ScanBatchResultOut(Schema):
     client_id: str
     status: str = Field(description="created, duplicate, refused or invalid.")
     check_id: int | None = None
@@ -168,5 +168,5 @@ class BatchResultOut(Schema):
     differs: bool
 
 
-class BatchOut(Schema):
-    results: list[BatchResultOut]
+class ScanBatchOut(Schema):
+    results: list[ScanBatchResultOut]
