@@ -152,13 +152,13 @@ def visit_create(request, payload: VisitIn):
     return Status(201 if created else 200, body)
 
 
-class OfflinePersonOut(Schema):
+class TeamOfflinePersonOut(Schema):
     id: int
     name: str
     doc: str
 
 
-class OfflineVisitOut(Schema):
+class TeamOfflineVisitOut(Schema):
     at: dt.datetime
     outcome: str
     outcome_label: str
@@ -166,22 +166,22 @@ class OfflineVisitOut(Schema):
     by: str
 
 
-class OfflineDwellingOut(Schema):
+class TeamOfflineDwellingOut(Schema):
     id: int
     building: str
     floor: int
     room: str
     zone: str
-    people: list[OfflinePersonOut]
-    visits: list[OfflineVisitOut]
+    people: list[TeamOfflinePersonOut]
+    visits: list[TeamOfflineVisitOut]
 
 
-class OutcomeOut(Schema):
+class VisitOutcomeOut(Schema):
     value: str
     label: str
 
 
-class OfflineListOut(Schema):
+class TeamOfflineListOut(Schema):
     taken_at: dt.datetime
     expires_at: dt.datetime
     team_id: int
@@ -191,28 +191,28 @@ class OfflineListOut(Schema):
     fever_threshold: str
     temperature_min: str
     temperature_max: str
-    outcomes: list[OutcomeOut]
-    dwellings: list[OfflineDwellingOut]
+    outcomes: list[VisitOutcomeOut]
+    dwellings: list[TeamOfflineDwellingOut]
 
 
-@router.get("/teams/{team_id}/offline-list", response=OfflineListOut)
+@router.get("/teams/{team_id}/offline-list", response=TeamOfflineListOut)
 def team_offline_list(request, team_id: int):
     team = selectors.team_get(request.user, team_id)
     return offline.team_offline_list(request.user, team)
 
 
-class OfflineCheckIn(Schema):
+class TeamOfflineCheckIn(Schema):
     person_id: int
     present: bool = True
     temperature: str | None = None
     symptoms: bool = False
 
 
-class OfflineVisitIn(Schema):
+class TeamOfflineVisitIn(Schema):
     key: uuid.UUID
     dwelling_id: int
     outcome: str
-    people: list[OfflineCheckIn] = []
+    people: list[TeamOfflineCheckIn] = []
     notes: str = ""
     at: dt.datetime
     list_taken_at: dt.datetime
@@ -220,10 +220,10 @@ class OfflineVisitIn(Schema):
 
 class VisitBatchIn(Schema):
     team_id: int
-    visits: list[OfflineVisitIn]
+    visits: list[TeamOfflineVisitIn]
 
 
-class SyncResultOut(Schema):
+class VisitSyncResultOut(Schema):
     key: uuid.UUID
     status: str
     visit_id: int | None
@@ -235,7 +235,7 @@ class SyncResultOut(Schema):
 
 
 class VisitBatchOut(Schema):
-    results: list[SyncResultOut]
+    results: list[VisitSyncResultOut]
 
 
 @router.post("/visits/batch", response=VisitBatchOut)
