@@ -5,6 +5,12 @@ transaction, so an interrupted run leaves every kind either done or untouched an
 next run finishes the work: running twice removes nothing more. The periods are policy
 values (`core.policy.PolicyValues.retain_*`) of the version in force today. What is kept,
 and why, is in docs/retention.md.
+
+On PostgreSQL gate checks, health checks and the access log are partitioned by month
+(`retention.partitions`): a month wholly older than the period whose every row goes is
+dropped as a table (DETACH, DROP) after what points at its rows is handled as the rows'
+delete would, and counted first; the rest (part of a month, the DEFAULT partition, a
+month with a row that stays, SQLite) is deleted row by row.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as LoginLog
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +45,7 @@ from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.quarantine.choices import CLOSED_STATES
 from fangyi.quarantine.models import HealthCheck, QuarantineCase, Stage
 from fangyi.retention.models import Purge
+from fangyi.retention.partitions import Partition, partitions_of
 from fangyi.screening.models import VisitPerson
 
 # What `fangyi purge` reports, in this order.
@@ -101,6 +109,44 @@ def _raw_delete(queryset: QuerySet) -> int:
     return queryset._raw_delete(queryset.db)
 
 
+def _old_months(model: type, cutoff: dt.datetime) -> list[Partition]:
+    """The month partitions of `model`'s table that end at or before `cutoff` (none on
+    SQLite)."""
+    return [
+        part
+        for part in partitions_of(model._meta.db_table)  # type: ignore[attr-defined]
+        if part.end is not None and part.end <= cutoff
+    ]
+
+
+def _hold(cursor, part: Partition) -> bool:
+    """Lock one month partition for its drop, in the caller's transaction: False when it
+    is gone (another purge dropped it). Writes into it wait; reads go on."""
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [part.name])
+    cursor.execute("SELECT to_regclass(%s)", [part.name])
+    if cursor.fetchone()[0] is None:
+        return False
+    cursor.execute(f'LOCK TABLE "{part.name}" IN EXCLUSIVE MODE')
+    return True
+
+
+def _drop(cursor, part: Partition) -> int:
+    """Count the rows of a held partition, then detach and drop it: the count is what the
+    drop removed."""
+    cursor.execute(f'SELECT count(*) FROM "{part.name}"')
+    rows = int(cursor.fetchone()[0])
+    # Foreign keys of rows written earlier in this transaction are checked at commit,
+    # which a dropped table cannot wait for: check them now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute(f'ALTER TABLE "{part.table}" DETACH PARTITION "{part.name}"')
+    cursor.execute(f'DROP TABLE "{part.name}"')
+    return rows
+
+
+def _ids_of(part: Partition) -> RawSQL:
+    return RawSQL(f'SELECT id FROM "{part.name}"', ())
+
+
 def _gate_visitors(run: _Run) -> dict[str, int]:
     rows = GateCheck.objects.filter(at__lt=run.before(run.values.retain_gate_visitor_days)).exclude(
         visitor_name="", visitor_phone="", visitor_note=""
@@ -121,6 +167,21 @@ def _gate_checks(run: _Run) -> dict[str, int]:
     if not run.apply:
         return {"gate_checks": checks.count(), "gate_fever_alerts": alerts.count()}
     counts = {"gate_checks": 0, "gate_fever_alerts": 0}
+    for part in _old_months(GateCheck, cutoff):
+        # One month a transaction: the drop locks the table of every gate until commit.
+        with transaction.atomic(), connection.cursor() as cursor:
+            if not _hold(cursor, part):
+                continue
+            cursor.execute(
+                f'SELECT EXISTS (SELECT 1 FROM "{Alert._meta.db_table}" a '
+                f'JOIN "{part.name}" g ON g.id = a.gate_check_id WHERE a.status <> %s)',
+                [AlertStatus.CLOSED],
+            )
+            if cursor.fetchone()[0]:
+                continue  # a check that stays: this month goes row by row below
+            on_month = Alert.objects.filter(gate_check__in=_ids_of(part))
+            counts["gate_fever_alerts"] += on_month.delete()[0]
+            counts["gate_checks"] += _drop(cursor, part)
     oldest = GateCheck.objects.filter(at__lt=cutoff).aggregate(at=Min("at"))["at"]
     while oldest is not None and oldest < cutoff:
         end = min(oldest + dt.timedelta(days=1), cutoff)
@@ -169,7 +230,20 @@ def _health_checks(run: _Run) -> dict[str, int]:
         return {"health_checks": checks.count(), "case_alerts": alerts.count()}
     with transaction.atomic():
         n_alerts = _raw_delete(alerts)
-        return {"health_checks": _raw_delete(checks), "case_alerts": n_alerts}
+        n_checks = 0
+        cases_sql, params = cases.query.sql_with_params()
+        for part in _old_months(HealthCheck, run.before(run.values.retain_health_check_days)):
+            with connection.cursor() as cursor:
+                if not _hold(cursor, part):
+                    continue
+                cursor.execute(
+                    f'SELECT EXISTS (SELECT 1 FROM "{part.name}" '
+                    f"WHERE case_id NOT IN ({cases_sql}))",
+                    params,
+                )
+                if not cursor.fetchone()[0]:  # every check of the month goes
+                    n_checks += _drop(cursor, part)
+        return {"health_checks": n_checks + _raw_delete(checks), "case_alerts": n_alerts}
 
 
 def _screening_details(run: _Run) -> dict[str, int]:
@@ -230,16 +304,22 @@ def _logins(run: _Run) -> dict[str, int]:
 
 
 def _expired(run: _Run) -> dict[str, int]:
+    log_cutoff = run.before(run.values.retain_access_log_days)
     tables = {
         "sessions": Session.objects.filter(expire_date__lt=run.now),
         "rate_counts": RateCount.objects.filter(expires_at__lt=run.now),
-        "access_log": AccessLog.objects.filter(
-            at__lt=run.before(run.values.retain_access_log_days)
-        ),
+        "access_log": AccessLog.objects.filter(at__lt=log_cutoff),
     }
     if not run.apply:
         return {kind: rows.count() for kind, rows in tables.items()}
-    return {kind: rows.delete()[0] for kind, rows in tables.items()}
+    dropped = 0
+    for part in _old_months(AccessLog, log_cutoff):
+        with transaction.atomic(), connection.cursor() as cursor:
+            if _hold(cursor, part):
+                dropped += _drop(cursor, part)
+    counts = {kind: rows.delete()[0] for kind, rows in tables.items()}
+    counts["access_log"] += dropped
+    return counts
 
 
 STEPS: tuple[Callable[[_Run], dict[str, int]], ...] = (

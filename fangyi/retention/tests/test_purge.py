@@ -25,6 +25,7 @@ from fangyi.jobs.models import Job
 from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.quarantine.models import HealthCheck, QuarantineCase, Stage
 from fangyi.retention.models import Purge
+from fangyi.retention.partitions import make_month
 from fangyi.retention.purge import KINDS
 from fangyi.retention.services import retention_purge
 from fangyi.retention.tests.conftest import file_with_everything
@@ -331,3 +332,37 @@ def test_purge_command_prints_counts_in_chinese(expired_and_not, capsys):
     out = capsys.readouterr().out
     assert "试运行" in out and "卡口检查" in out
     assert not Purge.objects.exists()
+
+
+@pytest.mark.postgres
+def test_the_whole_purge_counts_the_same_with_months_dropped(expired_and_not):
+    """On PostgreSQL, with partitions for the months of these rows: the same counts, and
+    the months wholly older than their period are gone as tables (SQLite: the same as
+    above, nothing partitioned)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("partitions are PostgreSQL's")
+
+    def _months(table, *months):
+        for year, month in months:
+            make_month(table, timezone.make_aware(dt.datetime(year, month, 1)))
+
+    def _exists(name: str) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [name])
+            return cursor.fetchone()[0]
+
+    _months("passes_gatecheck", (2020, 4), (2020, 5))
+    _months("quarantine_healthcheck", (2019, 11), (2020, 1), (2020, 2), (2020, 3))
+    _months("audit_accesslog", (2017, 5), (2017, 6))
+    assert retention_purge(now=NOW, dry_run=True).counts == EXPECTED
+    assert retention_purge(now=NOW).counts == EXPECTED
+    # A released case's checks (January, February) went by a drop; a case still at home
+    # keeps its month (November); March is not wholly older than 90 days.
+    assert not _exists("quarantine_healthcheck_p2020_01")
+    assert not _exists("quarantine_healthcheck_p2020_02")
+    assert _exists("quarantine_healthcheck_p2019_11")
+    assert _exists("quarantine_healthcheck_p2020_03")
+    assert HealthCheck.objects.filter(case=expired_and_not["case_open"]).exists()
+    assert not _exists("audit_accesslog_p2017_05") and _exists("audit_accesslog_p2017_06")
+    assert AccessLog.objects.count() == 1
+    assert retention_purge(now=NOW).total == 0
