@@ -93,6 +93,12 @@ PERIODIC: tuple[Periodic, ...] = (
         "each district's daily report written at the policy's time",
     ),
     Periodic(
+        "partitions",
+        "fangyi.retention.partitions.ensure_partitions",
+        daily("01:00"),
+        "PostgreSQL: the month partitions of the event tables made ahead (docs/retention.md)",
+    ),
+    Periodic(
         "purge",
         "fangyi.retention.services.retention_purge",
         daily("02:30"),

@@ -222,6 +222,8 @@ def _summary(value: Any) -> dict[str, Any]:
         return {"count": value}
     if isinstance(value, dict):
         return value
+    if isinstance(value, list | tuple):
+        return {"count": len(value), "items": [str(item) for item in value[:20]]}
     counts = getattr(value, "counts", None)
     if isinstance(counts, dict):
         return dict(counts)

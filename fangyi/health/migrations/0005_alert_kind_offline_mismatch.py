@@ -1,23 +1,11 @@
 """The alert kind `offline_mismatch` (docs/offline.md): a gate check made offline that the
 server coloured otherwise."""
 
-from pathlib import Path
-
 from django.db import migrations, models
-
-# Written while health 0004 (the alerts' keys into the partitioned tables, issue 16) was
-# being made beside it and not yet committed: after it when it is there, else after 0003,
-# so that the graph has one leaf either way. Make it a plain dependency on 0004 once
-# that has landed.
-_AFTER = (
-    "0004_alert_checks_without_db_constraint"
-    if (Path(__file__).parent / "0004_alert_checks_without_db_constraint.py").exists()
-    else "0003_alert_relations"
-)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("health", _AFTER)]
+    dependencies = [("health", "0004_alert_checks_without_db_constraint")]
 
     operations = [
         migrations.AlterField(

@@ -192,7 +192,7 @@ def test_the_real_schedule_records_each_due_task_once(settings):
     worker.Scheduler("worker-a").tick(at)
     worker.Scheduler("worker-b").tick(at)
     names = sorted(PeriodicRun.objects.values_list("name", flat=True))
-    assert names == ["daily_report", "missed_checkins", "purge", "states"]
+    assert names == ["daily_report", "missed_checkins", "partitions", "purge", "states"]
     assert set(WorkerBeat.objects.values_list("worker_id", flat=True)) == {"worker-a", "worker-b"}
 
 
