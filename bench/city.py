@@ -13,7 +13,8 @@ and `fangyi_city5` the demo of --districts such districts (scale 5.0: five distr
 parent table (partitioned by month on PostgreSQL when retention.partitions is there:
 its months are made first and COPY routes every row), and two health checks a day for
 every quarantine case over the same days. A database already built with the same
-parameters is reused; --rebuild drops and builds it again.
+parameters is reused, one built the same day with fewer --days gets the earlier days'
+gate checks added, and --rebuild drops and builds it again.
 
 Then, on each database in turn, the same measurements (printed side by side with the
 scale-1.0 figure, the ratio and the target):
@@ -152,6 +153,38 @@ def build(args: argparse.Namespace) -> dict:
         cursor.execute("INSERT INTO bench_city_build VALUES (%s)", [json.dumps(info)])
     timings["analyze"] = time.monotonic() - started
     info["timings"] = timings
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE bench_city_build SET info = %s", [json.dumps(info)])
+    return info
+
+
+def extend(args: argparse.Namespace) -> dict:
+    """Add `args.days` days of gate checks before the first day of an existing build (and
+    the health checks of the longer window); returns the build's updated record."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.utils import timezone
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT info FROM bench_city_build")
+        info = cursor.fetchone()[0]
+    if isinstance(info, str):
+        info = json.loads(info)
+    old_first = dt.date.fromisoformat(info["first_day"])
+    first_day = old_first - dt.timedelta(days=args.days)
+    ensure_months(first_day)
+    started = time.monotonic()
+    checks = copy_gate_checks(first_day, args.days, info["rate"], progress=args.progress)
+    info["timings"]["gate checks (COPY, extension)"] = time.monotonic() - started
+    info["health_checks"] += add_health_checks(first_day, timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    info.update(
+        days=info["days"] + args.days, first_day=first_day.isoformat(),
+        gate_checks=info["gate_checks"] + checks,
+    )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute("UPDATE bench_city_build SET info = %s", [json.dumps(info)])
     return info
@@ -545,6 +578,23 @@ def ensure_database(args, base: str, name: str, scale: float, districts: int, wo
     if info and all(info.get(k) == v for k, v in wanted.items()):
         log(f"{name}: reusing the build of {info['built']} ({info['gate_checks']:,} checks)")
         return url, info
+    same = info and all(info.get(k) == v for k, v in wanted.items() if k != "days")
+    if same and info["days"] < args.days and info["built"] == _today():
+        # Fewer days of the same build, today: the earlier days' checks added, no rebuild.
+        more = args.days - info["days"]
+        log(f"{name}: adding {more} earlier day(s) of gate checks to the build")
+        command = [
+            PYTHON, __file__, "--child", "extend", "--days", str(more),
+            *([] if args.no_progress else ["--progress"]),
+        ]  # fmt: skip
+        out = subprocess.run(
+            command, env=child_env(url, workdir), check=True, stdout=subprocess.PIPE, text=True
+        )
+        info = json.loads(out.stdout.strip().splitlines()[-1])
+        log(
+            f"{name}: {more} day(s) added in {info['timings']['gate checks (COPY, extension)']:.0f} s"
+        )
+        return url, info
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -561,6 +611,13 @@ def ensure_database(args, base: str, name: str, scale: float, districts: int, wo
     for stage, seconds in info["timings"].items():
         log(f"{name}: {stage} {seconds:.0f} s")
     return url, info
+
+
+def _today() -> str:
+    """Today in Asia/Shanghai, as the builds record it."""
+    import zoneinfo
+
+    return dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).date().isoformat()
 
 
 def run_child(kind: str, url: str, workdir: Path, args) -> dict:
@@ -660,7 +717,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--prefix", default="fangyi_city", help="names of the two databases")
     # Internal: the child processes (one database each).
-    parser.add_argument("--child", choices=("build", "measure"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("build", "extend", "measure"), help=argparse.SUPPRESS)
     parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--progress", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -675,7 +732,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if args.child:
         workdir = Path(os.environ["FANGYI_VAR_DIR"])
-        result = build(args) if args.child == "build" else measure(args, workdir)
+        children = {"build": build, "extend": extend}
+        result = children[args.child](args) if args.child in children else measure(args, workdir)
         print(json.dumps(result, default=str))
         return
     if not args.database_url.startswith("postgres"):
