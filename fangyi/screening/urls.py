@@ -5,6 +5,7 @@ from fangyi.screening import views, views_io
 app_name = "screening"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("sw.js", views.service_worker, name="sw"),
     path("campaigns/new/<str:level>/<int:pk>/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),

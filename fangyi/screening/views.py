@@ -6,18 +6,19 @@ Views are thin: a selector gives what is in scope (404 otherwise), a service wri
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fangyi.duty.models import Staff
 from fangyi.duty.scope import ERR_NOT_YOUR_FILES
@@ -286,6 +287,19 @@ def _list_url(team, params: dict[str, str], building_id: int | None = None) -> s
     if params:
         url += "?" + urlencode(params)
     return url + (f"#b{building_id}" if building_id is not None else "")
+
+
+# Served from /screening/ rather than /static/: a service worker controls only the pages
+# under the folder of its script, and the team pages are under /screening/teams/.
+SERVICE_WORKER = Path(__file__).parent / "static" / "screening" / "team-sw.js"
+
+
+@require_GET
+def service_worker(request):
+    """The team page's service worker (docs/offline.md): no login, it holds no data."""
+    response = HttpResponse(SERVICE_WORKER.read_bytes(), content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_required

@@ -179,6 +179,7 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     "reports:daily":                 {GET: COMMUNITY_FILE_KEEPERS},  # ?place=community:…
     "reports:unverified":            {GET: ALL_STAFF},  # guards and volunteers: none listed
     "screening:index":               {GET: ALL_STAFF},
+    "screening:sw":                  {GET: PUBLIC},  # the team page's service worker: no data
     "screening:campaign_new":        {GET: ZONE_FILE_KEEPERS, POST: ZONE_FILE_KEEPERS},
     "screening:campaign":            {GET: CAMPAIGN_VIEWERS},
     "screening:campaign_edit":       {GET: CAMPAIGN_MANAGERS, POST: CAMPAIGN_MANAGERS},
