@@ -27,7 +27,6 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -130,21 +129,33 @@ def _hold(cursor, part: Partition) -> bool:
     return True
 
 
+# A month partition with more rows than this is counted from PostgreSQL's statistics
+# (autovacuum's last ANALYZE), not row by row: an exact count reads the whole month
+# (a minute at a city's 20 million checks), which the drop itself does not.
+EXACT_COUNT_UP_TO = 100_000
+
+
+def _rows_of(cursor, part: Partition) -> int:
+    """The rows a drop of the held partition removes: exact up to EXACT_COUNT_UP_TO, else
+    the planner's estimate (within a few per cent; docs/retention.md)."""
+    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [part.name])
+    estimate = int(cursor.fetchone()[0])
+    if estimate > EXACT_COUNT_UP_TO:
+        return estimate
+    cursor.execute(f'SELECT count(*) FROM "{part.name}"')
+    return int(cursor.fetchone()[0])
+
+
 def _drop(cursor, part: Partition) -> int:
     """Count the rows of a held partition, then detach and drop it: the count is what the
     drop removed."""
-    cursor.execute(f'SELECT count(*) FROM "{part.name}"')
-    rows = int(cursor.fetchone()[0])
+    rows = _rows_of(cursor, part)
     # Foreign keys of rows written earlier in this transaction are checked at commit,
     # which a dropped table cannot wait for: check them now.
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute(f'ALTER TABLE "{part.table}" DETACH PARTITION "{part.name}"')
     cursor.execute(f'DROP TABLE "{part.name}"')
     return rows
-
-
-def _ids_of(part: Partition) -> RawSQL:
-    return RawSQL(f'SELECT id FROM "{part.name}"', ())
 
 
 def _gate_visitors(run: _Run) -> dict[str, int]:
@@ -172,14 +183,20 @@ def _gate_checks(run: _Run) -> dict[str, int]:
         with transaction.atomic(), connection.cursor() as cursor:
             if not _hold(cursor, part):
                 continue
-            cursor.execute(
-                f'SELECT EXISTS (SELECT 1 FROM "{Alert._meta.db_table}" a '
-                f'JOIN "{part.name}" g ON g.id = a.gate_check_id WHERE a.status <> %s)',
-                [AlertStatus.CLOSED],
+            # The alerts on the month's checks: few (fevers), looked up from the alerts
+            # by the partition's key, never by reading the month.
+            alerts_of: dict[int, list[int]] = {}
+            pairs = Alert.objects.filter(gate_check__isnull=False).values_list(
+                "gate_check_id", "pk"
             )
-            if cursor.fetchone()[0]:
+            for check_id, alert_id in pairs:
+                alerts_of.setdefault(check_id, []).append(alert_id)
+            cursor.execute(f'SELECT id FROM "{part.name}" WHERE id = ANY(%s)', [list(alerts_of)])
+            on_month = Alert.objects.filter(
+                pk__in=[alert for (check,) in cursor.fetchall() for alert in alerts_of[check]]
+            )
+            if on_month.exclude(status=AlertStatus.CLOSED).exists():
                 continue  # a check that stays: this month goes row by row below
-            on_month = Alert.objects.filter(gate_check__in=_ids_of(part))
             counts["gate_fever_alerts"] += on_month.delete()[0]
             counts["gate_checks"] += _drop(cursor, part)
     oldest = GateCheck.objects.filter(at__lt=cutoff).aggregate(at=Min("at"))["at"]

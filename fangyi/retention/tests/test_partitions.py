@@ -226,3 +226,31 @@ def test_an_old_month_is_purged_by_a_drop(pg, tree, operator):
 
     again = retention_purge(now=NOW).counts
     assert (again["gate_checks"], again["gate_fever_alerts"]) == (0, 0)
+
+
+@pytest.mark.postgres
+def test_a_big_month_is_counted_from_the_statistics_without_reading_it(
+    pg, tree, operator, monkeypatch
+):
+    """Above EXACT_COUNT_UP_TO rows the drop reports PostgreSQL's estimate (ANALYZE's,
+    exact for a month this small) and reads neither the month nor its rows' alerts by a
+    scan of the month: a city's month is dropped in milliseconds, not counted for a minute."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangyi.retention import purge
+
+    _months("passes_gatecheck", (2020, 3), (2020, 5))
+    march = [_check(tree, operator, local(2020, 3, day)) for day in (1, 2, 3, 4)]
+    reviewed = _fever_alert(march[2], "closed")
+    with connection.cursor() as cursor:
+        cursor.execute('ANALYZE "passes_gatecheck_p2020_03"')
+    monkeypatch.setattr(purge, "EXACT_COUNT_UP_TO", 1)
+    with CaptureQueriesContext(connection) as queries:
+        result = retention_purge(now=NOW).counts
+    assert (result["gate_checks"], result["gate_fever_alerts"]) == (4, 1)
+    assert not _exists("passes_gatecheck_p2020_03")
+    assert not Alert.objects.filter(pk=reviewed.pk).exists()
+    on_march = [q["sql"] for q in queries.captured_queries if "p2020_03" in q["sql"]]
+    assert not any("count(" in sql.lower() for sql in on_march), on_march
+    assert any("= ANY(" in sql for sql in on_march), on_march
