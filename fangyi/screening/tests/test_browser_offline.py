@@ -139,8 +139,27 @@ def test_team_records_two_dwellings_offline_one_of_them_taken_meanwhile(
     page.get_by_test_id("offline-clear").click()
     expect(page.get_by_test_id("offline-results").locator("li")).to_have_count(0)
 
-    # Logging out wipes the phone's store.
+    # A visit not sent when logging out offline: the team is asked first; declined,
+    # nothing is lost, and it is sent when the network returns.
+    context.set_offline(True)
+    expect(box).to_have_attribute("data-state", "offline")
+    page.get_by_test_id(f"dwelling-{second.pk}").click()
+    page.get_by_test_id("offline-outcome-nobody_home").check()
+    page.get_by_test_id("offline-save").click()
+    expect(page.get_by_test_id("offline-queue")).to_have_text("1 条走访待发送")
     page.get_by_test_id("menu-button").click()
+    with page.expect_event("dialog") as shown:
+        page.get_by_role("button", name="退出").click()
+    dialog = shown.value
+    asked = [dialog.message]
+    dialog.dismiss()
+    expect(page.get_by_test_id("offline-queue")).to_have_text("1 条走访待发送")
+    assert asked == ["有 1 条离线走访记录尚未发送，退出后将丢失。仍要退出吗？"], asked
+    context.set_offline(False)
+    expect(box).to_have_attribute("data-queued", "0")
+    assert Visit.objects.filter(dwelling=second).count() == 2
+
+    # Logging out wipes the phone's store (the menu is still open).
     page.get_by_role("button", name="退出").click()
     page.wait_for_url("**/login/**")
     page.wait_for_function(

@@ -284,6 +284,20 @@
       if (!tile || navigator.onLine || !list || new Date(list.expires_at) < new Date()) return;
       if (openForm(Number(tile.getAttribute("data-testid").slice("dwelling-".length)))) event.preventDefault();
     });
+    // Logging out deletes the queue (offline-wipe.js on the login page): it is sent first
+    // when the network is there, and the team is asked before visits not sent are lost.
+    // Capture phase, so that this runs before the gate's own logout handler.
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.hasAttribute || !form.hasAttribute("data-offline-wipe") || form.dataset.visitsAsked) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      (navigator.onLine ? sync() : Promise.resolve()).then(function () { return all("queue"); }).then(function (queue) {
+        if (queue.length && !window.confirm(t("logout", { count: queue.length }))) return;
+        form.dataset.visitsAsked = "1";
+        form.requestSubmit();
+      });
+    }, true);
     window.addEventListener("online", function () { showStatus(); sync(); });
     window.addEventListener("offline", showStatus);
     forgetExpired().then(function () {
