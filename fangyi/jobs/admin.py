@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from fangyi.core.admin import ReadOnly
 from fangyi.jobs.models import Job, PeriodicRun, WorkerBeat
 
 
@@ -13,25 +14,12 @@ class JobAdmin(admin.ModelAdmin):
         return False
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Kept by the worker: the operator looks, never changes."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(WorkerBeat)
-class WorkerBeatAdmin(_ReadOnly):
+class WorkerBeatAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["worker_id", "host", "pid", "started_at", "seen_at", "stopped_at"]
 
 
 @admin.register(PeriodicRun)
-class PeriodicRunAdmin(_ReadOnly):
+class PeriodicRunAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["name", "period", "status", "worker", "started_at", "finished_at"]
     list_filter = ["name", "status"]

@@ -380,12 +380,9 @@ class FangyiWorker(Worker):
         raise SystemExit(0)
 
 
-def serve(*, worker_id: str, interval: float, periodic: bool = True, signals: bool = True) -> None:
-    """Run a worker until stopped: the scheduler thread and the queue loop."""
-    global current_worker_id
-    current_worker_id = worker_id
-    scheduler = Scheduler(worker_id, periodic=periodic)
-    worker = FangyiWorker(
+def queue_worker(*, worker_id: str, interval: float) -> FangyiWorker:
+    """The queue loop of a worker: every queue entry of the default backend."""
+    return FangyiWorker(
         queue_names=["default"],
         interval=interval,
         batch=False,
@@ -395,6 +392,14 @@ def serve(*, worker_id: str, interval: float, periodic: bool = True, signals: bo
         worker_id=worker_id,
         excluded_queue_names=[],
     )
+
+
+def serve(*, worker_id: str, interval: float, periodic: bool = True, signals: bool = True) -> None:
+    """Run a worker until stopped: the scheduler thread and the queue loop."""
+    global current_worker_id
+    current_worker_id = worker_id
+    scheduler = Scheduler(worker_id, periodic=periodic)
+    worker = queue_worker(worker_id=worker_id, interval=interval)
     if signals:
         worker.configure_signals()
     scheduler.start()

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from fangyi.core.admin import ReadOnly
 from fangyi.quarantine.models import Facility, QuarantineCase
 
 
@@ -15,7 +16,7 @@ class FacilityAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuarantineCase)
-class QuarantineCaseAdmin(admin.ModelAdmin):
+class QuarantineCaseAdmin(ReadOnly, admin.ModelAdmin):
     """Read-only: cases change only through their transitions (the case page and the API)."""
 
     list_display = ("case_no", "person", "state", "start_date", "policy")
@@ -23,12 +24,3 @@ class QuarantineCaseAdmin(admin.ModelAdmin):
     search_fields = ("case_no",)
     raw_id_fields = ("person", "zone", "created_by")
     exclude = ("checkin_key",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

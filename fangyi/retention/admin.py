@@ -3,21 +3,8 @@ from axes.models import AccessFailureLog
 from axes.models import AccessLog as LoginLog
 from django.contrib import admin
 
+from fangyi.core.admin import ReadOnly
 from fangyi.retention.models import Erasure, Purge
-
-
-class ReadOnly:
-    """Records of what happened: nobody adds, edits or deletes them in the admin (the
-    purge removes them when their period ends)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Erasure)

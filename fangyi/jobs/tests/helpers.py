@@ -14,16 +14,7 @@ from fangyi.jobs import worker as worker_module
 
 class WorkerThread:
     def __init__(self, *, interval: float = 0.05, worker_id: str = "test-worker") -> None:
-        self.worker = worker_module.FangyiWorker(
-            queue_names=["default"],
-            interval=interval,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=worker_id,
-            excluded_queue_names=[],
-        )
+        self.worker = worker_module.queue_worker(worker_id=worker_id, interval=interval)
         self.thread = threading.Thread(target=self._run, name="test-worker", daemon=True)
 
     def _run(self) -> None:
