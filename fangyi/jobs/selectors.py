@@ -33,3 +33,10 @@ def job_file(job: Job) -> Path | None:
         return None
     path = files_dir() / Path(job.result_file).name
     return path if path.is_file() else None
+
+
+def workers_running() -> bool:
+    """Whether a job worker (`fangyi worker`) beats now (jobs.health's rule)."""
+    from fangyi.jobs.health import check_worker
+
+    return check_worker()["status"] == "ok"

@@ -7,7 +7,8 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from fangyi.jobs.selectors import job_file, job_get, jobs_for
+from fangyi.jobs.choices import JobStatus
+from fangyi.jobs.selectors import job_file, job_get, jobs_for, workers_running
 
 RECENT = 20
 
@@ -20,7 +21,12 @@ def index(request):
 
 
 def _context(job) -> dict:
-    return {"job": job, "file_kept": job_file(job) is not None}
+    waiting = job.state == JobStatus.QUEUED
+    return {
+        "job": job,
+        "file_kept": job_file(job) is not None,
+        "no_worker": waiting and not workers_running(),
+    }
 
 
 @login_required

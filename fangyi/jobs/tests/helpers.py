@@ -25,6 +25,8 @@ class WorkerThread:
             connections.close_all()
 
     def start(self) -> WorkerThread:
+        # Heard of, as a running worker is (the job page warns when no worker beats).
+        worker_module.Scheduler(self.worker.worker_id, periodic=False).tick()
         self.thread.start()
         return self
 

@@ -115,3 +115,19 @@ def test_my_jobs_lists_my_own(client, tree):
     client.force_login(tree.users["zone"])
     page = client.get(reverse("jobs:index")).content.decode()
     assert mine.get_absolute_url() in page and theirs.get_absolute_url() not in page
+
+
+def test_a_waiting_job_says_when_no_worker_runs(client, tree):
+    from fangyi.jobs.worker import Scheduler
+
+    job = Job.objects.create(
+        kind=JobKind.EXPORT, user=tree.users["zone"], heartbeat_at=timezone.now()
+    )
+    client.force_login(tree.users["zone"])
+    # Chinese, as the page opens by default: no worker ever ran here.
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert 'data-testid="job-no-worker"' in page and "没有后台进程在运行" in page
+    # A worker beats: the job just waits its turn.
+    Scheduler("worker-a", periodic=False).tick()
+    page = client.get(reverse("jobs:progress", args=[job.pk])).content.decode()
+    assert 'data-testid="job-no-worker"' not in page and 'data-state="queued"' in page

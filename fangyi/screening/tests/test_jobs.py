@@ -323,6 +323,7 @@ def test_browser_large_upload_shows_progress_then_the_report(
 
     progress = page.get_by_test_id("job-progress")
     expect(progress).to_have_attribute("data-state", re.compile("queued|running"))
+    expect(page.get_by_test_id("job-no-worker")).to_have_count(0)
     expect(page.get_by_test_id("job-bar")).to_be_visible()
     gate.set()
     # htmx polls the progress block until the job is done, then shows the link.
