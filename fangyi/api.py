@@ -78,6 +78,7 @@ def token_refused(request, exc):
     return api.create_response(request, api_errors.error_body(exc.code, exc.message), status=401)
 
 
+from fangyi.core.offline_api import router as offline_router  # noqa: E402
 from fangyi.health.api import router as alerts_router  # noqa: E402
 from fangyi.health.exposure_api import router as exposures_router  # noqa: E402
 from fangyi.passes.api import router as passes_router  # noqa: E402
@@ -99,3 +100,5 @@ api.add_router("/screening", screening_router)
 api.add_router("", exposures_router)
 api.add_router("", alerts_router)
 api.add_router("/support", support_router)
+# GET /offline/key: the key of the offline pages' store on a phone (docs/offline.md).
+api.add_router("", offline_router)

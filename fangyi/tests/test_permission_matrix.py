@@ -280,6 +280,8 @@ API: dict[str, frozenset[str]] = {
     "POST /api/support/requests/{request_id}/done":        SERVES,
     "GET /api/support/visits/due":                         ALL_STAFF,
     "GET /api/support/counts":                             ALL_STAFF,
+    # The key of the offline pages' store on the phone: the user's own (docs/offline.md).
+    "GET /api/offline/key":                                ALL_STAFF,
 }
 # fmt: on
 
