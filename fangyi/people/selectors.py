@@ -14,7 +14,7 @@ from fangyi.duty.selectors import CHILD_LEVEL, MODELS, crumbs, place_get
 from fangyi.people.identity import normalise
 from fangyi.people.models import Person
 from fangyi.people.state import refresh_expired
-from fangyi.places.models import Dwelling
+from fangyi.places.models import Dwelling, Zone
 
 SEARCH_LIMIT = 50
 
@@ -168,6 +168,23 @@ def state_counts(
     for key, state, n in rows:
         if key is not None or unplaced:
             result.setdefault(key, {})[state] = n
+    return result
+
+
+def zone_state_counts(zones: QuerySet[Zone]) -> dict[int, dict[str, int]]:
+    """People per epidemic state, per zone of `zones`: one GROUP BY over the (zone, state)
+    index, however many districts the zones span (a city's overview counts 2.75 million
+    people in one pass, not one pass per district)."""
+    refresh_expired()
+    rows = (
+        Person.objects.filter(zone_id__in=zones.values("pk"))
+        .values_list("zone_id", "epidemic_state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    result: dict[int, dict[str, int]] = {}
+    for key, state, n in rows:
+        result.setdefault(key, {})[state] = n
     return result
 
 

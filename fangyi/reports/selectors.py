@@ -34,7 +34,7 @@ from fangyi.people.choices import TravelStatus
 from fangyi.people.identity import mask_name
 from fangyi.people.models import Person
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
-from fangyi.quarantine.selectors import in_quarantine_counts, quarantine_figures
+from fangyi.quarantine.selectors import in_quarantine_counts, quarantine_figures, zone_figures
 from fangyi.reports.choices import CANVAS_WIDTH, RECENT_CASE_DAYS, TREND_DAYS, ZoneStatus
 from fangyi.reports.labels import fit_label
 from fangyi.reports.models import ConfirmedCase, ZoneMap
@@ -729,44 +729,40 @@ def _roots(
 def overview(user, *, street_id: int | None = None, community_id: int | None = None) -> Overview:
     """The zones under the filter (or all of the user's scope), with status and counts.
 
-    A fixed number of queries per assigned place (a user has a handful), none per zone.
+    A fixed number of queries, whatever the number of zones and assigned places.
     """
     today = timezone.localdate()
     since = today - dt.timedelta(days=RECENT_CASE_DAYS - 1)
     tops = top_places(user)
     roots = _roots(user, street_id, community_id, tops)
-    residents: dict[int, int] = {}
-    quarantine: dict[int, int] = {}
-    fever: dict[int, int] = {}
-    recent: dict[int, int] = {}
-    contacts: dict[int, int] = {}
-    zones: dict[int, Zone] = {}
+    # The zones of every root at once: each figure is one query over all of them, so a
+    # city's overview reads the people once, not once per district.
+    covered = Q(pk__in=[])
     for level, place in roots:
-        flt = {f"{level}_id" if level != "zone" else "pk": place.pk}
-        for zone in Zone.objects.filter(**flt).order_by():
-            zones[zone.pk] = zone
-        # Through the zone index (covering), not the district one: at 551,000 people
-        # "district_id = 1" reads every row, "zone_id IN (…)" only the index.
-        residents.update(
-            Person.objects.filter(zone_id__in=Zone.objects.filter(**flt).values("pk"))
-            .values_list("zone_id")
-            .annotate(n=Count("id"))
-            .order_by()
+        covered |= Q(pk=place.pk) if level == "zone" else Q(**{f"{level}_id": place.pk})
+    in_scope = Zone.objects.filter(covered).order_by()
+    zones = {zone.pk: zone for zone in in_scope}
+    figures = zone_figures(in_scope)
+    fever = dict(
+        Alert.objects.filter(
+            kind=AlertKind.FEVER, status__in=OPEN_ALERT_STATES, zone_id__in=in_scope.values("pk")
         )
-        for key, (q, c) in quarantine_figures(level, place.pk, "zone").items():
-            quarantine[key], contacts[key] = q, c
-        fever.update(fever_alert_counts(level, place.pk, "zone"))
-        recent.update(
-            ConfirmedCase.objects.counted()
-            .filter(**{f"{level}_id": place.pk}, date__range=(since, today))
-            .values_list("zone_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
+        .values_list("zone_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    recent = dict(
+        ConfirmedCase.objects.counted()
+        .filter(zone_id__in=in_scope.values("pk"), date__range=(since, today))
+        .values_list("zone_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     kind_labels = dict(Zone._meta.get_field("kind").flatchoices)
     tiles = []
     for zone in sorted(zones.values(), key=lambda z: z.code):
-        q, f, r = quarantine.get(zone.pk, 0), fever.get(zone.pk, 0), recent.get(zone.pk, 0)
+        residents, q, contacts = figures.get(zone.pk, (0, 0, 0))
+        f, r = fever.get(zone.pk, 0), recent.get(zone.pk, 0)
         tiles.append(
             ZoneTile(
                 id=zone.pk,
@@ -775,12 +771,12 @@ def overview(user, *, street_id: int | None = None, community_id: int | None = N
                 kind_label=str(kind_labels.get(zone.kind, zone.kind)),
                 community_id=zone.community_id,
                 street_id=zone.street_id,
-                residents=residents.get(zone.pk, 0),
+                residents=residents,
                 in_quarantine=q,
                 fever_alerts=f,
                 recent_cases=r,
-                status=zone_status(q + contacts.get(zone.pk, 0), f, r),
-                contacts=contacts.get(zone.pk, 0),
+                status=zone_status(q + contacts, f, r),
+                contacts=contacts,
             )
         )
     community_ids = sorted({t.community_id for t in tiles})
