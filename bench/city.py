@@ -716,6 +716,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--paced-runs", type=int, default=2)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-scan", action="store_true", help="skip the gate check bench")
+    parser.add_argument(
+        "--only", choices=("scan", "pages"),
+        help="only the gate check bench, or only the pages, report, exports and purge "
+        "(each wants an idle machine; run them apart when it is idle only for a while)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--prefix", default="fangyi_city", help="names of the two databases")
     # Internal: the child processes (one database each).
@@ -754,9 +759,11 @@ def main(argv=None) -> None:
         builds[key] = info
         db_dir = workdir / name
         db_dir.mkdir(exist_ok=True)
-        log(f"{name}: measuring")
-        figures[key] = run_child("measure", url, db_dir, args)
-        if not args.no_scan:
+        figures[key] = {}
+        if args.only != "scan":
+            log(f"{name}: measuring")
+            figures[key] = run_child("measure", url, db_dir, args)
+        if not args.no_scan and args.only != "pages":
             log(f"{name}: gate check bench")
             figures[key].update(scan_bench(child_env(url, db_dir), db_dir, args))
     base_label = f"scale {scales['base'][0]:g}"
