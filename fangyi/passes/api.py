@@ -194,7 +194,7 @@ def pass_keys(request):
     """The public keys that verify signed pass tokens (P2), current and not yet retired,
     of every district: no personal data, no login."""
     keys.keys_ensure()
-    return {"keys": keys.public_keys()}
+    return {"keys": keys.public_keys(), "clock_skew_seconds": keys.CLOCK_SKEW_SECONDS}
 
 
 @router.get("/gates/{gate_id}/offline-list", response=GateOfflineListOut)

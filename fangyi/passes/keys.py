@@ -51,6 +51,10 @@ _SEAL_INFO = b"fangyi.passes.keys.seal"
 # make it read them again (a flood of made-up kids costs one query per interval).
 CACHE_SECONDS = 60.0
 MISS_SECONDS = 5.0
+# How far a phone's or a server's clock may be off: a key verifies from its not_before
+# less this, and a token's issue time may be this much after the check's time.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+CLOCK_SKEW_SECONDS = int(CLOCK_SKEW.total_seconds())
 
 
 def b64url(data: bytes) -> str:
@@ -170,7 +174,10 @@ def public_keys(
     *, district_id: int | None = None, now: dt.datetime | None = None
 ) -> list[dict[str, object]]:
     """The keys that verify now or later (current and not yet retired), as published at
-    /api/passes/keys and in a gate's offline list: no personal data."""
+    /api/passes/keys and in a gate's offline list: no personal data. A key verifies a
+    token checked from its `not_before` less CLOCK_SKEW (`clock_skew_seconds` beside
+    the keys) until its `not_after`, and only a token whose issue time
+    is not after the check by more than that skew (read_signed)."""
     now = now or timezone.now()
     keys = PassKey.objects.filter(Q(not_after__isnull=True) | Q(not_after__gt=now))
     if district_id is not None:
@@ -279,8 +286,9 @@ class Signed:
 def read_signed(token: str, now: dt.datetime) -> Signed:
     """What a P2 token says, if its signature is right by a key in force at `now`; else
     PassRefused: `forged` (not a P2 token), `unknown_key` (no key has its kid),
-    `key_retired` (the key's end date has passed), `altered` (the
-    signature does not match)."""
+    `key_retired` (the key's end date has passed), `not_yet_valid` (the key's
+    not_before, or the token's issue time, is after `now` by more than CLOCK_SKEW),
+    `altered` (the signature does not match)."""
     token = (token or "").strip()
     parts = token.split(".")
     if len(parts) != 6 or parts[0] != PREFIX or not _KID.match(parts[1]):
@@ -290,8 +298,6 @@ def read_signed(token: str, now: dt.datetime) -> Signed:
     if not parts[2].isascii() or not parts[3].isascii() or not parts[4].isascii():
         raise PassRefused("forged")
     key = _key(parts[1])
-    # A key's not_before only says since when it signs: a signature it made is genuine
-    # whatever the clock of the check says (a check sent later, a test's frozen time).
     if key is None:
         raise PassRefused("unknown_key")
     if key.not_after is not None and key.not_after <= now:
@@ -309,4 +315,9 @@ def read_signed(token: str, now: dt.datetime) -> Signed:
         key.public.verify(signature, payload)
     except (InvalidSignature, ValueError):
         raise PassRefused("altered") from None
+    # Genuine, but a key signs from its not_before and a token exists from its issue
+    # time: a check before either (beyond a clock's error) holds a token that did not
+    # exist yet (a key published ahead and stolen, or a phone's clock that is wrong).
+    if now < key.not_before - CLOCK_SKEW or int(parts[4]) > (now + CLOCK_SKEW).timestamp():
+        raise PassRefused("not_yet_valid")
     return Signed(key.district_code, int(parts[2]), int(parts[3]), int(parts[4]))

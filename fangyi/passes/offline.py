@@ -48,7 +48,7 @@ from fangyi.quarantine.models import Facility, QuarantineCase
 
 MAX_BATCH = 500
 # A phone's clock may run a little ahead of the server's.
-CLOCK_SKEW = dt.timedelta(minutes=5)
+CLOCK_SKEW = keys.CLOCK_SKEW
 OFFLINE_COLOURS = ("green", "yellow", "red", "refused")
 
 ERR_BATCH_SIZE = _("Send at most {n} checks in one batch.")
@@ -199,6 +199,7 @@ def offline_list(*, user, gate_id: int, now: dt.datetime | None = None) -> dict[
         "pass_valid_days": values.pass_valid_days,
         "observation_point": _observation_point(zone["district_id"], zone["community_id"]),
         "keys": keys.public_keys(district_id=zone["district_id"], now=now),
+        "clock_skew_seconds": keys.CLOCK_SKEW_SECONDS,
         "passes": entries,
     }
 

@@ -110,13 +110,24 @@ class PassKeyOut(Schema):
     kid: str
     alg: str
     public_key: str = Field(description="The raw 32-byte Ed25519 public key, base64url.")
-    not_before: str
-    not_after: str | None = None
+    not_before: str = Field(
+        description="The key verifies no check made before this time less clock_skew_seconds."
+    )
+    not_after: str | None = Field(
+        None, description="The key verifies no check made at or after this time (null: none)."
+    )
     district_code: str
+
+
+CLOCK_SKEW_DESCRIPTION = (
+    "How far a clock may be off, in seconds: a token is refused (not_yet_valid) when the "
+    "check's time is before its key's not_before, or before its issue time, by more."
+)
 
 
 class PassKeysOut(Schema):
     keys: list[PassKeyOut]
+    clock_skew_seconds: int = Field(description=CLOCK_SKEW_DESCRIPTION)
 
 
 class ObservationPointOut(Schema):
@@ -141,6 +152,7 @@ class GateOfflineListOut(Schema):
     pass_valid_days: int
     observation_point: ObservationPointOut | None = None
     keys: list[PassKeyOut]
+    clock_skew_seconds: int = Field(description=CLOCK_SKEW_DESCRIPTION)
     passes: dict[str, GateOfflinePassOut]
 
 

@@ -42,6 +42,10 @@ ERR_UNKNOWN_KEY = _("Refused: the pass is signed with a key this system does not
 ERR_KEY_RETIRED = _(
     "Refused: the pass is signed with a retired key; the holder opens the pass again for a new QR code."
 )
+ERR_NOT_YET_VALID = _(
+    "Refused: the pass is dated after this check (its key is not yet in force or its issue "
+    "time is in the future); check the phone's clock."
+)
 
 # The refusals by their code, as the API reports them. The code is what a refusal is
 # raised with: a dict keyed by the (lazy, translated) messages looked codes up by the
@@ -58,6 +62,7 @@ REFUSALS = {
     "rejected": ERR_REJECTED,
     "unknown_key": ERR_UNKNOWN_KEY,
     "key_retired": ERR_KEY_RETIRED,
+    "not_yet_valid": ERR_NOT_YET_VALID,
 }
 # Refusals of a typed code that a slip of the finger explains (a wrong check character,
 # a character too many or too few, a code nobody holds): the guard's page asks to check

@@ -127,6 +127,45 @@ def test_rotation_old_key_verifies_until_its_end_then_is_refused(issued, tree):
     assert {k["kid"] for k in keys.public_keys(now=day_8)} == {new_key.kid}
 
 
+def test_a_key_before_its_not_before_is_refused_beyond_the_clock_skew(issued, tree):
+    """A key made for tomorrow (published ahead, or stolen) verifies nothing checked
+    today: the check's time must be past its not_before, less the clocks' error."""
+    tomorrow = NOW + dt.timedelta(days=1)
+    key = keys.key_rotate(district=tree.district, retire_after_days=None, now=tomorrow)
+    token = keys.sign_token(issued, tomorrow)
+    assert token.split(".")[1] == key.kid
+    assert refused_code(token, NOW) == "not_yet_valid"
+    assert refused_code(token, tomorrow - keys.CLOCK_SKEW - dt.timedelta(seconds=1)) == (
+        "not_yet_valid"
+    )
+    assert resolve(token, tomorrow - keys.CLOCK_SKEW + dt.timedelta(seconds=1)) == issued
+    assert resolve(token, tomorrow) == issued
+    message = str(tokens.REFUSALS["not_yet_valid"])
+    assert "时间" in message or "时钟" in message  # said in Chinese, the default
+
+
+def test_a_token_issued_in_the_future_is_refused(issued):
+    later = NOW + dt.timedelta(hours=1)
+    Pass.objects.filter(pk=issued.pk).update(issued_at=later)
+    issued.refresh_from_db()
+    token = services.pass_token(issued)
+    assert int(token.split(".")[4]) == int(later.timestamp())
+    assert refused_code(token, NOW) == "not_yet_valid"
+    assert refused_code(token, later - keys.CLOCK_SKEW - dt.timedelta(seconds=1)) == (
+        "not_yet_valid"
+    )
+    assert resolve(token, later - keys.CLOCK_SKEW + dt.timedelta(seconds=1)) == issued
+
+
+def test_the_keys_and_the_list_say_the_clock_skew(client, api, guard, gate, issued):
+    body = client.get("/api/passes/keys").json()
+    assert body["clock_skew_seconds"] == 300 == keys.CLOCK_SKEW.total_seconds()
+    assert all(k["not_before"] for k in body["keys"])
+    with time_machine.travel(NOW, tick=False):
+        listed = api(guard, "get", f"/gates/{gate.pk}/offline-list").json()
+    assert listed["clock_skew_seconds"] == 300
+
+
 def test_a_replaced_version_is_refused(issued):
     token = services.pass_token(issued)
     Pass.objects.filter(pk=issued.pk).update(version=2)  # reprinted under the same id
