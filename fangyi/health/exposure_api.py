@@ -1,7 +1,6 @@
 """POST /api/exposures and GET /api/people/{id}/exposures (health.exposures)."""
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fangyi.health import exposures
@@ -34,16 +33,25 @@ def _out(row: exposures.ContactRow) -> dict:
 
 @router.post("/exposures", response={201: ExposureOut})
 def exposure_create(request, payload: ExposureIn):
-    """Record a close contact's exposure to an index person. The contact's quarantine
+    """Record a close contact's exposure to an index person. The contact is named by
+    `contact_person_id` when the caller may see their file or they live with the index
+    person, else by their document (`contact_doc_type`, `contact_doc_number`). The contact's quarantine
     counts from the last exposure (day 1): an open case's day 1 moves to a later last
     exposure; a contact without one gets a case at home, or at `facility_id`, when the
     caller may take them in (else the contact is watched and their staff alerted).
     Answers the exposure with the contact's open case (`case_id`, `release_date`)."""
     index_person = exposures.index_person_get(request.user, payload.index_person_id)
     exposures.require_record(request.user, index_person)
-    contact = exposures.person_by_id(payload.contact_person_id)
-    if contact is None:
-        raise ValidationError({"contact_person_id": [_("No person has this id.")]})
+    if payload.contact_person_id is not None:
+        contact = exposures.contact_by_id(
+            request.user, index_person, payload.contact_person_id, "contact_person_id"
+        )
+    elif payload.contact_doc_number.strip():
+        contact = exposures.contact_by_document(
+            payload.contact_doc_type, payload.contact_doc_number, "contact_doc_number"
+        )
+    else:
+        raise ValidationError({"contact_person_id": [exposures.ERR_NO_CONTACT_API]})
     recorded = exposures.exposure_record(
         by=request.user,
         index_person=index_person,

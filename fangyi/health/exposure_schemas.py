@@ -5,7 +5,11 @@ from ninja import Schema
 
 class ExposureIn(Schema):
     index_person_id: int
-    contact_person_id: int
+    # A file the caller may see or a member of the index person's household; anybody
+    # else by their document.
+    contact_person_id: int | None = None
+    contact_doc_type: str = "id_card"
+    contact_doc_number: str = ""
     kind: str
     first_exposure_on: dt.date
     last_exposure_on: dt.date

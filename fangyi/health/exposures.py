@@ -51,7 +51,14 @@ ERR_NOTE_LONG = _("Keep the note under {n} characters.")
 # No exposure to this epidemic before its first cases (as confirmed cases, reports).
 EARLIEST_EXPOSURE = dt.date(2019, 12, 1)
 NOTE_MAX = 1000
+ERR_NO_CONTACT_API = _(
+    "Give contact_person_id, or the contact's document (contact_doc_type, contact_doc_number)."
+)
 ERR_NO_CONTACT = _("Give the contact's document number or choose a member of the household.")
+ERR_CONTACT_ID = _(
+    "No person of your area or of the index person's household has this id: name a "
+    "contact living elsewhere by their document (contact_doc_type, contact_doc_number)."
+)
 ERR_NOT_HOUSEHOLD = _("This person is not of the index person's household.")
 ERR_HAS_CASE = _("The contact is already under quarantine ({case_no}).")
 ERR_NO_QUARANTINE = _("Quarantine is not installed here.")
@@ -366,9 +373,19 @@ def exposure_counts(person: Person) -> tuple[int, int]:
 # --- counts for the maps, the overview and the statistics --------------------------------
 
 
-def person_by_id(pk: int) -> Person | None:
-    """A contact named by id (the API): in any area, as a contact may live elsewhere."""
-    return Person.objects.filter(pk=pk).first()
+def contact_by_id(user, index_person: Person, pk: int, field_name: str) -> Person:
+    """A contact named by id (the API): a file the user may see, or a member of the index
+    person's household (as the page offers them). A person elsewhere is named by their
+    document (contact_by_document): an id alone would let anybody who may record one
+    exposure make anybody in the city a close contact, red at every gate. The refusal
+    is the same whether the id exists or lies outside the user's area."""
+    person = Person.objects.filter(pk=pk).first()
+    if person is not None and (
+        person.pk in visible_ids(user, {person.pk})
+        or (index_person.dwelling_id is not None and person.dwelling_id == index_person.dwelling_id)
+    ):
+        return person
+    raise ValidationError({field_name: [ERR_CONTACT_ID]})
 
 
 def contact_row(user, exposure: Exposure) -> ContactRow:

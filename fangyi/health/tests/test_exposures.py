@@ -272,8 +272,10 @@ def test_a_contact_outside_the_users_area_is_recorded_and_shown_without_name(tre
             "post",
             "/exposures",
             {
+                # Outside the grid worker's area: named by document, not by id.
                 "index_person_id": index.pk,
-                "contact_person_id": elsewhere.pk,
+                "contact_doc_type": "id_card",
+                "contact_doc_number": elsewhere.doc_number,
                 "kind": "transport",
                 "first_exposure_on": "2020-02-18",
                 "last_exposure_on": "2020-02-18",
@@ -406,12 +408,105 @@ def test_who_may_record(tree, api):
             facility=station,
         )
         refresh_state([index.pk])  # (the intake's own refresh is quarantine's to test)
-        response = api(doctor, "post", "/exposures", body)
+        # The doctor sees no file of the index's neighbours: one of them by id is refused
+        # as an id nobody has (nothing saved), named by document it is recorded; the index's
+        # household by id too.
+        for pk in (contact.pk, 10**9):
+            refused = api(doctor, "post", "/exposures", {**body, "contact_person_id": pk})
+            assert refused.status_code == 422
+            assert "contact_person_id" in refused.json()["error"]["fields"]
+        assert Exposure.objects.count() == 0
+        by_document = {
+            **body,
+            "contact_person_id": None,
+            "contact_doc_type": "id_card",
+            "contact_doc_number": contact.doc_number,
+        }
+        response = api(doctor, "post", "/exposures", by_document)
         assert response.status_code == 201, response.content
-        refused = api(doctor, "post", "/exposures", {**body, "contact_person_id": 10**9})
-        assert refused.status_code == 422
-        assert "contact_person_id" in refused.json()["error"]["fields"]
+        household = {**body, "contact_person_id": tree.people[1].pk}
+        assert api(doctor, "post", "/exposures", household).status_code == 201
+        assert set(Exposure.objects.values_list("contact_id", flat=True)) == {
+            contact.pk,
+            tree.people[1].pk,
+        }
         consistent()
+
+
+def _persona(tree, name):
+    """The personas beyond the tree's staff: a gate guard and a volunteer of the index's
+    zone, a station doctor not treating the index, the operator, nobody logged in."""
+    users = tree.users["zone"].__class__.objects
+    if name == "operator":
+        return users.create_superuser("op", password="x")
+    if name == "anonymous":
+        return None
+    role = {"guard": Role.GATE_GUARD, "volunteer": Role.VOLUNTEER, "doctor": Role.STATION_DOCTOR}
+    user = users.create_user(name, password="x")
+    staff = Staff.objects.create(user=user, name=name, role=role[name])
+    if name != "doctor":
+        Assignment.objects.create(staff=staff, zone=tree.zones[0])
+    return user
+
+
+# persona -> (status for a contact by id outside their area, a contact by id inside it);
+# the index person lives in Z1, building 1. None: no such contact for this persona.
+EXPOSURE_BY_ID = {
+    "operator": (None, 201),
+    "district": (None, 201),
+    "street": (422, 201),  # Z3 is another street's; Z2 is theirs
+    "community": (422, 201),
+    "zone": (422, 201),
+    "building": (422, 201),  # the other building of Z1 is not theirs
+    "outsider": (404, 404),  # the index is not theirs
+    "guard": (404, 404),
+    "volunteer": (404, 404),
+    "doctor": (404, 404),  # not treating the index
+    "anonymous": (401, 401),
+}
+
+
+@pytest.mark.parametrize("persona", list(EXPOSURE_BY_ID))
+def test_a_contact_by_id_must_be_in_the_users_area(tree, client, persona):
+    """POST /api/exposures took any person id of the city as the contact: whoever could
+    record one exposure could make anybody a close contact (red at every gate). By id
+    only a file the user may see (or the index's household); nothing saved otherwise."""
+    index = tree.people[0]
+    far = {"street": 16, "community": 16, "zone": 8, "building": 4}.get(persona, 16)
+    near = {"street": 8, "community": 8, "zone": 4, "building": 2}.get(persona, 20)
+    user = tree.users.get(persona) or _persona(tree, persona)
+    headers = {}
+    if user is not None:
+        headers = {"Authorization": f"Bearer {api_token_create(user=user)}"}
+    outside, inside = EXPOSURE_BY_ID[persona]
+    body = {
+        "index_person_id": index.pk,
+        "kind": "work",
+        "first_exposure_on": "2020-02-18",
+        "last_exposure_on": "2020-02-18",
+    }
+
+    def post(contact):
+        return client.post(
+            "/api/exposures",
+            data={**body, "contact_person_id": contact.pk},
+            content_type="application/json",
+            headers=headers,
+        )
+
+    with travel(at(2020, 2, 20)):
+        if outside is not None:
+            response = post(tree.people[far])
+            assert response.status_code == outside, response.content
+            if outside == 422:
+                error = response.json()["error"]
+                assert list(error["fields"]) == ["contact_person_id"]
+                assert "证件" in error["fields"]["contact_person_id"][0]  # in Chinese
+            assert Exposure.objects.count() == 0
+            assert fresh(tree.people[far]).epidemic_state != "contact"
+        response = post(tree.people[near])
+        assert response.status_code == inside, response.content
+        assert Exposure.objects.count() == (1 if inside == 201 else 0)
 
 
 # --- counts for the maps ------------------------------------------------------------------------------
