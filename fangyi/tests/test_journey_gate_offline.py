@@ -134,13 +134,15 @@ VERIFY_JS = """async (token) => {
 }"""
 
 
-# Makes the phone's lists older by `minutes` (by their max age + 1 when null).
+# Makes the phone's lists older by `minutes` (by the list's max age + 1 when null). The
+# time the phone stored a list is kept in the clear beside the sealed list.
 AGE_LISTS_JS = """(minutes) => new Promise((resolve) => {
+  const maxAge = Number(window.fangyiGate.state().list.max_age_minutes);
   const open = indexedDB.open("fangyi-gate");
   open.onsuccess = () => {
     const tx = open.result.transaction("lists", "readwrite"), lists = tx.objectStore("lists");
     lists.getAll().onsuccess = (e) => e.target.result.forEach((l) => {
-      l.stored_at -= (minutes === null ? Number(l.max_age_minutes) + 1 : minutes) * 60000;
+      l.stored_at -= (minutes === null ? maxAge + 1 : minutes) * 60000;
       lists.put(l);
     });
     tx.oncomplete = () => { open.result.close(); resolve(); };
@@ -350,7 +352,9 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     with page.expect_event("dialog"):
         logout.click()
     expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "1")
-    assert asked == ["有 1 条离线查验记录尚未上传，退出后将丢失。仍要退出吗？"], asked
+    assert asked == [
+        "本机有 1 条离线记录（卡口查验、走访）尚未发送或需要查看，退出后将丢失。仍要退出吗？"
+    ], asked
     assert "/passes/gates/" in page.url
     context.set_offline(False)
     expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "0")

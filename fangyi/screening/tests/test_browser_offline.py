@@ -154,7 +154,9 @@ def test_team_records_two_dwellings_offline_one_of_them_taken_meanwhile(
     asked = [dialog.message]
     dialog.dismiss()
     expect(page.get_by_test_id("offline-queue")).to_have_text("1 条走访待发送")
-    assert asked == ["有 1 条离线走访记录尚未发送，退出后将丢失。仍要退出吗？"], asked
+    assert asked == [
+        "本机有 1 条离线记录（卡口查验、走访）尚未发送或需要查看，退出后将丢失。仍要退出吗？"
+    ], asked
     context.set_offline(False)
     expect(box).to_have_attribute("data-queued", "0")
     assert Visit.objects.filter(dwelling=second).count() == 2

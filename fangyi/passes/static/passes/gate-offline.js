@@ -1,6 +1,7 @@
 // The gate page without the network (issue 15, docs/offline.md "The gate page offline").
 //
-// While online it keeps, in IndexedDB, the gate's offline list (pass id -> colour and
+// While online it keeps, in IndexedDB sealed with the user's key (core/offline-store.js,
+// shared with the screening team page), the gate's offline list (pass id -> colour and
 // reason code of the zone's passes that are not green, the policy values, the
 // observation point, when it was taken) and the district's public keys, refreshed every
 // few minutes. Offline (the phone says so, or the server did not answer) a scanned P2
@@ -8,18 +9,17 @@
 // list, given its colour and the temperature rule, shown marked "offline", and queued
 // with a random client id. Back online the queue goes to POST /api/scans/batch
 // (idempotent by client id) and drains; a check the server colours differently shows as
-// a reconciliation line. The page's shell is cached (Cache Storage, served by
+// a reconciliation line. Without the key (a closed browser, the login ended) the store
+// is not read and the page says the offline data needs a login. The page's shell is cached (Cache Storage, served by
 // gate-sw.js) so that the page opens offline.
 (function () {
   "use strict";
 
-  var DB_NAME = "fangyi-gate";
   var CACHE_PREFIX = "fangyi-gate";
   var CACHE_NAME = CACHE_PREFIX + "-v1";
   var DAY_MS = 24 * 60 * 60 * 1000;
   var REFRESH_MS = 3 * 60 * 1000; // the list, while online
   var RETRY_MS = 30 * 1000; // while the server does not answer
-  var BATCH_SIZE = 500; // checks per POST /api/scans/batch
   var TEMPERATURE_MIN = 34.0; // the policy's plausible range when the list gives none
   var TEMPERATURE_MAX = 43.0;
 
@@ -174,59 +174,17 @@
   };
   window.fangyiGate = api;
 
-  // --- storage (IndexedDB) -----------------------------------------------------------------
+  // --- storage: the shared sealed store (core/offline-store.js) -----------------------------
 
-  var dbPromise = null;
+  var S = window.fangyiOffline;
 
-  function openDb() {
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        var request = indexedDB.open(DB_NAME, 1);
-        request.onupgradeneeded = function () {
-          var db = request.result;
-          db.createObjectStore("lists", { keyPath: "gate_id" });
-          db.createObjectStore("keys", { keyPath: "kid" });
-          db.createObjectStore("queue", { keyPath: "client_id" });
-        };
-        request.onsuccess = function () {
-          var db = request.result;
-          // Logging out deletes the database: let it, rather than block it.
-          db.onversionchange = function () { db.close(); dbPromise = null; };
-          resolve(db);
-        };
-        request.onerror = function () { reject(request.error); };
-      });
-    }
-    return dbPromise;
-  }
-
-  function store(name, mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(name, mode);
-        var result = work(tx.objectStore(name));
-        tx.oncomplete = function () { resolve(result && "result" in result ? result.result : result); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error); };
-      });
-    });
-  }
-
-  function getAll(name) { return store(name, "readonly", function (s) { return s.getAll(); }); }
-
-  function putAll(name, rows) {
-    return store(name, "readwrite", function (s) { rows.forEach(function (r) { s.put(r); }); });
-  }
-
-  function removeAll(name, keys) {
-    return store(name, "readwrite", function (s) { keys.forEach(function (k) { s.delete(k); }); });
-  }
+  function queueRows() { return S.rawAll("gate", "queue"); }
 
   // --- the page --------------------------------------------------------------------------
 
   var script = document.getElementById("gate-offline-script");
   var form = document.getElementById("check-form");
-  if (!script || !form || !window.indexedDB || !window.crypto || !crypto.subtle) return;
+  if (!script || !form || !S || !window.indexedDB || !window.crypto || !crypto.subtle) return;
   var text = script.dataset;
   var gateId = parseInt(text.gate, 10);
   var labels = {};
@@ -243,6 +201,8 @@
   var list = null;
   var keys = [];
   var syncing = null;
+  var needsLogin = false; // no key in hand: the sealed store cannot be read
+  var locked = 0; // queued checks this login cannot read (another user's, an older password's)
 
   function offline() { return !navigator.onLine || serverDown; }
 
@@ -257,14 +217,6 @@
     return template.replace(/\{(\w+)\}/g, function (all, name) { return values[name]; });
   }
 
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-    } catch (e) {
-      return "";
-    }
-  }
-
   function showStatus() {
     statusBox.hidden = false;
     var network = el("offline-network");
@@ -273,34 +225,47 @@
     var age = el("offline-list-age");
     var now = Date.now();
     if (!list) {
-      age.textContent = text.noList;
+      age.textContent = S.state.loggedOut ? text.loggedOut : needsLogin ? text.needsLogin : text.noList;
       age.classList.add("error");
+      age.dataset.state = S.state.loggedOut ? "logged-out" : needsLogin ? "needs-login" : "none";
     } else {
       var old = listTooOld(list, now);
       age.textContent = fill(old ? text.listOld : text.listAge, { time: clock(list.taken_at) });
       age.classList.toggle("error", old);
       age.dataset.old = old ? "true" : "false";
     }
-    return getAll("queue").then(function (rows) {
+    return queueRows().then(function (rows) {
       var count = rows.length;
       var queue = el("offline-queue");
       queue.dataset.count = String(count);
       queue.textContent = fill(text.queue, { count: count });
+      var lockedNote = el("offline-locked");
+      lockedNote.hidden = !locked;
+      lockedNote.dataset.count = String(locked);
+      lockedNote.textContent = locked ? fill(text.locked, { count: locked }) : "";
     });
   }
 
+  // The list (sealed) and the keys (public) kept on the phone. A list past its expiry (a
+  // day after it was stored, never past the login's end) or sealed by another login is
+  // deleted by the store; without a key in hand nothing is read.
   function loadStored() {
-    return Promise.all([getAll("lists"), getAll("keys")]).then(function (found) {
+    return S.key().then(function (k) {
+      needsLogin = !k;
+      return Promise.all([S.readAll("gate", "lists"), S.rawAll("gate", "keys"), S.readAll("gate", "queue")]);
+    }).then(function (found) {
       var now = Date.now();
-      var stale = found[0].filter(function (l) { return now - l.stored_at > DAY_MS; });
-      list = found[0].filter(function (l) {
-        return l.gate_id === gateId && now - l.stored_at <= DAY_MS;
-      })[0] || null;
+      locked = found[2].locked;
+      var stale = found[0].items.filter(function (i) { return now - i.record.stored_at > DAY_MS; });
+      var mine = found[0].items.filter(function (i) {
+        return i.id === gateId && now - i.record.stored_at <= DAY_MS;
+      })[0];
+      list = mine ? Object.assign(mine.value, { stored_at: mine.record.stored_at }) : null;
       keys = list ? found[1].filter(function (k) {
         return !k.district_code || k.district_code === list.district_code;
       }) : [];
       // Nothing older than a day stays on the phone.
-      if (stale.length) return removeAll("lists", stale.map(function (l) { return l.gate_id; }));
+      return S.remove("gate", "lists", stale.map(function (i) { return i.id; }));
     });
   }
 
@@ -328,14 +293,19 @@
       keys = allKeys;
       // The keys are replaced as a whole: a key the server no longer publishes (withdrawn
       // early) verifies nothing more on this phone.
-      var replaceKeys = store("keys", "readwrite", function (s) {
-        s.clear();
-        allKeys.forEach(function (k) { s.put(k); });
+      var replaceKeys = S.clear("gate", "keys").then(function () { return S.putPlain("gate", "keys", allKeys); });
+      var kept = S.key().then(function (k) {
+        needsLogin = !k;
+        if (!k) return; // no key (the login has ended): the list is used in memory only
+        return S.putSealed("gate", "lists", [{
+          id: gateId, value: fresh, exp: S.expiry(fresh.stored_at + DAY_MS), plain: { stored_at: fresh.stored_at },
+        }]);
       });
-      return Promise.all([putAll("lists", [fresh]), replaceKeys]);
+      return Promise.all([kept, replaceKeys]);
     }, function (err) {
       // No answer at all: the server is unreachable; an HTTP error is not an outage.
       if (!err.status) serverDown = true;
+      if (err.status === 401) S.state.loggedOut = true;
     }).then(showStatus).then(function () { if (!offline()) return sync(); });
   }
 
@@ -376,6 +346,7 @@
     if (temperature === null) return say(text.badTemperature);
     var parsed = parseToken(token);
     if (parsed.error === "online_only") return say(text.p1Online);
+    if (needsLogin && !list) return say(text.needsLogin);
     if (!parsed.error && !keys.length) return say(text.noKeys);
     var now = Date.now();
     var verified = parsed.error ? Promise.resolve(parsed.error) : verifyToken(parsed, keys, now);
@@ -397,9 +368,13 @@
         list_taken_at: list ? list.taken_at : null,
         pass_id: parsed.passId,
       };
-      return putAll("queue", [check]).then(function () {
+      return S.putSealed("gate", "queue", [{ id: check.client_id, value: check, exp: null }]).then(function () {
         show(answer, temperature);
         return showStatus();
+      }, function () {
+        // No key to seal it with (the login has ended): the check cannot be kept.
+        needsLogin = true;
+        return say(text.needsLogin);
       });
     });
   }
@@ -442,70 +417,14 @@
     lines.hidden = false;
   }
 
-  function sendBatch(gate, checks) {
-    var body = {
-      gate_id: gate,
-      checks: checks.map(function (c) {
-        return {
-          client_id: c.client_id,
-          token: c.token,
-          temperature: c.temperature,
-          checked_at: c.checked_at,
-          offline_colour: c.offline_colour,
-          list_taken_at: c.list_taken_at,
-        };
-      }),
-    };
-    return fetch(text.batchUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    }).then(function (response) {
-      if (!response.ok) {
-        say(fill(text.sendFailed, { status: response.status }));
-        return null;
-      }
-      return response.json();
-    }).then(function (answer) {
-      if (!answer) return false;
-      var byId = {};
-      checks.forEach(function (c) { byId[c.client_id] = c; });
-      var done = [];
-      (answer.results || []).forEach(function (result) {
-        var sent = byId[result.client_id];
-        if (!sent) return;
-        // An answer is final (created, already there, refused, or unreadable by the
-        // server): the check leaves the phone, and what the server says differently is
-        // shown; a check without an answer stays queued for the next try.
-        if (["created", "duplicate", "refused", "invalid"].indexOf(result.status) < 0) return;
-        done.push(sent.client_id);
-        var refusedBoth = result.status === "refused" && sent.offline_colour === "refused";
-        if (result.differs || (result.status !== "created" && result.status !== "duplicate" && !refusedBoth)) {
-          reconcile(result, sent);
-        }
-      });
-      return removeAll("queue", done).then(showStatus).then(function () { return true; });
-    });
-  }
-
   function sync() {
     if (syncing) return syncing;
-    syncing = getAll("queue").then(function (rows) {
-      rows.sort(function (a, b) { return a.checked_at < b.checked_at ? -1 : 1; });
-      var chain = Promise.resolve(true);
-      var gates = {};
-      rows.forEach(function (r) { (gates[r.gate_id] = gates[r.gate_id] || []).push(r); });
-      Object.keys(gates).forEach(function (gate) {
-        var checks = gates[gate];
-        for (var i = 0; i < checks.length; i += BATCH_SIZE) {
-          (function (part) {
-            chain = chain.then(function (ok) { return ok && sendBatch(parseInt(gate, 10), part); });
-          })(checks.slice(i, i + BATCH_SIZE));
-        }
-      });
-      return chain;
-    }).catch(function () {
+    syncing = S.syncGate().then(function (out) {
+      locked = out.locked;
+      out.reconcile.forEach(function (r) { reconcile(r.result, r.sent); });
+      if (out.failed) say(S.state.loggedOut ? text.loggedOut : fill(text.sendFailed, { status: out.failed }));
+      return showStatus();
+    }, function () {
       serverDown = true;
       return showStatus();
     }).then(function () { syncing = null; });
@@ -514,7 +433,7 @@
 
   api.sync = sync;
   api.state = function () { return { list: list, keys: keys, offline: offline() }; };
-  api.queueCount = function () { return getAll("queue").then(function (r) { return r.length; }); };
+  api.queueCount = function () { return queueRows().then(function (r) { return r.length; }); };
 
   // --- start ------------------------------------------------------------------------------
 

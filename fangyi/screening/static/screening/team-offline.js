@@ -6,13 +6,16 @@
 // queued with its visit key and the time it was made. Back online the queue goes to
 // POST /api/screening/visits/batch; each visit is answered created, duplicate, conflict
 // (who recorded the dwelling meanwhile, and when) or refused (why): conflicts and
-// refusals stay on screen until cleared, nothing is dropped without a word. The list is
-// deleted past its expiry; logging out deletes everything (screening/offline-wipe.js).
+// refusals stay on screen until cleared, nothing is dropped without a word. What is kept
+// is sealed with the user's key (core/offline-store.js, shared with the gate page): without
+// it (a closed browser, another login) the page shows no resident and says the offline
+// data needs a login. The list is deleted past its expiry (never kept past the login's);
+// logging out deletes everything (core/offline-store.js).
 (function () {
   "use strict";
-  var DB_NAME = "fangyi-screening";
   var CACHE_NAME = "fangyi-screening-v1";
-  var box, text, teamId, list = null, sending = false;
+  var S = window.fangyiOffline;
+  var box, teamId, list = null, sending = false, needsLogin = false, locked = 0;
 
   function t(name, values) {
     var s = box.getAttribute("data-t-" + name) || "";
@@ -20,43 +23,10 @@
     return s;
   }
 
-  function req(r) {
-    return new Promise(function (resolve, reject) {
-      r.onsuccess = function () { resolve(r.result); };
-      r.onerror = function () { reject(r.error); };
-    });
-  }
-
-  var dbPromise = null;
-  function db() {
-    if (!dbPromise) {
-      var open = indexedDB.open(DB_NAME, 1);
-      open.onupgradeneeded = function () {
-        var d = open.result;
-        d.createObjectStore("lists", { keyPath: "team_id" });
-        d.createObjectStore("queue", { keyPath: "key" });
-        d.createObjectStore("results", { keyPath: "key" });
-      };
-      dbPromise = req(open);
-    }
-    return dbPromise;
-  }
-
-  function store(name, mode) {
-    return db().then(function (d) { return d.transaction(name, mode || "readonly").objectStore(name); });
-  }
-  function all(name) { return store(name).then(function (s) { return req(s.getAll()); }); }
-  function put(name, value) { return store(name, "readwrite").then(function (s) { return req(s.put(value)); }); }
-  function del(name, key) { return store(name, "readwrite").then(function (s) { return req(s.delete(key)); }); }
-
   function hhmm(iso) {
     var d = new Date(iso);
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     return (d.getMonth() + 1) + "-" + d.getDate() + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
-  }
-
-  function csrfToken() {
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
 
   function roomOf(dwellingId) {
@@ -69,13 +39,19 @@
   function showStatus() {
     var status = box.querySelector("[data-testid=offline-status]");
     var expired = list && new Date(list.expires_at) < new Date();
-    if (!list) status.textContent = t("none");
+    if (!list && S.state.loggedOut) status.textContent = t("logged-out");
+    else if (!list && needsLogin) status.textContent = t("needs-login");
+    else if (!list) status.textContent = t("none");
     else if (expired) status.textContent = t("expired");
     else if (!navigator.onLine) status.textContent = t("offline", { time: hhmm(list.taken_at) });
     else status.textContent = t("kept", { time: hhmm(list.taken_at), until: hhmm(list.expires_at) });
-    box.dataset.state = !list ? "none" : expired ? "expired" : navigator.onLine ? "online" : "offline";
-    status.classList.toggle("error", !!expired);
-    return Promise.all([all("queue"), all("results")]).then(function (found) {
+    box.dataset.state = !list ? (S.state.loggedOut ? "logged-out" : needsLogin ? "needs-login" : "none")
+      : expired ? "expired" : navigator.onLine ? "online" : "offline";
+    status.classList.toggle("error", !!expired || (!list && (needsLogin || S.state.loggedOut)));
+    var lockedNote = box.querySelector("[data-testid=offline-locked]");
+    lockedNote.hidden = !locked;
+    lockedNote.textContent = locked ? t("locked", { count: locked }) : "";
+    return Promise.all([S.rawAll("screening", "queue"), S.readAll("screening", "results")]).then(function (found) {
       var queued = found[0].filter(function (v) { return v.team_id === teamId; });
       var q = box.querySelector("[data-testid=offline-queue]");
       q.textContent = t("queued", { count: queued.length });
@@ -83,11 +59,13 @@
       box.dataset.queued = String(queued.length);
       var ul = box.querySelector("[data-testid=offline-results]");
       ul.textContent = "";
-      found[1].filter(function (r) { return r.team_id === teamId; }).forEach(function (r) {
+      found[1].items.map(function (i) { return i.value; }).filter(function (r) {
+        return r.team_id === teamId;
+      }).forEach(function (r) {
         var li = document.createElement("li");
-        li.className = r.status === "created" ? "" : "error";
+        li.className = r.status === "created" || r.status === "duplicate" ? "" : "error";
         li.setAttribute("data-status", r.status);
-        li.textContent = r.text;
+        li.textContent = resultText(r);
         ul.appendChild(li);
       });
       box.querySelector("[data-testid=offline-clear]").hidden = !ul.children.length;
@@ -108,20 +86,13 @@
 
   function refreshList() {
     return fetch(box.dataset.listUrl, { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401) S.state.loggedOut = true;
       if (!r.ok) throw new Error(r.status);
       return r.json();
     }).then(function (body) {
       list = body;
-      return put("lists", body);
-    });
-  }
-
-  function forgetExpired() {
-    return all("lists").then(function (lists) {
-      var now = new Date();
-      return Promise.all(lists.map(function (l) {
-        return new Date(l.expires_at) < now ? del("lists", l.team_id) : null;
-      }));
+      // Sealed, until the list's expiry (never past the login's).
+      return S.putSealed("screening", "lists", [{ id: teamId, value: body, exp: Date.parse(body.expires_at) }]);
     });
   }
 
@@ -209,61 +180,45 @@
     var visit = {
       key: crypto.randomUUID(), team_id: teamId, dwelling_id: Number(form.dataset.dwelling),
       outcome: outcome, people: checks, notes: "", at: new Date().toISOString(),
-      list_taken_at: list.taken_at
+      list_taken_at: list.taken_at, room: roomOf(Number(form.dataset.dwelling))
     };
-    put("queue", visit).then(function () {
+    S.putSealed("screening", "queue", [{ id: visit.key, value: visit, exp: null, plain: { team_id: teamId } }]).then(function () {
       form.hidden = true;
       return showStatus();
+    }, function () {
+      // No key to seal it with (the login has ended): it cannot be kept on this phone.
+      needsLogin = true;
+      error.textContent = t("needs-login");
+      error.hidden = false;
     }).then(function () { if (navigator.onLine) sync(); });
   }
 
   // ---- sending ---------------------------------------------------------------------------
 
-  function resultText(r, visit) {
-    var room = roomOf(visit.dwelling_id);
+  function resultText(r) {
+    var room = r.room;
     if (r.status === "created" || r.status === "duplicate") return t("sent", { room: room });
     if (r.status === "conflict") {
-      return t("conflict", { room: room, who: r.by, team: r.team, time: hhmm(r.at), outcome: r.message });
+      return t("conflict", { room: room, who: r.by, team: r.team, time: r.at ? hhmm(r.at) : "", outcome: r.message });
     }
-    return t("refused", { room: room, errors: r.errors.join(" ") });
+    return t("refused", { room: room, errors: (r.errors || []).join(" ") });
   }
 
+  // Every team's queued visits on this phone (core/offline-store.js); the answers are kept
+  // sealed and shown here until cleared.
   function sync() {
     if (sending) return Promise.resolve();
     sending = true;
-    return all("queue").then(function (queue) {
-      var mine = queue.filter(function (v) { return v.team_id === teamId; }).slice(0, 200);
-      if (!mine.length) return;
-      var visits = mine.map(function (v) {
-        var copy = Object.assign({}, v);
-        delete copy.team_id;
-        return copy;
-      });
-      return fetch(box.dataset.batchUrl, {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ team_id: teamId, visits: visits })
-      }).then(function (r) {
-        if (!r.ok) throw new Error(r.status);
-        return r.json();
-      }).then(function (body) {
-        var byKey = {};
-        mine.forEach(function (v) { byKey[v.key] = v; });
-        return Promise.all(body.results.map(function (r) {
-          var visit = byKey[r.key];
-          // Each answer is kept on screen before its visit leaves the queue.
-          return put("results", { key: r.key, team_id: teamId, status: r.status, text: resultText(r, visit) })
-            .then(function () { return del("queue", r.key); });
-        }));
-      });
+    return S.syncTeams().then(function (out) {
+      locked = out.locked;
     }).catch(function () { /* still offline, or the server does not answer: kept */ })
       .then(function () { sending = false; return showStatus(); });
   }
 
   function clearResults() {
-    all("results").then(function (results) {
-      return Promise.all(results.filter(function (r) { return r.team_id === teamId; })
-        .map(function (r) { return del("results", r.key); }));
+    S.rawAll("screening", "results").then(function (results) {
+      return S.remove("screening", "results", results.filter(function (r) { return r.team_id === teamId; })
+        .map(function (r) { return r.key; }));
     }).then(showStatus);
   }
 
@@ -271,7 +226,7 @@
 
   function start() {
     box = document.getElementById("offline");
-    if (!box || !window.indexedDB) return;
+    if (!box || !S || !window.indexedDB || !window.crypto || !crypto.subtle) return;
     teamId = Number(box.dataset.team);
     if (navigator.serviceWorker) navigator.serviceWorker.register(box.dataset.sw).catch(function () {});
     box.querySelector("[data-testid=offline-form]").addEventListener("submit", saveForm);
@@ -284,26 +239,16 @@
       if (!tile || navigator.onLine || !list || new Date(list.expires_at) < new Date()) return;
       if (openForm(Number(tile.getAttribute("data-testid").slice("dwelling-".length)))) event.preventDefault();
     });
-    // Logging out deletes the queue (offline-wipe.js on the login page): it is sent first
-    // when the network is there, and the team is asked before visits not sent are lost.
-    // Capture phase, so that this runs before the gate's own logout handler.
-    document.addEventListener("submit", function (event) {
-      var form = event.target;
-      if (!form.hasAttribute || !form.hasAttribute("data-offline-wipe") || form.dataset.visitsAsked) return;
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      (navigator.onLine ? sync() : Promise.resolve()).then(function () { return all("queue"); }).then(function (queue) {
-        if (queue.length && !window.confirm(t("logout", { count: queue.length }))) return;
-        form.dataset.visitsAsked = "1";
-        form.requestSubmit();
-      });
-    }, true);
     window.addEventListener("online", function () { showStatus(); sync(); });
     window.addEventListener("offline", showStatus);
-    forgetExpired().then(function () {
-      return store("lists").then(function (s) { return req(s.get(teamId)); });
-    }).then(function (kept) {
-      list = kept || null;
+    S.key().then(function (k) {
+      needsLogin = !k;
+      // A list past its expiry, or sealed by another login, is deleted as it is read.
+      return Promise.all([S.readAll("screening", "lists"), S.readAll("screening", "queue")]);
+    }).then(function (found) {
+      var kept = found[0].items.filter(function (i) { return i.id === teamId; })[0];
+      list = kept ? kept.value : null;
+      locked = found[1].locked;
       if (!navigator.onLine) return;
       return Promise.all([keepShell(), refreshList().catch(function () {})]).then(sync);
     }).then(showStatus).then(function () { box.dataset.ready = "1"; });
