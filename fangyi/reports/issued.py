@@ -5,7 +5,8 @@ in the morning, to VAR_DIR/reports/daily/<district id>/<date>.xlsx (a file of it
 written beside and renamed into place, so a reader never sees half a file). The same
 sheets as the page's "daily report" download (reports.exports.daily_sheets), which stays
 live; the issued file is what was sent that morning, kept for the record
-(`daily_report_issued` finds it).
+(`daily_report_issued` finds it). The case statistics page of a district lists the
+issued reports (`issued_days`) for those whose scope holds the whole district.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import os
 from pathlib import Path
 
 from django.conf import settings
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fangyi.core.dbrouter import replica_reads
 from fangyi.core.spreadsheets import write_xlsx
+from fangyi.duty.selectors import place_get
 from fangyi.places.models import District
 from fangyi.reports.exports import daily_sheets
 
@@ -50,3 +54,35 @@ def daily_reports_issue(*, day: dt.date | None = None) -> dict[str, int]:
         os.replace(partial, path)
         districts += 1
     return {"districts": districts, "rows": rows}
+
+
+# The issued reports listed on a district's statistics page: about a month of mornings.
+ISSUED_LISTED = 31
+
+
+def issued_days(user, district_id: int, *, limit: int = ISSUED_LISTED) -> list[dt.date]:
+    """The days a report of the district was issued, newest first, for a user whose scope
+    holds the whole district (else 404: the district's numbers are not theirs to read)."""
+    place_get(user, "district", district_id)
+    folder = issued_dir() / str(district_id)
+    days = []
+    for path in folder.glob("*.xlsx") if folder.is_dir() else ():
+        try:
+            days.append(dt.date.fromisoformat(path.stem))
+        except ValueError:  # not a report this module wrote
+            continue
+    return sorted(days, reverse=True)[:limit]
+
+
+def issued_report(user, district_id: int, day: str) -> tuple[str, Path]:
+    """The issued report of the district that day, and the name to download it under;
+    404 outside the user's scope, for a day that is not a date, or that had none."""
+    district = place_get(user, "district", district_id)
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404 from None
+    path = daily_report_issued(district.pk, date)
+    if path is None:
+        raise Http404
+    return "{}-{}-{:%Y%m%d}.xlsx".format(district.name, _("daily report"), date), path

@@ -14,5 +14,6 @@ urlpatterns = [
     path("stats/", views.stats, name="stats"),
     path("cases/new/", views.case_new, name="case_new"),
     path("daily.xlsx", views.daily_xlsx, name="daily"),
+    path("daily/<int:district_id>/<str:day>.xlsx", views.daily_issued, name="daily_issued"),
     path("unverified/", views.unverified, name="unverified"),
 ]

@@ -25,6 +25,7 @@ from fangyi.people.identity import mask_document, mask_phone
 from fangyi.reports import case_selectors, selectors, services
 from fangyi.reports.choices import CANVAS_HEIGHT, CANVAS_WIDTH, ZoneStatus
 from fangyi.reports.forms import BaseImageForm, ConfirmedCaseForm
+from fangyi.reports.issued import issued_days, issued_report
 from fangyi.reports.models import ZoneMap
 
 
@@ -182,6 +183,7 @@ def stats(request):
             "recent": selectors.recent_cases(request.user, level, pk),
             "daily_levels": ("district", "street", "community"),
             "may_record": services.may_record_cases(request.user),
+            "issued_days": issued_days(request.user, pk) if level == "district" else (),
         },
     )
 
@@ -233,6 +235,14 @@ def daily_xlsx(request):
         "{}-{}-{:%Y%m%d}.xlsx".format(place.name, _("daily report"), day),
         daily_sheets(level, pk, day),
     )
+
+
+@login_required
+@require_GET
+def daily_issued(request, district_id: int, day: str):
+    """A daily report as the worker issued it that morning (reports.issued)."""
+    name, path = issued_report(request.user, district_id, day)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)
 
 
 @login_required

@@ -54,6 +54,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from fangyi.conftest import make_id_number
+from fangyi.reports.issued import daily_reports_issue
 
 # --- who -----------------------------------------------------------------------------------
 
@@ -81,6 +82,8 @@ MAP_EDITORS = ZONE_FILE_KEEPERS
 # The community (the demo campaign's place, the daily report's): the grid worker, the
 # property manager, the guard and the volunteer work below it.
 COMMUNITY_FILE_KEEPERS = frozenset({"admin", "leader", "cadre", "secretary", "doctor"})
+# The whole district: its issued daily reports (reports.issued).
+DISTRICT_STAFF = frozenset({"admin", "leader"})
 # The demo campaign covers the community; its one team is led by the grid worker.
 CAMPAIGN_MANAGERS = COMMUNITY_FILE_KEEPERS
 CAMPAIGN_VIEWERS = CAMPAIGN_MANAGERS | {"grid"}
@@ -177,6 +180,7 @@ PAGES: dict[str, dict[str, frozenset[str]]] = {
     # Recorded in a zone whose files one keeps: the building's grid worker keeps no zone's.
     "reports:case_new":              {GET: ZONE_FILE_KEEPERS, POST: ZONE_FILE_KEEPERS},
     "reports:daily":                 {GET: COMMUNITY_FILE_KEEPERS},  # ?place=community:…
+    "reports:daily_issued":          {GET: DISTRICT_STAFF},  # as issued this morning
     "reports:unverified":            {GET: ALL_STAFF},  # guards and volunteers: none listed
     "screening:index":               {GET: ALL_STAFF},
     "screening:sw":                  {GET: PUBLIC},  # the team page's service worker: no data
@@ -668,6 +672,9 @@ URLS: dict[str, Callable[[Objects], str]] = {
     "reports:polygon": lambda o: reverse("reports:polygon", args=[o.building.pk]),
     "reports:stats": lambda o: reverse("reports:stats") + f"?place=zone:{o.zone.pk}",
     "reports:daily": lambda o: reverse("reports:daily") + f"?place=community:{o.zone.community_id}",
+    "reports:daily_issued": lambda o: reverse(
+        "reports:daily_issued", args=[o.zone.district_id, timezone.localdate().isoformat()]
+    ),
     "screening:campaign_new": lambda o: reverse("screening:campaign_new", args=["zone", o.zone.pk]),
     "screening:campaign": lambda o: reverse("screening:campaign", args=[o.campaign.pk]),
     "screening:campaign_edit": lambda o: reverse("screening:campaign_edit", args=[o.campaign.pk]),
@@ -1043,6 +1050,7 @@ def demo(db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"
     call_command("demo", scale=0.004, seed=7, no_progress=True, stdout=io.StringIO())
+    daily_reports_issue()  # this morning's report, as the worker issues it
     out = io.StringIO()
     call_command("demo", print_logins=True, stdout=out)
     printed = {line.split()[0] for line in out.getvalue().splitlines()[1:] if line.strip()}
