@@ -22,6 +22,7 @@ def daily_header() -> list[str]:
         _("newly arrived"),
         _("away, not yet returned"),
         _("in quarantine"),
+        _("close contacts under observation"),
         _("open fever alerts"),
         _("new confirmed cases"),
         _("cumulative confirmed cases"),
@@ -41,6 +42,7 @@ def _cells(row: DailyRow) -> list:
         c.new_arrival,
         c.away,
         c.in_quarantine,
+        c.contacts,
         c.fever_alerts,
         row.new_cases,
         row.cumulative,
@@ -56,10 +58,10 @@ def daily_sheets(
     taken = timezone.localtime().strftime("%Y-%m-%d %H:%M")
 
     def lines() -> Iterator[list]:
-        totals = [0] * 9
+        totals = [0] * 10
         for row in rows:
             cells = _cells(row)
-            totals = [t + v for t, v in zip(totals, cells[2:11], strict=True)]
+            totals = [t + v for t, v in zip(totals, cells[2:12], strict=True)]
             if on_row:
                 on_row()
             yield cells

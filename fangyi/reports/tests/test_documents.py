@@ -73,13 +73,18 @@ def test_daily_report_xlsx(client, busy):
         )
         rows = read_xlsx_rows(b"".join(response.streaming_content))
     header, first, second = rows[0], rows[1], rows[2]
-    assert len(header) == 12
+    assert len(header) == 13
+    # Chinese: staff pages follow the language switch (no cookie here), not the browser.
+    assert header[7:9] == ["隔离人数", "密切接触者观察中"]
     c1 = busy.communities[0]
     assert first[:3] == [c1.street.name, c1.name, len(busy.people_in("community", c1))]
-    # quarantine, fever, new on the day, cumulative, days since the last case
-    assert first[7:12] == [1, 0, 1, 2, 0]
-    assert second[9:12] == [0, 0, second[11]] and second[11] not in (0, None)
-    assert rows[3][2] == len(busy.people)
+    # quarantine, close contacts (the one in quarantine is one), fever, new on the day,
+    # cumulative, days since the last case
+    assert first[7:13] == [1, 1, 0, 1, 2, 0]
+    assert second[10:13] == [0, 0, second[12]] and second[12] not in (0, None)
+    total = rows[3]
+    assert total[2] == len(busy.people)
+    assert total[7:9] == [1, 1]
 
 
 def test_report_daily_command(busy, tmp_path):
@@ -87,5 +92,6 @@ def test_report_daily_command(busy, tmp_path):
     with time_machine.travel(at(2020, 2, 12, 12), tick=False):
         call_command("report", "daily", "--date", "2020-02-12", "--out", str(out), "--no-progress")
     rows = read_xlsx_rows(out)
+    assert rows[0][7:9] == ["隔离人数", "密切接触者观察中"]
     assert [r[1] for r in rows[1:3]] == [c.name for c in busy.communities]
-    assert rows[1][9:12] == [0, 2, 3]
+    assert rows[1][10:13] == [0, 2, 3]
