@@ -29,9 +29,10 @@ from django.utils.translation import ngettext
 from fangyi.audit.models import AccessLog
 from fangyi.core.spreadsheets import EXCEL_MAX_ROWS, SpreadsheetError
 from fangyi.duty.selectors import place_get
-from fangyi.people.choices import DocType, HealthStatus, Sex, TravelStatus
+from fangyi.people.choices import DocType, EpidemicState, HealthStatus, Sex, TravelStatus
 from fangyi.people.identity import mask_document, mask_phone
 from fangyi.people.selectors import people_for
+from fangyi.people.state import refresh_expired
 from fangyi.places.models import Building, Community, Dwelling, Street, Zone
 
 CHUNK = 5000
@@ -63,6 +64,7 @@ COLUMNS = (
     "return_date",
     "health_status",
     "verified",
+    "epidemic_state",
 )
 
 
@@ -85,6 +87,9 @@ def export_header() -> list[str]:
         _("return date"),
         _("health status"),
         _("information verified"),
+        # The one epidemic state (docs/state.md): read, never imported back (import leaves
+        # the column unmapped; the state is derived from cases, tests and contacts).
+        _("epidemic state"),
     ]
 
 
@@ -111,6 +116,7 @@ def _labels() -> dict[str, dict]:
         "sex": {k: str(v) for k, v in Sex.choices},
         "travel_status": {k: str(v) for k, v in TravelStatus.choices},
         "health_status": {k: str(v) for k, v in HealthStatus.choices},
+        "epidemic_state": {k: str(v) for k, v in EpidemicState.choices},
     }
 
 
@@ -160,6 +166,7 @@ def export_rows(people: QuerySet, *, reveal: bool) -> Iterator[list[Any]]:
             values["return_date"],
             labels["health_status"].get(values["health_status"], ""),
             yes if values["verified"] else no,
+            labels["epidemic_state"].get(values["epidemic_state"], ""),
         ]
 
 
@@ -287,6 +294,7 @@ def people_export(
 
     `stage(STAGE_REVEAL)` and `stage(STAGE_WRITE)` are called as those stages begin.
     """
+    refresh_expired()  # states that ended by themselves, as every page that shows them
     people = people_to_export(user, level, place)
     if reveal:
         if stage is not None:

@@ -39,6 +39,8 @@ EXPECTED_MAPPING = {
     "return date": "return_date",
     "health status": None,
     "information verified": None,
+    # Derived from cases, tests and contacts (docs/state.md): exported to read, not imported.
+    "epidemic state": None,
 }
 
 
@@ -113,3 +115,32 @@ def test_english_export_header_maps_to_the_same_fields(varied_travel, tmp_path):
         header = importing.detect_header(list(importing.read_table(path)))
     mapped = {label: header.mapping.get(col) for col, label in enumerate(header.labels)}
     assert mapped == EXPECTED_MAPPING
+
+
+def test_the_export_says_each_persons_epidemic_state(tree, tmp_path):
+    """The one state (docs/state.md) in the reader's language, in the last column (which
+    the import leaves unmapped: EXPECTED_MAPPING)."""
+    from django.utils import timezone
+
+    from fangyi.people.choices import EpidemicState
+    from fangyi.quarantine import services as quarantine
+
+    zone, user = tree.zones[0], tree.users["zone"]
+    isolated, other = tree.people[0], tree.people[1]
+    quarantine.case_intake(
+        by=user,
+        person=isolated,
+        reason="close_contact",
+        arrived_at=timezone.now(),
+        first_state="home",
+    )
+    path = tmp_path / "people.xlsx"
+    with translation.override("zh-hans"):
+        exporting.people_export(user=user, level="zone", place=zone, target=path)
+    rows = list(importing.read_table(path))
+    assert rows[0][-1] == "疫情状态"
+    by_name = {row[0]: row[-1] for row in rows[1:]}
+    assert by_name[isolated.name] == "居家隔离"
+    assert by_name[other.name] == str(
+        EpidemicState(Person.objects.get(pk=other.pk).epidemic_state).label
+    )
