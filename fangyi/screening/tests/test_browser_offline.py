@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from fangyi.conftest import PASSWORD
 from fangyi.core.tests.browser import TIMEOUT_MS, browser, chromium_executable, log_in
+from fangyi.core.tests.offline_store import LEFT_JS, RAW_CACHES_JS, RAW_STORE_JS
 from fangyi.people.models import Person
 from fangyi.screening import services
 from fangyi.screening.models import Visit, VisitPerson
@@ -167,4 +168,239 @@ def test_team_records_two_dwellings_offline_one_of_them_taken_meanwhile(
     page.wait_for_function(
         "() => indexedDB.databases().then((all) => !all.some((d) => d.name === 'fangyi-screening'))"
     )
+    context.close()
+
+
+# --- the phone's store is safe (issue 15, point 4) -------------------------------------------
+
+# Moves the expiry of every kept record of the team store into the past.
+EXPIRE_ALL_JS = """() => new Promise((resolve) => {
+  const open = indexedDB.open("fangyi-screening");
+  open.onsuccess = () => {
+    const db = open.result, tx = db.transaction(["lists", "queue"], "readwrite");
+    for (const name of ["lists", "queue"]) {
+      const store = tx.objectStore(name);
+      store.getAll().onsuccess = (e) => e.target.result.forEach((r) => {
+        r.exp = Date.now() - 60000;
+        store.put(r);
+      });
+    }
+    tx.oncomplete = () => { db.close(); resolve(); };
+  };
+})"""
+
+
+def _phone(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def _open_team_page(page, team) -> None:
+    page.goto(f"/screening/teams/{team.pk}/")
+    expect(page.get_by_test_id("offline")).to_have_attribute("data-ready", "1")
+
+
+def _record_offline(page, dwelling, outcome: str = "vacant", temperatures=()) -> None:
+    page.get_by_test_id(f"dwelling-{dwelling.pk}").click()
+    form = page.get_by_test_id("offline-form")
+    expect(form).to_be_visible()
+    page.get_by_test_id(f"offline-outcome-{outcome}").check()
+    for person, value in temperatures:
+        form.get_by_test_id(f"offline-person-{person.pk}").locator("[data-temperature]").fill(value)
+    page.get_by_test_id("offline-save").click()
+    expect(form).to_be_hidden()
+
+
+def _go_offline_on_team_page(page, context, team) -> None:
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("offline")).to_have_attribute("data-ready", "1")
+
+
+def test_the_store_holds_no_plaintext_and_is_unreadable_without_the_login(
+    browser, live_server, tree, team
+):
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    first = tree.dwellings[0]
+    a, b = Person.objects.filter(dwelling=first).order_by("id")
+    log_in(page, "b_grid", PASSWORD)
+    _open_team_page(page, team)
+    offline_list = page.evaluate(
+        "async (url) => (await fetch(url)).json()", f"/api/screening/teams/{team.pk}/offline-list"
+    )
+    people = [p for d in offline_list["dwellings"] for p in d["people"]]
+    secrets = {p["name"] for p in people} | {p["doc"] for p in people} | {a.doc_number}
+    assert a.name in secrets and len(people) >= 2
+
+    _go_offline_on_team_page(page, context, team)
+    box = page.get_by_test_id("offline")
+    expect(box).to_have_attribute("data-state", "offline")
+    _record_offline(page, first, "answered", [(a, "36.6"), (b, "36.7")])
+    expect(box).to_have_attribute("data-queued", "1")
+
+    # What a copy of the phone's disk shows: records, none with a name or a document in it.
+    raw = page.evaluate(RAW_STORE_JS)
+    assert len(raw["fangyi-screening/lists"]) == 1 and len(raw["fangyi-screening/queue"]) == 1
+    for record in raw["fangyi-screening/lists"] + raw["fangyi-screening/queue"]:
+        assert set(record) >= {"kid", "exp", "iv", "data"}, record
+    dump = "\n".join(str(value) for rows in raw.values() for row in rows for value in row.values())
+    shown = [s for s in secrets if s in dump]
+    assert not shown, shown
+    # The cached page shell holds no resident's name either (the names are dropped from it).
+    cached = page.evaluate(RAW_CACHES_JS)
+    assert any(f"dwelling-{first.pk}" in text for text in cached)
+    shown = [s for s in secrets if any(s in text for text in cached)]
+    assert not shown, shown
+
+    # The browser closed (the tab's key is gone; the store and the cache stay), opened
+    # again without the network: no resident is shown, the page says a login is needed.
+    page.evaluate("() => sessionStorage.clear()")
+    page.reload()
+    expect(box).to_have_attribute("data-ready", "1")
+    expect(box).to_have_attribute("data-state", "needs-login")
+    expect(page.get_by_test_id("offline-status")).to_have_text(
+        "本机的离线数据需要登录才能读取：请联网后重新登录。"
+    )
+    expect(page.locator("body")).not_to_contain_text(a.name)
+    expect(page.get_by_test_id("offline-form")).to_be_hidden()
+    assert len(page.evaluate(RAW_STORE_JS)["fangyi-screening/queue"]) == 1  # kept, unread
+
+    # Online again with the same login: the key comes back, the queued visit is sent.
+    context.set_offline(False)
+    expect(box).to_have_attribute("data-queued", "0")
+    expect(box).to_have_attribute("data-state", "online")  # and the list is kept again
+    expect(page.get_by_test_id("offline-results").locator("[data-status=created]")).to_have_count(1)
+    assert VisitPerson.objects.filter(visit__dwelling=first).count() == 2
+    context.close()
+
+
+def test_past_its_expiry_the_list_is_deleted_and_the_queued_visit_is_not(
+    browser, live_server, tree, team
+):
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    second = tree.dwellings[1]
+    log_in(page, "b_grid", PASSWORD)
+    _open_team_page(page, team)
+    _go_offline_on_team_page(page, context, team)
+    _record_offline(page, second)
+    page.evaluate(EXPIRE_ALL_JS)
+    page.reload()
+    box = page.get_by_test_id("offline")
+    expect(box).to_have_attribute("data-ready", "1")
+    expect(box).to_have_attribute("data-state", "none")  # the list is gone
+    assert _stored(page) == {"lists": 0, "queue": 1}  # the visit is not
+    expect(box).to_have_attribute("data-queued", "1")
+    context.set_offline(False)
+    expect(box).to_have_attribute("data-queued", "0")
+    assert Visit.objects.filter(dwelling=second, outcome="vacant").count() == 1
+    context.close()
+
+
+def test_a_login_that_ended_keeps_the_queue_for_the_same_user_only(
+    browser, live_server, tree, team
+):
+    from django.contrib.sessions.models import Session
+
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    second = tree.dwellings[1]
+    log_in(page, "b_grid", PASSWORD)
+    _open_team_page(page, team)
+    _go_offline_on_team_page(page, context, team)
+    _record_offline(page, second)
+    box = page.get_by_test_id("offline")
+    expect(box).to_have_attribute("data-queued", "1")
+
+    # The session ends on the server while the phone is offline; back online the batch is
+    # refused (401): the page says so, and the visit stays queued.
+    Session.objects.all().delete()
+    context.set_offline(False)
+    expect(box).to_have_attribute("data-state", "logged-out")
+    expect(page.get_by_test_id("offline-status")).to_have_text(
+        "登录已失效：请重新登录，以发送本机待发送的记录。"
+    )
+    expect(box).to_have_attribute("data-queued", "1")
+    assert not Visit.objects.exists()
+
+    # Another user logs in on this phone: the visit is not theirs to read or send.
+    log_in(page, "c_secretary", PASSWORD)
+    _open_team_page(page, team)
+    expect(page.get_by_test_id("offline-locked")).to_have_text(
+        "本机有 1 条记录由其他登录（或修改密码前）保存：当前登录无法读取或发送。"
+    )
+    assert _stored(page)["queue"] == 1 and not Visit.objects.exists()
+
+    # The same user again: the visit is read and sent, as recorded.
+    Session.objects.all().delete()
+    log_in(page, "b_grid", PASSWORD)
+    _open_team_page(page, team)
+    expect(box).to_have_attribute("data-queued", "0")
+    visit = Visit.objects.get(dwelling=second)
+    assert (visit.outcome, visit.by_id) == ("vacant", tree.users["building"].pk)
+    context.close()
+
+
+def test_logging_out_from_the_home_page_asks_with_the_count_and_wipes_both_stores(
+    browser, live_server, tree, team
+):
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    first, second = tree.dwellings[0], tree.dwellings[1]
+    log_in(page, "b_grid", PASSWORD)
+    _open_team_page(page, team)
+    _go_offline_on_team_page(page, context, team)
+    _record_offline(page, first)
+    _record_offline(page, second)
+    expect(page.get_by_test_id("offline")).to_have_attribute("data-queued", "2")
+
+    # Online on the home page, but the server does not take the visits: logging out asks.
+    context.route("**/api/screening/visits/batch", lambda route: route.abort())
+    context.set_offline(False)
+    page.goto("/")
+    # A gate store too (a list only: nothing of it waits to be sent).
+    page.evaluate(
+        """() => window.fangyiOffline.putSealed("gate", "lists",
+             [{id: 1, value: {passes: {}}, exp: Date.now() + 3600000}])"""
+    )
+    before = page.evaluate(LEFT_JS)
+    assert before["dbs"] == ["fangyi-gate", "fangyi-screening"], before
+    assert before["caches"] and before["workers"] == 1, before
+    logout = page.get_by_role("button", name="退出")
+    page.get_by_test_id("menu-button").click()
+    asked: list[str] = []
+
+    def answer(accept: bool):
+        def handle(dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
+    with page.expect_event("dialog"):
+        logout.click()
+    assert asked == [
+        "本机有 2 条离线记录（卡口查验、走访）尚未发送或需要查看，退出后将丢失。仍要退出吗？"
+    ]
+    page.wait_for_timeout(300)
+    assert page.evaluate(LEFT_JS) == before  # cancelled: nothing wiped, still logged in
+    assert _stored(page)["queue"] == 2 and page.url.endswith("/")
+
+    page.once("dialog", answer(True))
+    logout.click()
+    page.wait_for_url("**/login/**")
+    assert len(asked) == 2
+    assert page.evaluate(LEFT_JS) == {"dbs": [], "caches": [], "workers": 0}
+    assert not Visit.objects.exists()
     context.close()

@@ -132,6 +132,18 @@
     try { sessionStorage.removeItem(KEY_ITEM); } catch (e) { /* storage off */ }
   }
 
+  // The server says the login has ended: the key goes and so do the lists (they were the
+  // login's); queued work stays, sealed, for the same user's next login.
+  function loginEnded() {
+    state.loggedOut = true;
+    forgetKey();
+    Object.keys(SCHEMAS).forEach(function (which) {
+      exists(SCHEMAS[which].name).then(function (there) {
+        if (there) return clear(which, "lists");
+      }).catch(function () {});
+    });
+  }
+
   function use(info) {
     if (!info) return Promise.resolve(null);
     return crypto.subtle.importKey("raw", b64bytes(info.key), { name: "AES-GCM" }, false, ["encrypt", "decrypt"])
@@ -150,9 +162,7 @@
       credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" },
     }).then(function (r) {
       if (r.status === 401 || r.status === 403 || r.redirected) {
-        // The login has ended: the key goes; what is queued stays for the next login.
-        state.loggedOut = true;
-        forgetKey();
+        loginEnded();
         return null;
       }
       if (!r.ok) throw new Error("HTTP " + r.status);
@@ -239,7 +249,7 @@
       body: JSON.stringify(body),
     }).then(function (r) {
       // 401, or a redirect to the login page: the login has ended; the queue stays.
-      if (r.status === 401 || r.type === "opaqueredirect") state.loggedOut = true;
+      if (r.status === 401 || r.type === "opaqueredirect") loginEnded();
       if (!r.ok) return { failed: r.status || 401 };
       return r.json();
     });

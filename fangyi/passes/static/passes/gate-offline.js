@@ -224,6 +224,11 @@
     network.dataset.state = offline() ? "offline" : "online";
     var age = el("offline-list-age");
     var now = Date.now();
+    if (S.state.loggedOut) {
+      // The login has ended: its list is deleted, nothing new can be kept until a login.
+      list = null;
+      needsLogin = true;
+    }
     if (!list) {
       age.textContent = S.state.loggedOut ? text.loggedOut : needsLogin ? text.needsLogin : text.noList;
       age.classList.add("error");

@@ -38,6 +38,7 @@
 
   function showStatus() {
     var status = box.querySelector("[data-testid=offline-status]");
+    if (S.state.loggedOut) list = null; // the login has ended: its list is deleted
     var expired = list && new Date(list.expires_at) < new Date();
     if (!list && S.state.loggedOut) status.textContent = t("logged-out");
     else if (!list && needsLogin) status.textContent = t("needs-login");
@@ -74,14 +75,33 @@
 
   // ---- keeping the list ------------------------------------------------------------------
 
+  // The page's shell for the service worker. The page itself is kept without the residents'
+  // names (what carries data-offline-drop): the cache is not sealed, so names are read
+  // offline from the sealed list only.
   function keepShell() {
-    if (!window.caches) return Promise.resolve();
-    var urls = [location.pathname];
+    if (!window.caches || !window.DOMParser) return Promise.resolve();
+    var urls = [];
     document.querySelectorAll("script[src], link[rel=stylesheet]").forEach(function (el) {
       var u = new URL(el.src || el.href, location.href);
       if (u.origin === location.origin) urls.push(u.pathname);
     });
-    return caches.open(CACHE_NAME).then(function (cache) { return cache.addAll(urls); }).catch(function () {});
+    var page = fetch(location.pathname, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok || r.redirected) throw new Error(r.status);
+      var headers = {};
+      ["Content-Type", "Content-Security-Policy"].forEach(function (h) {
+        if (r.headers.get(h)) headers[h] = r.headers.get(h);
+      });
+      return r.text().then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        doc.querySelectorAll("[data-offline-drop]").forEach(function (n) { n.remove(); });
+        return new Response("<!doctype html>\n" + doc.documentElement.outerHTML, { headers: headers });
+      });
+    });
+    return caches.open(CACHE_NAME).then(function (cache) {
+      return Promise.all([cache.addAll(urls), page.then(function (response) {
+        return cache.put(location.pathname, response);
+      })]);
+    }).catch(function () {});
   }
 
   function refreshList() {
@@ -239,7 +259,11 @@
       if (!tile || navigator.onLine || !list || new Date(list.expires_at) < new Date()) return;
       if (openForm(Number(tile.getAttribute("data-testid").slice("dwelling-".length)))) event.preventDefault();
     });
-    window.addEventListener("online", function () { showStatus(); sync(); });
+    window.addEventListener("online", function () {
+      showStatus();
+      // Opened without a key or a list: the login may give both back now.
+      (list ? Promise.resolve() : refreshList().catch(function () {})).then(sync);
+    });
     window.addEventListener("offline", showStatus);
     S.key().then(function (k) {
       needsLogin = !k;
