@@ -26,6 +26,32 @@ class Reason(models.TextChoices):
     VISITOR = "visitor", _("visitor without a pass")
 
 
+class CheckColour(models.TextChoices):
+    """What a gate check showed: a pass's colour, or refused (the pass does not admit)."""
+
+    GREEN = "green", _("green")
+    YELLOW = "yellow", _("yellow")
+    RED = "red", _("red")
+    REFUSED = "refused", _("refused")
+
+
+class RefusalReason(models.TextChoices):
+    """Why a real pass was refused at a gate (a refused gate check's reason): the
+    refusal codes of passes.tokens for a pass this system made."""
+
+    REVOKED = "revoked", _("pass revoked")
+    REPLACED = "replaced", _("pass replaced by a newer one")
+    REJECTED = "rejected", _("application rejected")
+    EXPIRED = "expired", _("pass expired")
+    OTHER_DISTRICT = "other_district", _("pass of another district")
+    KEY_RETIRED = "key_retired", _("signed with a retired key")
+    NOT_YET_VALID = "not_yet_valid", _("dated after the check")
+
+
+# A gate check's reason: the colour's (Reason) or the refusal's (RefusalReason).
+CHECK_REASONS = [*Reason.choices, *RefusalReason.choices]
+
+
 class Decision(models.TextChoices):
     """What the guard did."""
 
@@ -44,6 +70,8 @@ DECISIONS_FOR: dict[str, tuple[str, ...]] = {
     "green": (Decision.LET_IN,),
     "yellow": (Decision.TEMPORARY, Decision.VERIFIED, Decision.TURNED_AWAY),
     "red": (Decision.OBSERVATION,),
+    # A pass that does not admit: the person is turned away (held with a fever).
+    "refused": (Decision.TURNED_AWAY,),
 }
 # With a fever the person is held; the guard may still send a red to the observation point.
 FEVER_DECISIONS = (Decision.HELD, Decision.OBSERVATION)

@@ -288,7 +288,8 @@ def read_signed(token: str, now: dt.datetime) -> Signed:
     PassRefused: `forged` (not a P2 token), `unknown_key` (no key has its kid),
     `key_retired` (the key's end date has passed), `not_yet_valid` (the key's
     not_before, or the token's issue time, is after `now` by more than CLOCK_SKEW),
-    `altered` (the signature does not match)."""
+    `altered` (the signature does not match). A genuine token refused for its key or its
+    time names its pass (PassRefused.pass_id, .version)."""
     token = (token or "").strip()
     parts = token.split(".")
     if len(parts) != 6 or parts[0] != PREFIX or not _KID.match(parts[1]):
@@ -300,8 +301,6 @@ def read_signed(token: str, now: dt.datetime) -> Signed:
     key = _key(parts[1])
     if key is None:
         raise PassRefused("unknown_key")
-    if key.not_after is not None and key.not_after <= now:
-        raise PassRefused("key_retired")
     try:
         signature = b64url_decode(parts[5])
     except (binascii.Error, ValueError):
@@ -315,9 +314,17 @@ def read_signed(token: str, now: dt.datetime) -> Signed:
         key.public.verify(signature, payload)
     except (InvalidSignature, ValueError):
         raise PassRefused("altered") from None
-    # Genuine, but a key signs from its not_before and a token exists from its issue
-    # time: a check before either (beyond a clock's error) holds a token that did not
-    # exist yet (a key published ahead and stolen, or a phone's clock that is wrong).
-    if now < key.not_before - CLOCK_SKEW or int(parts[4]) > (now + CLOCK_SKEW).timestamp():
-        raise PassRefused("not_yet_valid")
+    # Genuine (so the refusal names its pass: the check is kept, scanning.record_refused),
+    # but a key verifies until its not_after, signs from its not_before and a token exists
+    # from its issue time: a check before either (beyond a clock's error) holds a token
+    # that did not exist yet (a key published ahead and stolen, or a wrong clock).
+    code = ""
+    if key.not_after is not None and key.not_after <= now:
+        code = "key_retired"
+    elif now < key.not_before - CLOCK_SKEW or int(parts[4]) > (now + CLOCK_SKEW).timestamp():
+        code = "not_yet_valid"
+    if code:
+        refusal = PassRefused(code)
+        refusal.pass_id, refusal.version = int(parts[2]), int(parts[3])
+        raise refusal
     return Signed(key.district_code, int(parts[2]), int(parts[3]), int(parts[4]))

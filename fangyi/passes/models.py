@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.core.models import Policy
 from fangyi.duty.models import Staff
 from fangyi.passes.choices import (
+    CHECK_REASONS,
     ApplicationStatus,
-    Colour,
+    CheckColour,
     Decision,
     Method,
-    Reason,
 )
 from fangyi.people.choices import DocType
 from fangyi.people.models import Person
@@ -173,8 +173,10 @@ class GateCheck(models.Model):
         _("temperature (°C)"), max_digits=3, decimal_places=1, null=True, blank=True
     )
     fever = models.BooleanField(_("fever"), default=False)
-    colour = models.CharField(_("colour shown"), max_length=6, choices=Colour.choices)
-    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    # A real pass that does not admit (revoked, replaced, expired…) is a check too, online
+    # and synced from offline: colour "refused", the refusal code as its reason.
+    colour = models.CharField(_("colour shown"), max_length=8, choices=CheckColour.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=CHECK_REASONS)
     policy = models.ForeignKey(
         Policy, models.PROTECT, related_name="+", db_index=False, verbose_name=_("policy")
     )
@@ -221,9 +223,7 @@ class GateCheck(models.Model):
     @property
     def offline_colour_label(self) -> str:
         """The colour the phone showed, in the active language ("refused" is no colour)."""
-        if self.offline_colour == "refused":
-            return str(_("refused"))
-        return str(Colour(self.offline_colour).label) if self.offline_colour else ""
+        return str(CheckColour(self.offline_colour).label) if self.offline_colour else ""
 
     @property
     def differs_offline(self) -> bool:

@@ -12,9 +12,11 @@ replaced, rejected, recently expired). A pass it does not list is green offline.
 A batch check is recorded as at its `checked_at` (the pass as it stood then: revoked or
 replaced after the check still admits; the holder's state from the facts now, with the
 day counted from the check's, so a person who turned red after the list was taken is red),
-idempotent by the phone's client id. Where the server's colour is not the one the phone
-showed, an `offline_mismatch` alert goes to the duty chain and the gate board shows a
-reconciliation line; a fever raises the gate's fever alert, as online.
+idempotent by the phone's client id. A real pass the server refuses at that time (revoked
+or replaced before it, expired…) is kept as a refused check, as online. Where the server's
+colour is not the one the phone showed, an `offline_mismatch` alert keyed on the check
+goes to the duty chain and the gate board shows a reconciliation line; a fever raises the
+gate's fever alert, as online.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,7 +38,6 @@ from fangyi.core.policy import PolicyValues
 from fangyi.duty.scope import is_places_only
 from fangyi.health.alerts import raise_alert
 from fangyi.health.choices import AlertKind, AlertSource
-from fangyi.health.models import Alert
 from fangyi.passes import keys, scanning, selectors
 from fangyi.passes.colour import CASE_AT_HOME_STATES, PersonState, state_colour
 from fangyi.passes.models import GateCheck, Pass
@@ -250,34 +252,6 @@ def _mismatch_detail(check: OfflineCheck, colour: str, reason: str) -> str:
     return f"offline {check.offline_colour} → {colour} ({reason}); list {taken}; {check.client_id}"
 
 
-def _refused_mismatch(
-    *, check: OfflineCheck, gate: scanning.GateRow, code: str, principal: Principal
-) -> None:
-    """The phone admitted a pass the server refuses at the check's time (revoked or
-    replaced after the list was taken): alert once per client id. There is no check row
-    to key the alert on, so it is found by the client id in its detail."""
-    if Alert.objects.filter(
-        kind=AlertKind.OFFLINE_MISMATCH, zone_id=gate.zone_id, detail__contains=str(check.client_id)
-    ).exists():
-        return
-    holder = None
-    if check.token and keys.is_signed_token(check.token):
-        try:
-            pass_id = keys.read_signed(check.token, check.checked_at).pass_id
-            holder = Pass.objects.filter(pk=pass_id).values_list("person_id", flat=True).first()
-        except PassRefused:
-            holder = None
-    raise_alert(
-        kind=AlertKind.OFFLINE_MISMATCH,
-        person=holder,
-        source=AlertSource.GATE,
-        zone=gate.zone_id,
-        date=timezone.localdate(check.checked_at),
-        detail=_mismatch_detail(check, "refused", code),
-        by=principal.user_id,
-    )
-
-
 def scan_batch(
     *,
     principal: Principal,
@@ -338,6 +312,7 @@ def _one(
         if policy is None:
             policy = policies[day] = scanning.gate_and_policy(principal, gate.id, day)[1]
         value = scanning.temperature_of(check.temperature, policy.values)
+        method = "scan" if check.token else "code"
         found = scanning.pass_for(
             token=check.token,
             code=check.code,
@@ -347,10 +322,10 @@ def _one(
     except ValidationError as error:
         return _invalid(key, error)
     except PassRefused as refusal:
-        differs = check.offline_colour != "refused"
-        if differs:
-            _refused_mismatch(check=check, gate=gate, code=refusal.code, principal=principal)
-        return _result(key, "refused", None, "refused", refusal.code, differs)
+        if refusal.pass_id is None:
+            # Not a pass of this system (forged, altered, unknown key): no check to keep.
+            return _result(key, "refused", None, "refused", refusal.code, False)
+        return _refused(principal, gate, check, refusal, value, policy, method)
     state = scanning.state_of(found.holder, values=policy.values, today=day, temperature=value)
     person_id = found.holder.id if found.holder is not None else None
     try:
@@ -359,7 +334,7 @@ def _one(
                 principal=principal,
                 gate=gate,
                 now=check.checked_at,
-                method="scan" if check.token else "code",
+                method=method,
                 pass_id=found.id,
                 person_id=person_id,
                 name=found.name,
@@ -384,15 +359,71 @@ def _one(
                     by=principal.user_id,
                 )
     except (IntegrityError, connection.Database.IntegrityError):
-        # The same check sent at the same moment by another request: theirs stands. The
-        # insert runs on the driver's connection (core.sql.run), whose error Django does
-        # not wrap.
-        row = (
-            GateCheck.objects.filter(client_id=check.client_id)
-            .values_list("id", "colour", "reason", "offline_colour")
-            .first()
-        )
-        if row is None:
+        raced = _raced(check)
+        if raced is None:
             raise
-        return _result(key, "duplicate", row[0], row[1], row[2], bool(row[3]) and row[3] != row[1])
+        return raced
     return _result(key, "created", result.check_id, verdict.colour, verdict.reason, differs)
+
+
+def _raced(check: OfflineCheck) -> dict[str, Any] | None:
+    """The same check sent at the same moment by another request: theirs stands (the
+    unique client id index decided); None if there is none (another integrity error).
+    The insert runs on the driver's connection (core.sql.run), whose error Django does
+    not wrap."""
+    row = (
+        GateCheck.objects.filter(client_id=check.client_id)
+        .values_list("id", "colour", "reason", "offline_colour")
+        .first()
+    )
+    if row is None:
+        return None
+    shown = row[3]
+    return _result(
+        check.client_id, "duplicate", row[0], row[1], row[2], bool(shown) and shown != row[1]
+    )
+
+
+def _refused(
+    principal: Principal,
+    gate: scanning.GateRow,
+    check: OfflineCheck,
+    refusal: PassRefused,
+    value: Decimal,
+    policy: scanning.PolicyRow,
+    method: str,
+) -> dict[str, Any]:
+    """A real pass the server refuses at the check's time (revoked or replaced before
+    it, expired…): kept as a refused check, as online (scanning.record_refused), once per
+    client id; where the phone admitted it, the mismatch alert is keyed on that check,
+    in its transaction, so a batch sent twice at once makes one row and one alert."""
+    differs = check.offline_colour != "refused"
+    try:
+        with transaction.atomic():
+            check_id = scanning.record_refused(
+                principal=principal,
+                gate=gate,
+                now=check.checked_at,
+                method=method,
+                refusal=refusal,
+                temperature=value,
+                policy=policy,
+                offline=(check.client_id, check.offline_colour, check.list_taken_at),
+            )
+            if differs:
+                raise_alert(
+                    kind=AlertKind.OFFLINE_MISMATCH,
+                    person=refusal.person_id,
+                    source=AlertSource.GATE,
+                    zone=gate.zone_id,
+                    gate_check=check_id,
+                    date=timezone.localdate(check.checked_at),
+                    detail=_mismatch_detail(check, "refused", refusal.code),
+                    by=principal.user_id,
+                )
+    except (IntegrityError, connection.Database.IntegrityError):
+        raced = _raced(check)
+        if raced is None:
+            raise
+        return raced
+    return _result(check.client_id, "refused", check_id, "refused", refusal.code, differs)

@@ -48,7 +48,13 @@ from fangyi.core.sql import run
 from fangyi.health.alerts import raise_alert
 from fangyi.health.choices import AlertKind, AlertSource
 from fangyi.passes import keys, referrals, tokens
-from fangyi.passes.choices import REFERRAL_DECISIONS, Decision, Method, decisions_for
+from fangyi.passes.choices import (
+    REFERRAL_DECISIONS,
+    CheckColour,
+    Decision,
+    Method,
+    decisions_for,
+)
 from fangyi.passes.colour import (
     AT_FACILITY_STAGES,
     CASE_AT_HOME_STATES,
@@ -269,31 +275,51 @@ def _holder_parts(row: tuple | list, at: int) -> tuple[Facts, tuple[int, str] | 
     return facts, ((case_id, reason) if case_id is not None else None)
 
 
+def _refused(code: str, row: tuple | list) -> PassRefused:
+    """The refusal of a pass this system made (a row of _PASS_SQL): it names the pass and
+    its holder, so that the check is kept (record_refused)."""
+    refusal = PassRefused(code)
+    refusal.pass_id = row[0]
+    refusal.person_id = row[7]
+    return refusal
+
+
 def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
     """The pass a scanned token (signed P2 or HMAC P1) or a typed code stands for, if it
     admits at `now`; else PassRefused with the reason (forged, altered, unknown, mistyped,
     unknown_key, key_retired, other district, revoked, replaced, rejected, expired). A
-    pass revoked after `now` still admits (a check made offline and sent later). One indexed query, which also reads what the colour
-    rules need of the holder (Holder.facts, Holder.open_case)."""
+    pass revoked after `now` still admits (a check made offline and sent later). A refusal
+    of a pass this system made names it (PassRefused.pass_id, person_id). One indexed
+    query, which also reads what the colour rules need of the holder (Holder.facts,
+    Holder.open_case)."""
     moment = connection.ops.adapt_datetimefield_value(now)
     if token and keys.is_signed_token(token):
-        signed = keys.read_signed(token, now)
-        if signed.district_code != district_code:
-            raise PassRefused("other_district")
+        try:
+            signed = keys.read_signed(token, now)
+        except PassRefused as refusal:
+            if refusal.pass_id is not None:  # genuine, but its key is not in force
+                rows = run(_PASS_BY_ID, (moment, moment, refusal.pass_id))
+                refusal.pass_id = None
+                if rows and rows[0][-1] == refusal.version:
+                    raise _refused(refusal.code, rows[0]) from None
+            raise
         rows = run(_PASS_BY_ID, (moment, moment, signed.pass_id))
         row = rows[0] if rows else None
         if row is None or signed.version > row[-1]:
             raise PassRefused("altered")  # signed, but for no pass this server made
+        if signed.district_code != district_code:
+            raise _refused("other_district", row)
         if signed.version < row[-1]:
-            raise PassRefused("replaced")
+            raise _refused("replaced", row)
     elif token:
         token_district, pass_id, key = tokens.read_token(token)
-        if token_district != district_code:
-            raise PassRefused("other_district")
         rows = run(_PASS_BY_ID, (moment, moment, pass_id))
         row = rows[0] if rows else None
         if row is None or not secrets.compare_digest(row[1], key):
-            raise PassRefused("altered")
+            # Another district's P1 token names a pass of its own numbering: not read here.
+            raise PassRefused("other_district" if token_district != district_code else "altered")
+        if token_district != district_code:
+            raise _refused("other_district", row)
     elif code:
         normal = tokens.normalise_code(code)
         rows = run(_PASS_BY_CODE, (moment, moment, normal))
@@ -301,17 +327,17 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
         if row is None:
             raise PassRefused("unknown")
         if row[2] != district_code:
-            raise PassRefused("other_district")
+            raise _refused("other_district", row)
     else:
         raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
     if row[3]:
         if row[4]:
-            raise PassRefused("replaced")
+            raise _refused("replaced", row)
         if row[5] == REJECTED_REVOKE_REASON:
-            raise PassRefused("rejected")
-        raise PassRefused("revoked")
+            raise _refused("rejected", row)
+        raise _refused("revoked", row)
     if row[6]:
-        raise PassRefused("expired")
+        raise _refused("expired", row)
     holder = None
     if row[7] is not None:
         facts, open_case = _holder_parts(row, _AT)
@@ -547,13 +573,22 @@ def scan(
     today = timezone.localdate(now)
     gate, policy = gate_and_policy(principal, gate_id, today)
     value = temperature_of(temperature, policy.values)
-    found = pass_for(token=token, code=code, district_code=gate.district_code, now=now)
+    method = method or (Method.SCAN if token else Method.CODE)
+    try:
+        found = pass_for(token=token, code=code, district_code=gate.district_code, now=now)
+    except PassRefused as refusal:
+        if refusal.pass_id is not None:  # a real pass: the person stood at the gate
+            refusal.check_id = record_refused(
+                principal=principal, gate=gate, now=now, method=method, refusal=refusal,
+                temperature=value, policy=policy,
+            )  # fmt: skip
+        raise
     state = state_of(found.holder, values=policy.values, today=today, temperature=value)
     return record(
         principal=principal,
         gate=gate,
         now=now,
-        method=method or (Method.SCAN if token else Method.CODE),
+        method=method,
         pass_id=found.id,
         person_id=found.holder.id if found.holder is not None else None,
         name=found.name,
@@ -615,6 +650,29 @@ def record(
         pass_id=pass_id,
         person_id=person_id,
     )
+
+
+def record_refused(
+    *, principal: Principal, gate: GateRow, now: dt.datetime, method: str,
+    refusal: PassRefused, temperature: Decimal, policy: PolicyRow,
+    offline: Offline | None = None,
+) -> int:  # fmt: skip
+    """Keep the check of a real pass that does not admit (revoked, replaced, rejected,
+    expired, another district's, a key not in force): a person stood at the gate and was
+    turned away, so the board and the day's numbers count them. Colour `refused`, the
+    refusal code as reason, decision turned away (held with a fever, whose alert goes as
+    for any check). Online (scan) and synced from offline (passes.offline) alike."""
+    fever = temperature >= policy.values.fever_threshold
+    verdict = Verdict(colour=CheckColour.REFUSED, reason=refusal.code, instruction="", fever=fever)
+    check_id = _insert(
+        gate=gate, guard_id=principal.user_id, now=now, method=method,
+        pass_id=refusal.pass_id, person_id=refusal.person_id, temperature=temperature,
+        verdict=verdict, policy=policy,
+        decision=Decision.HELD if fever else Decision.TURNED_AWAY, visitor={},
+        offline=offline,
+    )  # fmt: skip
+    gate_check_counted(gate_id=gate.id, colour=verdict.colour)
+    return check_id
 
 
 def scan_body(result: Scan) -> dict[str, Any]:

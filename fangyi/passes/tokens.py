@@ -78,6 +78,13 @@ class PassRefused(Exception):
         super().__init__(code)
         self.code = code
         self.message = REFUSALS[code]
+        # The pass refused, when the token or code names one this system made (a genuine
+        # signature, a P1 key that matches, a code that exists): the check is kept as a
+        # refused gate check (scanning.record_refused). None for forged, altered, unknown.
+        self.pass_id: int | None = None
+        self.version: int | None = None
+        self.person_id: int | None = None
+        self.check_id: int | None = None
 
     @property
     def is_typo(self) -> bool:

@@ -378,12 +378,23 @@ def test_a_batch_sent_twice_makes_its_rows_once(api, guard, gate, zone_passes):
         second = api(guard, "post", "/scans/batch", batch)
     one, two = first.json()["results"], second.json()["results"]
     assert [r["status"] for r in one] == ["created", "created", "refused"]
-    assert [r["status"] for r in two] == ["duplicate", "duplicate", "refused"]
+    assert [r["status"] for r in two] == ["duplicate", "duplicate", "duplicate"]
     assert [r["check_id"] for r in one] == [r["check_id"] for r in two]
+    assert None not in [r["check_id"] for r in one]
     assert [(r["colour"], r["reason"], r["differs"]) for r in one] == [
         ("green", "clear", False), ("red", "quarantine", False), ("refused", "revoked", False),
     ]  # fmt: skip
-    assert GateCheck.objects.count() == 2
+    assert [(r["colour"], r["reason"], r["differs"]) for r in two] == [
+        (r["colour"], r["reason"], r["differs"]) for r in one
+    ]
+    # The revoked pass's check is kept too: somebody stood at the gate, turned away.
+    assert GateCheck.objects.count() == 3
+    refused = GateCheck.objects.get(pk=one[2]["check_id"])
+    assert (refused.colour, refused.reason, refused.decision, refused.offline_colour) == (
+        "refused", "revoked", "turned_away", "refused",
+    )  # fmt: skip
+    assert refused.pass_obj_id == zone_passes["revoked"].pk
+    assert str(refused.client_id) == batch["checks"][2]["client_id"]
     green = GateCheck.objects.get(pk=one[0]["check_id"])
     # Recorded as at the check's time, by the guard, marked as made offline.
     assert green.at == NOW + dt.timedelta(minutes=10)
@@ -446,8 +457,20 @@ def test_a_pass_revoked_after_the_check_still_admits_it(api, guard, gate, zone_p
         ("created", "green", False), ("refused", "refused", True),
     ]  # fmt: skip
     assert results[1]["reason"] == "revoked"
-    # One alert for the refused one, though the batch came twice.
-    assert Alert.objects.filter(kind="offline_mismatch", person=green.person).count() == 1
+    # The refused one is a check (the board counts it, with its reconciliation line) and
+    # its one alert, though the batch came twice, is keyed on it.
+    refused = GateCheck.objects.get(pk=results[1]["check_id"])
+    assert (refused.colour, refused.reason, refused.offline_colour) == (
+        "refused", "revoked", "green",
+    )  # fmt: skip
+    assert refused.at == NOW + dt.timedelta(minutes=40)
+    alert = Alert.objects.get(kind="offline_mismatch")
+    assert (alert.gate_check_id, alert.person) == (refused.pk, green.person)
+    assert GateCheck.objects.count() == 2
+    board = api(guard.__class__.objects.get(username="c_secretary"), "get",
+                "/gate-board?day=2020-02-20").json()  # fmt: skip
+    assert sum(row["checks"] for row in board) == 2
+    assert sum(row["reconciliations"] for row in board) == 1
 
 
 def test_a_fever_recorded_offline_raises_the_fever_alert(api, guard, gate, zone_passes):
@@ -555,6 +578,19 @@ def test_the_same_batch_sent_at_once_by_four_requests_makes_its_rows_once(
         )
         for t, m, c in (("36.5", 3, "green"), ("38.2", 2, "yellow"), ("36.6", 1, "red"))
     ]
+    # A revoked pass the phone let in: a refused check and its alert, once.
+    revoked = services.pass_issue(by=None, person=tree.people[1])
+    services.pass_revoke(by=None, pass_obj=revoked, reason="lost phone", now=now)
+    checks.append(
+        offline.OfflineCheck(
+            client_id=uuid.uuid4(),
+            token=services.pass_token(revoked),
+            temperature="36.4",
+            checked_at=now,
+            offline_colour="green",
+            list_taken_at=now,
+        )
+    )
     principal = scanning.Principal(guard.pk)
     answers: list[list[dict]] = []
     errors: list[BaseException] = []
@@ -575,10 +611,17 @@ def test_the_same_batch_sent_at_once_by_four_requests_makes_its_rows_once(
     for thread in threads:
         thread.join()
     assert errors == []
-    assert GateCheck.objects.count() == 3
+    assert GateCheck.objects.count() == 4
     ids = {tuple(r["check_id"] for r in answer) for answer in answers}
     assert len(ids) == 1 and None not in next(iter(ids))
     for i in range(3):
         assert sorted(a[i]["status"] for a in answers).count("created") == 1
+    assert sorted(a[3]["status"] for a in answers).count("refused") == 1
     assert Alert.objects.filter(kind="fever").count() == 1
-    assert Alert.objects.filter(kind="offline_mismatch").count() == 1  # the "red" shown
+    # The "red" shown and the revoked pass let in, each once, keyed on its check.
+    mismatches = Alert.objects.filter(kind="offline_mismatch")
+    assert mismatches.count() == 2
+    assert set(mismatches.values_list("gate_check_id", flat=True)) == {
+        answers[0][2]["check_id"],
+        answers[0][3]["check_id"],
+    }

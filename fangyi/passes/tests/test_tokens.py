@@ -134,10 +134,60 @@ def test_every_single_character_typo_is_caught():
                 assert tokens.check_char(typo) != tokens.check_char(body)
 
 
-def test_refused_scans_record_nothing(issued, gate, guard):
+def test_a_refused_real_pass_is_kept_as_a_refused_check(issued, gate, guard, tree):
+    """A person stood at the gate with a pass that no longer admits: the check is kept
+    (colour refused, the refusal as reason, turned away), so the board counts it; a token
+    that is no pass of this system keeps nothing."""
+    from fangyi.health.models import Alert
+    from fangyi.passes import selectors
+
+    token = services.pass_token(issued)
     services.pass_revoke(by=None, pass_obj=issued, reason="lost", now=NOW)
-    with time_machine.travel(NOW, tick=False), pytest.raises(PassRefused):
-        services.gate_check_record(
-            by=guard, gate=gate, token=services.pass_token(issued), temperature="36.5"
+    with time_machine.travel(NOW, tick=False):
+        with pytest.raises(PassRefused) as info:
+            services.gate_check_record(by=guard, gate=gate, token=token, temperature="36.5")
+        assert info.value.code == "revoked"
+        for forged in ("garbage", token[:-2] + "AA"):
+            with pytest.raises(PassRefused):
+                services.gate_check_record(by=guard, gate=gate, token=forged, temperature="36.5")
+        # The typed code of the same pass, with a fever: held, and the zone's doctor told.
+        with pytest.raises(PassRefused):
+            services.gate_check_record(by=guard, gate=gate, code=issued.code, temperature="38.4")
+    first, second = GateCheck.objects.order_by("id")
+    assert info.value.check_id == first.pk
+    assert (first.colour, first.reason, first.decision, first.fever) == (
+        "refused", "revoked", "turned_away", False,
+    )  # fmt: skip
+    assert (first.pass_obj_id, first.person_id, first.guard, first.method) == (
+        issued.pk, issued.person_id, guard, "scan",
+    )  # fmt: skip
+    assert (second.method, second.fever, second.decision) == ("code", True, "held")
+    assert Alert.objects.get(kind="fever").gate_check_id == second.pk
+    assert (str(first.get_colour_display()), str(first.get_reason_display())) == (
+        "拒绝", "通行证已作废",
+    )  # fmt: skip
+    board = selectors.gate_board(tree.users["district"], day=NOW.date())
+    assert sum(row["checks"] for row in board) == 2
+    assert sum(row["reds"] + row["yellows"] for row in board) == 0
+
+
+@pytest.mark.parametrize("code", ["replaced", "rejected", "expired", "other_district"])
+def test_every_refusal_of_a_real_pass_is_kept(issued, gate, guard, tree, code):
+    from fangyi.passes.models import Pass
+
+    if code == "replaced":
+        services.pass_reissue(by=None, pass_obj=issued, now=NOW)
+    elif code == "rejected":
+        Pass.objects.filter(pk=issued.pk).update(
+            revoked_at=NOW, revoke_reason=services.REJECTED_REVOKE_REASON
         )
-    assert GateCheck.objects.count() == 0
+    elif code == "expired":
+        Pass.objects.filter(pk=issued.pk).update(expires_at=NOW - dt.timedelta(minutes=1))
+    else:
+        other = District.objects.create(name="龙岗区", code="440307")
+        Pass.objects.filter(pk=issued.pk).update(district=other)
+    with time_machine.travel(NOW, tick=False), pytest.raises(PassRefused) as info:
+        services.gate_check_record(by=guard, gate=gate, code=issued.code, temperature="36.5")
+    assert info.value.code == code
+    check = GateCheck.objects.get()
+    assert (check.colour, check.reason, check.pass_obj_id) == ("refused", code, issued.pk)
