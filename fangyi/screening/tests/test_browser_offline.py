@@ -149,11 +149,11 @@ def test_team_records_two_dwellings_offline_one_of_them_taken_meanwhile(
     page.get_by_test_id("offline-save").click()
     expect(page.get_by_test_id("offline-queue")).to_have_text("1 条走访待发送")
     page.get_by_test_id("menu-button").click()
-    with page.expect_event("dialog") as shown:
+    asked: list[str] = []
+    # Answered as it shows (a dialog left open would hold the click's wait).
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    with page.expect_event("dialog"):
         page.get_by_role("button", name="退出").click()
-    dialog = shown.value
-    asked = [dialog.message]
-    dialog.dismiss()
     expect(page.get_by_test_id("offline-queue")).to_have_text("1 条走访待发送")
     assert asked == [
         "本机有 1 条离线记录（卡口查验、走访）尚未发送或需要查看，退出后将丢失。仍要退出吗？"

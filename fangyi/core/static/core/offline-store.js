@@ -450,6 +450,7 @@
     key: loadKey,
     expiry: expiry,
     state: state,
+    loginEnded: loginEnded,
     putSealed: putSealed,
     putPlain: rawPut,
     readAll: readAll,

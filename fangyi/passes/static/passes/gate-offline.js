@@ -310,7 +310,7 @@
     }, function (err) {
       // No answer at all: the server is unreachable; an HTTP error is not an outage.
       if (!err.status) serverDown = true;
-      if (err.status === 401) S.state.loggedOut = true;
+      if (err.status === 401) S.loginEnded();
     }).then(showStatus).then(function () { if (!offline()) return sync(); });
   }
 

@@ -106,7 +106,7 @@
 
   function refreshList() {
     return fetch(box.dataset.listUrl, { credentials: "same-origin" }).then(function (r) {
-      if (r.status === 401) S.state.loggedOut = true;
+      if (r.status === 401) S.loginEnded();
       if (!r.ok) throw new Error(r.status);
       return r.json();
     }).then(function (body) {
