@@ -7,27 +7,12 @@
 // untouched: the API's answers are never cached.
 "use strict";
 
+importScripts("/static/core/offline-sw.js");
+
 var CACHE_NAME = "fangyi-gate-v1";
 var GATE_PAGE = /^\/passes\/gates\/\d+\/$/;
 var CHECK_POST = /^(\/passes\/gates\/\d+\/)check\/$/;
-
-self.addEventListener("install", function () { self.skipWaiting(); });
-
-self.addEventListener("activate", function (event) {
-  event.waitUntil(
-    caches.keys().then(function (names) {
-      return Promise.all(names.filter(function (name) {
-        return name.indexOf("fangyi-gate") === 0 && name !== CACHE_NAME;
-      }).map(function (name) { return caches.delete(name); }));
-    }).then(function () { return self.clients.claim(); })
-  );
-});
-
-function fromCache(request) {
-  return caches.open(CACHE_NAME).then(function (cache) {
-    return cache.match(request, { ignoreSearch: true, ignoreVary: true });
-  });
-}
+var worker = self.fangyiOfflineWorker(CACHE_NAME, "fangyi-gate");
 
 // The start URL (/passes/) offline: the gate page last kept, if any.
 function lastGatePage() {
@@ -62,10 +47,5 @@ self.addEventListener("fetch", function (event) {
   var shell = GATE_PAGE.test(url.pathname) || url.pathname.indexOf("/static/") === 0;
   var start = url.pathname === "/passes/" && request.mode === "navigate";
   if (!shell && !start) return;
-  event.respondWith(fetch(request).catch(function (error) {
-    return (start ? lastGatePage() : fromCache(request)).then(function (found) {
-      if (found) return found;
-      throw error;
-    });
-  }));
+  event.respondWith(worker.networkFirst(request, start ? lastGatePage : null));
 });
