@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -90,6 +91,32 @@ def decisions_for(colour: str, fever: bool, reason: str = "") -> tuple[str, ...]
     if colour == "yellow" and reason == Reason.STATION_UNFINISHED:
         return (Decision.STATION, *DECISIONS_FOR[colour])
     return DECISIONS_FOR[colour]
+
+
+def differs_offline(*, shown: str, decision: str, colour: str, fever: bool, reason: str) -> bool:
+    """Whether a check made offline came out otherwise on the server: the phone showed
+    another colour (`shown`; "" for a check made online: never), or the guard's decision
+    there is not one the server's answer allows (choices.decisions_for)."""
+    if not shown:
+        return False
+    if shown != colour:
+        return True
+    return bool(decision) and decision not in decisions_for(colour, fever, reason)
+
+
+def decision_allowed_q() -> Q:
+    """decisions_for's rule as a filter on gate checks: the check's decision (or none) is
+    one its colour, fever and reason allow. The gate board finds with it the checks made
+    offline whose decision the server's answer does not allow (passes.selectors)."""
+    allowed = Q(decision="")
+    for colour, decisions in DECISIONS_FOR.items():
+        allowed |= Q(fever=False, colour=colour, decision__in=decisions)
+    allowed |= Q(
+        fever=False, colour="yellow", reason=Reason.STATION_UNFINISHED, decision=Decision.STATION
+    )
+    allowed |= Q(fever=True, colour="red", decision__in=FEVER_DECISIONS)
+    allowed |= Q(fever=True, decision=Decision.HELD)
+    return allowed
 
 
 class Method(models.TextChoices):

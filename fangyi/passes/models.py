@@ -22,6 +22,7 @@ from fangyi.passes.choices import (
     CheckColour,
     Decision,
     Method,
+    differs_offline,
 )
 from fangyi.people.choices import DocType
 from fangyi.people.models import Person
@@ -227,8 +228,15 @@ class GateCheck(models.Model):
 
     @property
     def differs_offline(self) -> bool:
-        """Made offline and shown there in another colour than the server's."""
-        return bool(self.offline_colour) and self.offline_colour != self.colour
+        """Made offline and shown there in another colour than the server's, or decided
+        there as the server's answer does not allow (choices.differs_offline)."""
+        return differs_offline(
+            shown=self.offline_colour,
+            decision=self.decision,
+            colour=self.colour,
+            fever=self.fever,
+            reason=self.reason,
+        )
 
 
 class PassKey(models.Model):

@@ -39,6 +39,7 @@ from fangyi.duty.scope import is_places_only
 from fangyi.health.alerts import raise_alert
 from fangyi.health.choices import AlertKind, AlertSource
 from fangyi.passes import keys, scanning, selectors
+from fangyi.passes.choices import CheckColour, Decision, Reason, decisions_for, differs_offline
 from fangyi.passes.colour import CASE_AT_HOME_STATES, PersonState, state_colour
 from fangyi.passes.models import GateCheck, Pass
 from fangyi.passes.scanning import REJECTED_REVOKE_REASON, Principal
@@ -57,6 +58,9 @@ ERR_BATCH_SIZE = _("Send at most {n} checks in one batch.")
 ERR_CHECKED_AT_FUTURE = _("checked_at is in the future.")
 ERR_OFFLINE_COLOUR = _("offline_colour must be green, yellow, red or refused.")
 ERR_CLIENT_ID_TWICE = _("The same client_id is twice in this batch.")
+ERR_OFFLINE_DECISION = _(
+    "This decision is not possible for a check shown {colour} offline: choose one of {choices}."
+)
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -220,6 +224,34 @@ class OfflineCheck:
     token: str = ""
     code: str = ""
     list_taken_at: dt.datetime | None = None
+    # What the guard did offline (a gate check's decision: choices.Decision); "" from a
+    # phone that does not send it (kept working: the check is recorded undecided).
+    offline_decision: str = ""
+
+
+def _offline_decision_check(decision: str, shown: str, fever: bool) -> None:
+    """The decision the guard took offline must be one the page offers for the colour it
+    showed (the reason is not sent: a yellow may have been sent to the station)."""
+    reason = Reason.STATION_UNFINISHED if shown == CheckColour.YELLOW else ""
+    allowed = decisions_for(shown, fever, reason)
+    if decision not in allowed:
+        message = str(ERR_OFFLINE_DECISION).format(
+            colour=CheckColour(shown).label,
+            choices=", ".join(str(Decision(d).label) for d in allowed),
+        )
+        raise ValidationError({"offline_decision": [message]})
+
+
+# What a recorded check's answer is read from (a duplicate, a race lost).
+_ROW = ("id", "colour", "reason", "offline_colour", "decision", "fever")
+
+
+def _duplicate(client_id, row) -> dict:
+    check_id, colour, reason, shown, decision, fever = row
+    differs = differs_offline(
+        shown=shown, decision=decision, colour=colour, fever=fever, reason=reason
+    )
+    return _result(client_id, "duplicate", check_id, colour, reason, differs)
 
 
 def _result(client_id, status, check_id=None, colour="", reason="", differs=False) -> dict:
@@ -249,7 +281,10 @@ def _mismatch_detail(check: OfflineCheck, colour: str, reason: str) -> str:
         if check.list_taken_at
         else "?"
     )
-    return f"offline {check.offline_colour} → {colour} ({reason}); list {taken}; {check.client_id}"
+    shown = check.offline_colour
+    if check.offline_decision:
+        shown += f" ({check.offline_decision})"
+    return f"offline {shown} → {colour} ({reason}); list {taken}; {check.client_id}"
 
 
 def scan_batch(
@@ -268,20 +303,17 @@ def scan_batch(
     gate, policy_now = scanning.gate_and_policy(principal, gate_id, timezone.localdate(now))
     policies = {timezone.localdate(now): policy_now}
     known = {
-        str(client_id): (check_id, colour, reason, offline_colour)
-        for client_id, check_id, colour, reason, offline_colour in GateCheck.objects.filter(
+        str(row[0]): row[1:]
+        for row in GateCheck.objects.filter(
             client_id__in=[c.client_id for c in checks]
-        ).values_list("client_id", "id", "colour", "reason", "offline_colour")
+        ).values_list("client_id", *_ROW)
     }
     seen: set[str] = set()
     results = []
     for check in checks:
         key = str(check.client_id)
         if key in known:
-            check_id, colour, reason, shown = known[key]
-            results.append(
-                _result(key, "duplicate", check_id, colour, reason, bool(shown) and shown != colour)
-            )
+            results.append(_duplicate(key, known[key]))
             continue
         if key in seen:
             results.append(_invalid(key, ValidationError({"client_id": [ERR_CLIENT_ID_TWICE]})))
@@ -312,6 +344,9 @@ def _one(
         if policy is None:
             policy = policies[day] = scanning.gate_and_policy(principal, gate.id, day)[1]
         value = scanning.temperature_of(check.temperature, policy.values)
+        if check.offline_decision:
+            fever = value >= policy.values.fever_threshold
+            _offline_decision_check(check.offline_decision, check.offline_colour, fever)
         method = "scan" if check.token else "code"
         found = scanning.pass_for(
             token=check.token,
@@ -341,11 +376,17 @@ def _one(
                 temperature=value,
                 state=state,
                 policy=policy,
-                decision="",
+                decision=check.offline_decision,
                 offline=(check.client_id, check.offline_colour, check.list_taken_at),
             )
             verdict = result.verdict
-            differs = check.offline_colour != verdict.colour
+            differs = differs_offline(
+                shown=check.offline_colour,
+                decision=check.offline_decision,
+                colour=verdict.colour,
+                fever=verdict.fever,
+                reason=verdict.reason,
+            )
             if differs:
                 # In the check's transaction: a check sent again finds its alert made.
                 raise_alert(
@@ -371,17 +412,10 @@ def _raced(check: OfflineCheck) -> dict[str, Any] | None:
     unique client id index decided); None if there is none (another integrity error).
     The insert runs on the driver's connection (core.sql.run), whose error Django does
     not wrap."""
-    row = (
-        GateCheck.objects.filter(client_id=check.client_id)
-        .values_list("id", "colour", "reason", "offline_colour")
-        .first()
-    )
+    row = GateCheck.objects.filter(client_id=check.client_id).values_list(*_ROW).first()
     if row is None:
         return None
-    shown = row[3]
-    return _result(
-        check.client_id, "duplicate", row[0], row[1], row[2], bool(shown) and shown != row[1]
-    )
+    return _duplicate(check.client_id, row)
 
 
 def _refused(
@@ -397,7 +431,13 @@ def _refused(
     it, expired…): kept as a refused check, as online (scanning.record_refused), once per
     client id; where the phone admitted it, the mismatch alert is keyed on that check,
     in its transaction, so a batch sent twice at once makes one row and one alert."""
-    differs = check.offline_colour != "refused"
+    differs = differs_offline(
+        shown=check.offline_colour,
+        decision=check.offline_decision,
+        colour=CheckColour.REFUSED,
+        fever=value >= policy.values.fever_threshold,
+        reason=refusal.code,
+    )
     try:
         with transaction.atomic():
             check_id = scanning.record_refused(
@@ -409,6 +449,7 @@ def _refused(
                 temperature=value,
                 policy=policy,
                 offline=(check.client_id, check.offline_colour, check.list_taken_at),
+                decision=check.offline_decision,
             )
             if differs:
                 raise_alert(

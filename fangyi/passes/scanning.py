@@ -605,11 +605,17 @@ def record(
     policy: PolicyRow, decision: str, visitor: dict[str, str] | None = None,
     offline: Offline | None = None,
 ) -> Scan:  # fmt: skip
-    """Colour the state, check the decision, keep the check (pass or visitor)."""
+    """Colour the state, check the decision, keep the check (pass or visitor).
+
+    A check made offline (`offline`) keeps the decision the guard took there as it was
+    taken (passes.offline checked it against the colour the phone showed): what happened
+    at the gate is recorded even where the server's colour allows otherwise; it is then
+    followed (a referral) only where the server's colour allows it too."""
     verdict = pass_colour_for(state, policy.values)
-    if decision:
+    allowed = decisions_for(verdict.colour, verdict.fever, verdict.reason)
+    if decision and offline is None:
         decision_check(decision, verdict.colour, verdict.fever, verdict.reason)
-    elif verdict.fever:
+    elif not decision and verdict.fever:
         decision = Decision.HELD
 
     def insert() -> int:
@@ -628,7 +634,7 @@ def record(
             offline=offline,
         )
 
-    if decision in REFERRAL_DECISIONS:
+    if decision in REFERRAL_DECISIONS and decision in allowed:
         # Sent to the observation point or the station with the check: the case moves and
         # the alert goes in the check's transaction (passes.referrals). Other checks keep
         # their one statement.
@@ -655,20 +661,21 @@ def record(
 def record_refused(
     *, principal: Principal, gate: GateRow, now: dt.datetime, method: str,
     refusal: PassRefused, temperature: Decimal, policy: PolicyRow,
-    offline: Offline | None = None,
+    offline: Offline | None = None, decision: str = "",
 ) -> int:  # fmt: skip
     """Keep the check of a real pass that does not admit (revoked, replaced, rejected,
     expired, another district's, a key not in force): a person stood at the gate and was
     turned away, so the board and the day's numbers count them. Colour `refused`, the
     refusal code as reason, decision turned away (held with a fever, whose alert goes as
-    for any check). Online (scan) and synced from offline (passes.offline) alike."""
+    for any check). Online (scan) and synced from offline (passes.offline) alike; a
+    check made offline keeps the decision taken there (`decision`), as `record` does."""
     fever = temperature >= policy.values.fever_threshold
     verdict = Verdict(colour=CheckColour.REFUSED, reason=refusal.code, instruction="", fever=fever)
     check_id = _insert(
         gate=gate, guard_id=principal.user_id, now=now, method=method,
         pass_id=refusal.pass_id, person_id=refusal.person_id, temperature=temperature,
         verdict=verdict, policy=policy,
-        decision=Decision.HELD if fever else Decision.TURNED_AWAY, visitor={},
+        decision=decision or (Decision.HELD if fever else Decision.TURNED_AWAY), visitor={},
         offline=offline,
     )  # fmt: skip
     gate_check_counted(gate_id=gate.id, colour=verdict.colour)

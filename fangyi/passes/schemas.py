@@ -164,6 +164,12 @@ class ScanQueuedIn(Schema):
     checked_at: dt.datetime
     offline_colour: str
     list_taken_at: dt.datetime | None = None
+    offline_decision: str = Field(
+        "",
+        description="What the guard did offline, as POST /api/scans's decision (let_in, "
+        "temporary, verified, turned_away, held, observation, station), one the gate page "
+        "offers for offline_colour; empty: not sent (recorded undecided, as before).",
+    )
 
 
 class ScanBatchIn(Schema):
@@ -177,7 +183,10 @@ class ScanBatchResultOut(Schema):
     check_id: int | None = None
     colour: str
     reason: str
-    differs: bool
+    differs: bool = Field(
+        description="The server's colour is not offline_colour, or offline_decision is not "
+        "one the server's answer allows."
+    )
 
 
 class ScanBatchOut(Schema):

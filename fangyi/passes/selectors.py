@@ -20,6 +20,7 @@ from fangyi.health import selectors as health_selectors
 from fangyi.health.choices import HOLDING_KINDS, AlertSource, AlertStatus
 from fangyi.health.models import Alert
 from fangyi.passes import scanning
+from fangyi.passes.choices import decision_allowed_q
 from fangyi.passes.colour import PersonState
 from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.identity import mask_name
@@ -328,8 +329,11 @@ def gate_board(user, *, day: dt.date, zone_ids: list[int] | None = None) -> list
     return [{**row, "hour": timezone.localtime(row["hour"], SHANGHAI).hour} for row in rows]
 
 
-# A check made offline that the server coloured otherwise than the phone did.
-DIFFERS_OFFLINE = Q(offline_colour__gt="") & ~Q(offline_colour=F("colour"))
+# A check made offline that the server coloured otherwise than the phone did, or whose
+# decision taken offline the server's answer does not allow (choices.differs_offline).
+DIFFERS_OFFLINE = Q(offline_colour__gt="") & (
+    ~Q(offline_colour=F("colour")) | ~decision_allowed_q()
+)
 
 
 def reconciliation_lines(

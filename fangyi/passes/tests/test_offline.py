@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from fangyi.core.policy import PolicyValues
 from fangyi.health.models import Alert
-from fangyi.passes import keys, offline, scanning, services, tokens
+from fangyi.passes import keys, offline, scanning, selectors, services, tokens
 from fangyi.passes.models import GateCheck, Pass, PassKey
 from fangyi.passes.tests import test_api
 from fangyi.passes.tests.conftest import NOW
@@ -518,6 +518,153 @@ def test_batch_refusals_and_bad_checks(api, guard, other_guard, gate, zone_passe
     assert "checked_at" in results[3]["reason"] and "client_id" in results[4]["reason"]
     assert results[5]["reason"] == "forged"
     assert GateCheck.objects.count() == 1
+
+
+# --- the decision taken offline ------------------------------------------------------------
+
+
+def _sync(api, guard, gate, *checks):
+    batch = {"gate_id": gate.pk, "checks": list(checks)}
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        first = api(guard, "post", "/scans/batch", batch)
+        assert first.status_code == 200, first.content
+        again = api(guard, "post", "/scans/batch", batch).json()["results"]
+    results = first.json()["results"]
+    # Sent twice: the same answers, nothing made twice.
+    assert [(r["check_id"], r["differs"]) for r in again] == [
+        (r["check_id"], r["differs"]) for r in results
+    ]
+    return results
+
+
+def test_the_decision_taken_offline_is_kept_as_the_check_s_decision(api, guard, gate, zone_passes):
+    """A guard offline let a yellow in temporarily and turned a refused pass away: the
+    checks say so, as a decision taken online would. An old phone that sends no decision
+    still works: its check is recorded undecided."""
+    results = _sync(
+        api, guard, gate,
+        _check(zone_passes["yellow"], colour="yellow", offline_decision="temporary"),
+        _check(zone_passes["revoked"], minutes=11, colour="refused",
+               offline_decision="turned_away"),
+        _check(zone_passes["green"], minutes=12, offline_decision="let_in"),
+        _check(zone_passes["green"], minutes=13),
+    )  # fmt: skip
+    assert [(r["status"], r["colour"], r["differs"]) for r in results] == [
+        ("created", "yellow", False), ("refused", "refused", False),
+        ("created", "green", False), ("created", "green", False),
+    ]  # fmt: skip
+    checks = [GateCheck.objects.get(pk=r["check_id"]) for r in results]
+    assert [c.decision for c in checks] == ["temporary", "turned_away", "let_in", ""]
+    assert checks[0].decided_at == checks[0].at == NOW + dt.timedelta(minutes=10)
+    assert not Alert.objects.filter(kind="offline_mismatch").exists()
+
+
+def test_a_person_let_in_who_is_red_for_the_server_is_reconciled_with_the_decision(
+    api, guard, gate, zone_passes, tree, observation
+):
+    """Turned red after the list: the guard let them in green. The check keeps what
+    happened (let in), not a decision the red would allow, and nobody is sent anywhere by
+    the sync; the alert says what the guard did."""
+    holder = zone_passes["green"].person
+    with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+        quarantine.case_intake(
+            by=None, person=holder, reason="close_contact", arrived_at=NOW, first_state="home",
+        )  # fmt: skip
+    (result,) = _sync(api, guard, gate, _check(zone_passes["green"], offline_decision="let_in"))
+    assert (result["colour"], result["differs"]) == ("red", True)
+    check = GateCheck.objects.get(pk=result["check_id"])
+    assert (check.colour, check.decision, check.offline_colour) == ("red", "let_in", "green")
+    alert = Alert.objects.get(kind="offline_mismatch")
+    assert alert.gate_check_id == check.pk and "offline green (let_in) → red" in alert.detail
+    assert not Alert.objects.filter(kind="gate_observation").exists()
+
+
+def test_a_decision_the_server_s_answer_does_not_allow_is_a_mismatch(
+    api, guard, gate, zone_passes, tree
+):
+    """Same colour, other decision: the phone showed yellow and the guard sent the person
+    to the health station, but for the server they are yellow as not verified (no
+    returnee): the decision differs, so the check is reconciled and alerted; the station
+    is not told to expect them."""
+    (result,) = _sync(
+        api, guard, gate,
+        _check(zone_passes["yellow"], colour="yellow", offline_decision="station"),
+    )  # fmt: skip
+    assert (result["colour"], result["reason"], result["differs"]) == (
+        "yellow", "unverified", True,
+    )  # fmt: skip
+    check = GateCheck.objects.get(pk=result["check_id"])
+    assert check.decision == "station" and check.differs_offline
+    assert Alert.objects.get(kind="offline_mismatch").gate_check_id == check.pk
+    assert not Alert.objects.exclude(kind="offline_mismatch").exists()
+    # The board's line and count, as for a colour that differs.
+    board = api(tree.users["community"], "get", "/gate-board?day=2020-02-20").json()
+    assert sum(row["reconciliations"] for row in board) == 1
+    lines = selectors.reconciliation_lines(tree.users["zone"], day=dt.date(2020, 2, 20))
+    assert [line.pk for line in lines] == [check.pk]
+
+
+def test_the_board_s_filter_is_the_decision_rule():
+    """choices.decision_allowed_q (the board's filter) allows exactly what decisions_for
+    allows, for every colour, fever, reason and decision."""
+    from fangyi.passes.choices import CHECK_REASONS, CheckColour, Decision, decisions_for
+    from fangyi.passes.choices import decision_allowed_q as allowed_q
+
+    q = allowed_q()
+
+    def matches(row) -> bool:  # evaluate the Q on a dict, as the database would
+        def test(node) -> bool:
+            results = []
+            for child in node.children:
+                if isinstance(child, tuple):
+                    field, value = child
+                    name, _, lookup = field.partition("__")
+                    results.append(row[name] in value if lookup == "in" else row[name] == value)
+                else:
+                    results.append(test(child))
+            found = all(results) if node.connector == "AND" else any(results)
+            return not found if node.negated else found
+
+        return test(q)
+
+    for colour in CheckColour.values:
+        for fever in (False, True):
+            for reason, _label in CHECK_REASONS:
+                for decision in Decision.values:
+                    row = {"colour": colour, "fever": fever, "reason": reason, "decision": decision}
+                    expected = decision == "" or decision in decisions_for(colour, fever, reason)
+                    assert matches(row) == expected, row
+
+
+def test_a_red_sent_to_the_observation_point_offline_is_followed_as_online(
+    api, guard, gate, zone_passes, observation
+):
+    (result,) = _sync(
+        api, guard, gate, _check(zone_passes["red"], colour="red", offline_decision="observation")
+    )
+    assert (result["colour"], result["differs"]) == ("red", False)
+    check = GateCheck.objects.get(pk=result["check_id"])
+    assert check.decision == "observation"
+    referral = Alert.objects.get(kind="gate_observation")  # as online: passes.referrals
+    assert (referral.gate_check_id, referral.person) == (check.pk, zone_passes["red"].person)
+
+
+def test_a_decision_the_phone_could_not_offer_is_refused_by_name(api, guard, gate, zone_passes):
+    results = _sync(
+        api, guard, gate,
+        _check(zone_passes["red"], colour="red", offline_decision="let_in"),
+        _check(zone_passes["green"], minutes=11, offline_decision="fly"),
+        _check(zone_passes["green"], minutes=12, temperature="38.5", colour="yellow",
+               offline_decision="let_in"),
+    )  # fmt: skip
+    assert [r["status"] for r in results] == ["invalid", "invalid", "invalid"]
+    for r in results:
+        assert r["reason"].startswith("offline_decision: ") and r["check_id"] is None
+    # In Chinese, the default: the colour shown and the decisions the page offers.
+    assert "红码" in results[0]["reason"] and "转送指定观察点" in results[0]["reason"]
+    assert "离线" in results[0]["reason"]
+    assert "留观待复核（发热）" in results[2]["reason"]
+    assert GateCheck.objects.count() == 0
 
 
 def test_the_list_size_for_a_zone_stays_small(tree, guard, gate, zone_passes):
