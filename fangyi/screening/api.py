@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from fangyi.people.selectors import person_get
 from fangyi.screening import offline, selectors, services
@@ -201,18 +201,15 @@ def team_offline_list(request, team_id: int):
     return offline.team_offline_list(request.user, team)
 
 
-class TeamOfflineCheckIn(Schema):
-    person_id: int
-    present: bool = True
-    temperature: str | None = None
-    symptoms: bool = False
-
-
 class TeamOfflineVisitIn(Schema):
+    """A visit recorded offline: every field of POST /api/screening/visits (the same
+    people and new_people), with when it was recorded and the list it was recorded from."""
+
     key: uuid.UUID
     dwelling_id: int
     outcome: str
-    people: list[TeamOfflineCheckIn] = []
+    people: list[VisitPersonIn] = []
+    new_people: list[NewPersonIn] = []
     notes: str = ""
     at: dt.datetime
     list_taken_at: dt.datetime
@@ -229,6 +226,11 @@ class VisitSyncResultOut(Schema):
     visit_id: int | None
     message: str
     errors: list[str]
+    fields: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="A refused visit's errors by field, as POST /api/screening/visits "
+        "answers them (people.N.<field>, new_people.N.<field>, outcome, notes…).",
+    )
     by: str
     team: str
     at: dt.datetime | None

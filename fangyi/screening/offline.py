@@ -122,6 +122,8 @@ class SyncResult:
     visit_id: int | None = None
     message: str = ""
     errors: list[str] = field(default_factory=list)
+    # A refused visit's errors by field, as the online visit answers them.
+    fields: dict[str, list[str]] = field(default_factory=dict)
     by: str = ""
     team: str = ""
     at: dt.datetime | None = None
@@ -131,6 +133,12 @@ def _messages(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
         return [str(m) for messages in exc.message_dict.values() for m in messages]
     return [str(m) for m in exc.messages]
+
+
+def _fields(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
+    return {}
 
 
 def _conflict(team: Team, dwelling_id: int, since: dt.datetime, batch_keys) -> Visit | None:
@@ -148,17 +156,20 @@ def _conflict(team: Team, dwelling_id: int, since: dt.datetime, batch_keys) -> V
 def visits_sync(*, user, team: Team, visits: list[dict[str, Any]]) -> list[SyncResult]:
     """Record visits made offline; one answer per visit, in the order sent.
 
-    `team` is one the user is on or manages (`selectors.team_get`). Each entry: {key,
-    dwelling_id, outcome, people: [{person_id, present,
-    temperature, symptoms}], notes, at (when it was recorded on the phone), list_taken_at
-    (the offline list it was recorded from)}. A key already recorded answers
+    `team` is one the user is on or manages (`selectors.team_get`). Each entry has every
+    field of the online visit, read by the same service (`services.visit_record`): {key,
+    dwelling_id, outcome, people: [{person_id, present, temperature, symptoms, came_from,
+    came_on, phone}], new_people: [{name, doc_type, doc_number, phone, temperature,
+    symptoms, came_from, came_on}], notes}, plus at (when it was recorded on the phone)
+    and list_taken_at (the offline list it was recorded from). A key already recorded answers
     `duplicate` (sending the same batch twice records nothing more). A dwelling that
     somebody else visited after the list was taken answers `conflict` with who and when,
     and nothing is recorded: the team looks at the dwelling again. Otherwise the visit is
     recorded as the form records it, at the time it was made on the phone (never later
     than now nor before its list); errors answer `refused` with the form's messages, and
     each visit is its own transaction, so one refused visit keeps none of its changes and
-    does not hold back the others. A dwelling the user may not see or not on the team's
+    does not hold back the others; a refused visit's errors come by field too (`fields`,
+    as the online visit's 422 names them). A dwelling the user may not see or not on the team's
     list: refused."""
     if len(visits) > BATCH_MAX:
         raise ValidationError(ERR_BATCH_SIZE.format(n=BATCH_MAX), code="batch_too_large")
@@ -208,11 +219,12 @@ def visits_sync(*, user, team: Team, visits: list[dict[str, Any]]) -> list[SyncR
                     key=key,
                     outcome=entry["outcome"],
                     people=people,
+                    new_people=entry.get("new_people") or [],
                     notes=entry.get("notes", ""),
                     at=at,
                 )
         except ValidationError as exc:
-            results.append(SyncResult(key, "refused", errors=_messages(exc)))
+            results.append(SyncResult(key, "refused", errors=_messages(exc), fields=_fields(exc)))
             continue
         except PermissionDenied as exc:
             results.append(SyncResult(key, "refused", errors=[str(exc)]))

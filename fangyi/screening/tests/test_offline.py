@@ -206,3 +206,100 @@ def test_batch_anonymous_401(client, team, tree):
     body = {"team_id": team.pk, "visits": []}
     response = client.post(BATCH, body, content_type="application/json")
     assert response.status_code == 401
+
+
+# --- every field of the online visit (the same service) --------------------------------
+
+
+def test_batch_takes_every_field_of_the_online_visit(client, tree, team):
+    """Travel history, a phone, notes and a person met at the door without a file, as
+    the online form takes them: recorded through the same service."""
+    from fangyi.people.models import Person
+
+    user = tree.users["building"]
+    taken_at = _list(client, team, user).json()["taken_at"]
+    person = tree.people[0]
+    came_on = timezone.localdate() - dt.timedelta(days=2)
+    entry = _entry(
+        team,
+        tree.dwellings[0],
+        taken_at,
+        outcome="answered",
+        people=[
+            {
+                "person_id": person.pk,
+                "temperature": "36.5",
+                "came_from": "湖北省武汉市",
+                "came_on": came_on.isoformat(),
+                "phone": "13900139000",
+            }
+        ],
+        new_people=[
+            {
+                "name": "新住户",
+                "doc_type": "id_card",
+                "doc_number": "11010519491231002X",
+                "phone": "13700137000",
+                "temperature": "36,9",
+                "came_from": "广州",
+                "came_on": came_on.isoformat(),
+            }
+        ],
+        notes="租客刚搬入",
+    )
+    [result] = _send(client, user, [entry])
+    assert result["status"] == "created", result
+    visit = Visit.objects.get(pk=result["visit_id"])
+    assert visit.notes == "租客刚搬入"
+    person.refresh_from_db()
+    assert (person.origin, person.return_date, person.travel_status, person.phone) == (
+        "湖北省武汉市", came_on, "returned", "13900139000",
+    )  # fmt: skip
+    new = Person.objects.get(doc_number="11010519491231002X")
+    assert (new.name, new.dwelling_id, new.verified, new.phone, new.origin) == (
+        "新住户", tree.dwellings[0].pk, False, "13700137000", "广州",
+    )  # fmt: skip
+    checks = {c.person_id: c for c in VisitPerson.objects.filter(visit=visit)}
+    assert checks[new.pk].new_file and checks[new.pk].temperature == Decimal("36.9")
+    assert (checks[person.pk].came_from, checks[person.pk].came_on) == ("湖北省武汉市", came_on)
+
+
+@pytest.mark.parametrize(
+    ("field", "check", "new_person", "error_key"),
+    [
+        ("phone", {"phone": "12345"}, None, "people.0.phone"),
+        ("came_on", {"came_on": "2999-01-01"}, None, "people.0.return_date"),
+        ("doc_number", None, {"doc_number": "110105194912310021"}, "new_people.0.doc_number"),
+        ("name", None, {"name": ""}, "new_people.0.name"),
+        ("new phone", None, {"phone": "2345"}, "new_people.0.phone"),
+        ("new temperature", None, {"temperature": "52"}, "new_people.0.temperature"),
+    ],
+)
+def test_batch_refuses_a_bad_value_naming_the_field_and_saves_nothing(
+    client, tree, team, field, check, new_person, error_key
+):
+    from fangyi.people.models import Person
+
+    user = tree.users["building"]
+    taken_at = _list(client, team, user).json()["taken_at"]
+    person = tree.people[0]
+    people = [{"person_id": person.pk, "temperature": "36.5", **(check or {})}]
+    new_people = []
+    if new_person is not None:
+        new_people = [{"name": "新住户", "doc_number": "11010519491231002X", **new_person}]
+    entry = _entry(
+        team, tree.dwellings[0], taken_at, outcome="answered", people=people, new_people=new_people
+    )
+    good = _entry(team, tree.dwellings[1], taken_at)
+    before = Person.objects.count()
+    bad, fine = _send(client, user, [entry, good])
+    assert (bad["status"], fine["status"]) == ("refused", "created")
+    assert list(bad["fields"]) == [error_key], bad
+    # Said in Chinese, naming whom it is about.
+    who = person.name if check else (new_person.get("name", "新住户") or "未建档人员 1")
+    assert all(who in message for message in bad["fields"][error_key]), bad["fields"]
+    assert bad["errors"] == bad["fields"][error_key]
+    assert Visit.objects.filter(dwelling=tree.dwellings[0]).count() == 0
+    assert Person.objects.count() == before
+    person.refresh_from_db()
+    assert (person.phone, person.return_date) == (tree.people[0].phone, None)
