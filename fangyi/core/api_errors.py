@@ -6,7 +6,8 @@ every operation (`install` adds a decorator that runs after parsing): a whole nu
 outside the signed 64-bit range that SQLite and PostgreSQL store (in a path, the query
 or the body, at any depth) is a 422 naming the field, not an OverflowError. A date-time
 without an offset is read as Asia/Shanghai wall time (settings.TIME_ZONE), as the
-pages read what is typed, instead of failing where it meets an aware one.
+pages read what is typed, instead of failing where it meets an aware one. A date or a
+date-time the schema cannot read is refused in the reader's language (`schema_message`).
 
 Error codes are plain strings given where the refusal is raised (`ValidationError(...,
 code=...)`), never looked up from a message, so they do not change with the language.
@@ -55,6 +56,20 @@ def validation_error_body(exc: DjangoValidationError) -> dict:
         message = " ".join(fields["__all__"])
     code = getattr(exc, "code", None) or "invalid"
     return error_body(code, message, fields)
+
+
+def schema_message(err: dict) -> str:
+    """A schema's refusal of one value, in the active language where it is one people meet
+    (a date or a date-time typed or sent wrong); pydantic's own English text otherwise."""
+    kind = str(err.get("type", ""))
+    if kind.startswith("datetime_"):
+        return _(
+            "Enter a valid date and time as YYYY-MM-DDTHH:MM, e.g. 2020-02-20T09:30 "
+            "(Asia/Shanghai time unless an offset is given)."
+        )
+    if kind.startswith("date_"):
+        return _("Enter a valid date as YYYY-MM-DD, e.g. 2020-02-20.")
+    return str(err.get("msg", ""))
 
 
 def _clean(value: Any, loc: tuple, out_of_range: list[tuple], depth: int = 0) -> Any:
@@ -227,7 +242,7 @@ def install(api: NinjaAPI) -> None:
             loc = [
                 str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload")
             ]
-            fields.setdefault(".".join(loc) or "request", []).append(err.get("msg", ""))
+            fields.setdefault(".".join(loc) or "request", []).append(schema_message(err))
         return api.create_response(
             request, error_body("invalid", _("Some fields are not valid."), fields), status=422
         )

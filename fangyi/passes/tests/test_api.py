@@ -282,3 +282,34 @@ def test_concurrent_checks_of_one_pass_are_all_recorded(tree, guard, gate, green
     assert errors == []
     assert GateCheck.objects.filter(pass_obj=green_pass).count() == 8
     assert Alert.objects.count() == 4
+
+
+DATE_ZH = "请按 YYYY-MM-DD 填写有效日期，例如 2020-02-20。"
+DATETIME_ZH_START = "请按 YYYY-MM-DDTHH:MM 填写有效的日期和时间"
+
+
+def test_a_bad_date_is_refused_in_chinese_naming_the_field(api, tree, guard, gate):
+    """Dates the schemas parse (a query's day, a batch's times) are refused in the
+    reader's language, Chinese by default, not in pydantic's English."""
+    import uuid
+
+    board = api(tree.users["community"], "get", "/gate-board?day=2020-02-30")
+    assert board.status_code == 422
+    assert board.json()["error"]["fields"] == {"day": [DATE_ZH]}
+    check = {
+        "client_id": str(uuid.uuid4()),
+        "code": "X",
+        "temperature": "36.5",
+        "checked_at": "2020-13-45T10:00",
+        "offline_colour": "green",
+    }
+    batch = api(guard, "post", "/scans/batch", {"gate_id": gate.pk, "checks": [check]})
+    assert batch.status_code == 422
+    fields = batch.json()["error"]["fields"]
+    assert list(fields) == ["checks.0.checked_at"]
+    assert fields["checks.0.checked_at"][0].startswith(DATETIME_ZH_START)
+    english = api(tree.users["community"], "get", "/gate-board?day=yesterday", language="en")
+    assert english.json()["error"]["fields"] == {
+        "day": ["Enter a valid date as YYYY-MM-DD, e.g. 2020-02-20."]
+    }
+    assert GateCheck.objects.count() == 0
