@@ -276,8 +276,11 @@
               return post(GATE_BATCH_URL, {
                 gate_id: parseInt(gate, 10),
                 checks: part.map(function (c) {
-                  return { client_id: c.client_id, token: c.token, temperature: c.temperature, checked_at: c.checked_at,
-                    offline_colour: c.offline_colour, list_taken_at: c.list_taken_at };
+                  // As queued, less what only the phone uses.
+                  var sent = Object.assign({}, c);
+                  delete sent.gate_id;
+                  delete sent.pass_id;
+                  return sent;
                 }),
               }).then(function (answer) {
                 if (answer.failed) { out.failed = answer.failed; return; }
@@ -330,8 +333,11 @@
               return post(TEAM_BATCH_URL, {
                 team_id: Number(team),
                 visits: part.map(function (v) {
-                  return { key: v.key, dwelling_id: v.dwelling_id, outcome: v.outcome, people: v.people,
-                    notes: v.notes || "", at: v.at, list_taken_at: v.list_taken_at };
+                  // As recorded, less what only the phone uses.
+                  var sent = Object.assign({}, v);
+                  delete sent.team_id;
+                  delete sent.room;
+                  return sent;
                 }),
               }).then(function (body) {
                 if (body.failed) { out.failed = body.failed; return; }
