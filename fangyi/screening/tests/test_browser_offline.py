@@ -13,9 +13,12 @@ out wipes what the page kept.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from fangyi.conftest import PASSWORD
@@ -403,4 +406,66 @@ def test_logging_out_from_the_home_page_asks_with_the_count_and_wipes_both_store
     assert len(asked) == 2
     assert page.evaluate(LEFT_JS) == {"dbs": [], "caches": [], "workers": 0}
     assert not Visit.objects.exists()
+    context.close()
+
+
+def test_the_offline_form_takes_travel_phone_people_without_a_file_and_notes(
+    browser, live_server, tree, team
+):
+    """Every field of the online visit form, recorded offline and sent as the online form
+    records it: a returnee's travel and new phone, somebody met at the door without a
+    file (an unverified file is made), and notes."""
+    context = _phone(browser, live_server)
+    page = context.new_page()
+    first = tree.dwellings[0]
+    a, b = Person.objects.filter(dwelling=first).order_by("id")
+    came_on = timezone.localdate() - dt.timedelta(days=2)
+    log_in(page, "b_grid", PASSWORD)
+    _open_team_page(page, team)
+    _go_offline_on_team_page(page, context, team)
+
+    page.get_by_test_id(f"dwelling-{first.pk}").click()
+    form = page.get_by_test_id("offline-form")
+    expect(form).to_be_visible()
+    page.get_by_test_id("offline-outcome-answered").check()
+    person_a = form.get_by_test_id(f"offline-person-{a.pk}")
+    person_a.locator("[data-temperature]").fill("36.6")
+    person_a.get_by_text("行程或手机有变化").click()
+    person_a.locator("[data-came-from]").fill("湖北省武汉市")
+    person_a.locator("[data-came-on]").fill(came_on.isoformat())
+    person_a.locator("[data-phone]").fill("13900139000")
+    form.get_by_test_id(f"offline-person-{b.pk}").locator("[data-present]").uncheck()
+    slot = form.get_by_test_id("offline-new-person-1")
+    slot.get_by_text("未建档人员 1").click()
+    slot.locator("[data-name]").fill("新住户")
+    slot.locator("[data-doc-number]").fill("11010519491231002X")
+    slot.locator("[data-phone]").fill("13700137000")
+    slot.locator("[data-temperature]").fill("36,9")
+    slot.locator("[data-came-from]").fill("广州")
+    form.locator("[data-notes]").fill("租客刚搬入")
+    page.get_by_test_id("offline-save").click()
+    expect(form).to_be_hidden()
+    box = page.get_by_test_id("offline")
+    expect(box).to_have_attribute("data-queued", "1")
+    # The next dwelling's form starts empty.
+    page.get_by_test_id(f"dwelling-{tree.dwellings[1].pk}").click()
+    expect(form.get_by_test_id("offline-new-person-1").locator("[data-name]")).to_have_value("")
+    expect(form.locator("[data-notes]")).to_have_value("")
+    page.get_by_test_id("offline-cancel").click()
+    assert not Visit.objects.exists()
+
+    context.set_offline(False)
+    expect(box).to_have_attribute("data-queued", "0")
+    expect(page.get_by_test_id("offline-results").locator("[data-status=created]")).to_have_count(1)
+    visit = Visit.objects.get(dwelling=first)
+    assert visit.notes == "租客刚搬入"
+    a.refresh_from_db()
+    assert (a.origin, a.return_date, a.phone) == ("湖北省武汉市", came_on, "13900139000")
+    new = Person.objects.get(doc_number="11010519491231002X")
+    assert (new.name, new.dwelling_id, new.verified, new.phone, new.origin) == (
+        "新住户", first.pk, False, "13700137000", "广州",
+    )  # fmt: skip
+    checks = {c.person_id: c for c in VisitPerson.objects.filter(visit=visit)}
+    assert checks[new.pk].new_file and checks[new.pk].temperature == Decimal("36.9")
+    assert not checks[b.pk].present and checks[a.pk].temperature == Decimal("36.6")
     context.close()

@@ -165,10 +165,24 @@
       node.querySelector(".hint").textContent = p.doc;
       people.appendChild(node);
     });
+    // The slots for people without a file and the notes start empty for each dwelling.
+    form.querySelectorAll("[data-new-person]").forEach(function (slot) {
+      slot.open = false;
+      slot.querySelectorAll("input").forEach(function (input) {
+        if (input.type === "checkbox") input.checked = false; else input.value = "";
+      });
+      slot.querySelector("[data-doc-type]").value = "id_card";
+    });
+    form.querySelector("[data-notes]").value = "";
     form.querySelector("[data-testid=offline-form-error]").hidden = true;
     form.hidden = false;
     form.scrollIntoView();
     return true;
+  }
+
+  function value(node, selector) {
+    var input = node.querySelector(selector);
+    return input ? input.value.trim() : "";
   }
 
   function saveForm(event) {
@@ -177,6 +191,7 @@
     var outcome = form.querySelector("input[name=offline-outcome]:checked").value;
     var errors = [];
     var checks = [];
+    var newPeople = [];
     if (outcome === "answered") {
       form.querySelectorAll("[data-person]").forEach(function (node) {
         if (node.tagName === "TEMPLATE") return;
@@ -188,7 +203,27 @@
             low: list.temperature_min, high: list.temperature_max }));
         }
         checks.push({ person_id: Number(node.dataset.person), present: present,
-          temperature: temperature.value, symptoms: present && node.querySelector("[data-symptoms]").checked });
+          temperature: temperature.value, symptoms: present && node.querySelector("[data-symptoms]").checked,
+          came_from: value(node, "[data-came-from]"), came_on: value(node, "[data-came-on]") || null,
+          phone: value(node, "[data-phone]") });
+      });
+      // A slot for a person without a file counts once anything is typed in it; the
+      // server checks the rest (name, document) and refuses the visit naming the field.
+      form.querySelectorAll("[data-new-person]").forEach(function (slot) {
+        var typed = ["[data-name]", "[data-doc-number]", "[data-phone]", "[data-temperature]",
+          "[data-came-from]", "[data-came-on]"].some(function (f) { return value(slot, f); });
+        if (!typed) return;
+        var name = value(slot, "[data-name]");
+        var raw = value(slot, "[data-temperature]");
+        var temperature = temperatureOf(raw);
+        if (temperature.bad) {
+          errors.push(t("temperature", { name: name || slot.querySelector("summary").textContent, value: raw,
+            low: list.temperature_min, high: list.temperature_max }));
+        }
+        newPeople.push({ name: name, doc_type: slot.querySelector("[data-doc-type]").value,
+          doc_number: value(slot, "[data-doc-number]"), phone: value(slot, "[data-phone]"),
+          temperature: temperature.value, symptoms: slot.querySelector("[data-symptoms]").checked,
+          came_from: value(slot, "[data-came-from]"), came_on: value(slot, "[data-came-on]") || null });
       });
     }
     var error = form.querySelector("[data-testid=offline-form-error]");
@@ -199,7 +234,8 @@
     }
     var visit = {
       key: crypto.randomUUID(), team_id: teamId, dwelling_id: Number(form.dataset.dwelling),
-      outcome: outcome, people: checks, notes: "", at: new Date().toISOString(),
+      outcome: outcome, people: checks, new_people: newPeople, notes: value(form, "[data-notes]"),
+      at: new Date().toISOString(),
       list_taken_at: list.taken_at, room: roomOf(Number(form.dataset.dwelling))
     };
     S.putSealed("screening", "queue", [{ id: visit.key, value: visit, exp: null, plain: { team_id: teamId } }]).then(function () {
