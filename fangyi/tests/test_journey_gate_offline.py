@@ -257,12 +257,16 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     expect(page.get_by_test_id("offline-mark")).to_contain_text("离线")
     expect(page.get_by_test_id("offline-temperature")).to_contain_text("36.5 °C")
     guard.shot("offline-green")
-    page.get_by_test_id("offline-next").click()
+    # The guard's decision, as the online result page offers it, goes with the check.
+    decisions = page.get_by_test_id("offline-decisions").locator("button")
+    expect(decisions).to_have_text(["放行"])
+    page.get_by_test_id("offline-decide-let_in").click()
     expect(result).to_be_hidden()
 
     _scan_offline(page, tokens[red.pk], "36.6")
     expect(result).to_have_attribute("data-colour", "red")
     expect(page.get_by_test_id("offline-colour")).to_have_text("红码")
+    expect(decisions).to_have_text(["转送指定观察点"])
     guard.shot("offline-red")
     page.get_by_test_id("offline-next").click()
 
@@ -350,6 +354,8 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     assert by_pass[revoked.pk].colour == "refused"
     checks_after_sync = GateCheck.objects.count()
     assert by_pass[green.pk].colour == "red" and by_pass[red.pk].colour == "red"
+    # The decision taken offline is kept (the red one was left undecided: "Next person").
+    assert (by_pass[green.pk].decision, by_pass[red.pk].decision) == ("let_in", "")
     assert Alert.objects.filter(kind="offline_mismatch", person=green.person).count() == 1
 
     # Sending the same batch again changes nothing.

@@ -195,6 +195,10 @@
   document.querySelectorAll("#offline-text [data-instruction]").forEach(function (el) {
     instructions[el.dataset.instruction] = el.textContent;
   });
+  var decisionLabels = {};
+  document.querySelectorAll("#offline-text [data-decision]").forEach(function (el) {
+    decisionLabels[el.dataset.decision] = el.textContent;
+  });
   var el = function (id) { return document.getElementById(id); };
   var statusBox = el("offline-status");
   var serverDown = false;
@@ -316,7 +320,50 @@
 
   // --- the offline check -------------------------------------------------------------------
 
-  function show(answer, temperature) {
+  // The decisions the page offers for an answer, as the online result page does
+  // (passes.choices.decisions_for): with a fever the person is held (a red may still be
+  // sent to the observation point); a returnee whose station days are not done may be
+  // sent to the station.
+  function decisionsFor(colour, fever, reason) {
+    if (fever) return colour === "red" ? ["held", "observation"] : ["held"];
+    var choices = { green: ["let_in"], yellow: ["temporary", "verified", "turned_away"],
+      red: ["observation"], refused: ["turned_away"] }[colour] || [];
+    return colour === "yellow" && reason === "station_unfinished" ? ["station"].concat(choices) : choices;
+  }
+
+  var shownCheck = null; // the queued check on screen, for the guard's decision
+
+  function showDecisions(answer, check) {
+    var box = el("offline-decisions");
+    box.textContent = "";
+    shownCheck = check;
+    if (!check) return;
+    decisionsFor(answer.colour, answer.fever, answer.reason).forEach(function (value) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.dataset.decision = value;
+      button.setAttribute("data-testid", "offline-decide-" + value);
+      button.textContent = decisionLabels[value] || value;
+      box.appendChild(button);
+    });
+  }
+
+  // The guard's decision goes with the queued check (offline_decision), sealed again; a
+  // check sent meanwhile stays as the server recorded it.
+  el("offline-decisions").addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-decision]");
+    if (!button || !shownCheck) return;
+    var check = shownCheck;
+    shownCheck = null;
+    S.rawAll("gate", "queue").then(function (rows) {
+      if (!rows.some(function (r) { return r.client_id === check.client_id; })) return;
+      check.offline_decision = button.dataset.decision;
+      return S.putSealed("gate", "queue", [{ id: check.client_id, value: check, exp: null }]);
+    }).then(next, next);
+  });
+
+  function show(answer, temperature, check) {
+    showDecisions(answer, check || null);
     var box = el("offline-result");
     var colour = answer.colour;
     box.className = "offline-result colour fullscreen " + (colour === "refused" ? "red" : colour);
@@ -374,7 +421,7 @@
         pass_id: parsed.passId,
       };
       return S.putSealed("gate", "queue", [{ id: check.client_id, value: check, exp: null }]).then(function () {
-        show(answer, temperature);
+        show(answer, temperature, check);
         return showStatus();
       }, function () {
         // No key to seal it with (the login has ended): the check cannot be kept.
@@ -390,7 +437,9 @@
     offlineCheck(el("f-token").value.trim(), el("f-code").value.trim(), el("f-temperature").value);
   });
 
-  el("offline-next").addEventListener("click", function () {
+  function next() {
+    shownCheck = null;
+    el("offline-decisions").textContent = "";
     el("offline-result").hidden = true;
     el("offline-result").className = "offline-result";
     el("f-token").value = "";
@@ -398,7 +447,9 @@
     el("f-temperature").value = "";
     var state = el("scan-state");
     if (state) state.textContent = "";
-  });
+  }
+
+  el("offline-next").addEventListener("click", next);
 
   // --- sending the queue -------------------------------------------------------------------
 
