@@ -438,6 +438,9 @@
   // stays, sealed, for its user's next login — or, if there is none, everything goes.
   function forgetLists() {
     forgetKey();
+    // Only a database that exists is opened (opening makes it): a browser that cannot
+    // list them (older WebViews, the residents' pages) is left alone here.
+    if (!indexedDB.databases) return Promise.resolve();
     return waiting().then(function (n) {
       if (!n) return wipe();
       return Promise.all(Object.keys(SCHEMAS).map(function (which) {
