@@ -9,7 +9,8 @@ the green person turns red on the server. The network comes back: the queue drai
 the server records the checks as at their time, and the pass whose colour differs shows a
 reconciliation line. Nothing is lost or doubled, and sending the same batch again changes
 nothing. Logging out wipes what the page kept. The signature check is also driven
-directly: an altered byte is refused.
+directly: an altered byte is refused, and so are a genuine signature's dates outside its
+key's window or before its issue time (beyond the clock skew the server allows).
 
 The clock is the real one (not fangyi.tests.phone.journey_clock): the browser's clock
 stamps the offline checks and cannot be moved with the server's, and the server refuses
@@ -131,6 +132,19 @@ VERIFY_JS = """async (token) => {
     nobleOk: await outcome(token, "noble"),
     nobleAlteredId: await outcome(alteredId, "noble"),
     nobleAlteredSig: await outcome(alteredSig, "noble"),
+    // The dates of a genuine signature, with the server's clock skew (5 minutes): a key
+    // not yet in force, a key past its end, a check before the pass's issue time beyond
+    // the skew and within it.
+    ...await (async () => {
+      const parsed = g.parseToken(token), skew = 300 * 1000, issued = Number(parsed.issued) * 1000;
+      const shifted = (field, at) => keys.map((k) => ({ ...k, [field]: new Date(at).toISOString() }));
+      return {
+        keyNotYet: await g.verifyToken(parsed, shifted("not_before", now + 3600e3), now, undefined, skew),
+        keyRetired: await g.verifyToken(parsed, shifted("not_after", now - 1000), now, undefined, skew),
+        beforeIssued: await g.verifyToken(parsed, keys, issued - 2 * skew, undefined, skew),
+        withinSkew: await g.verifyToken(parsed, keys, issued - 60e3, undefined, skew),
+      };
+    })(),
   };
 }"""
 
@@ -229,6 +243,10 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
         "nobleOk": "ok",
         "nobleAlteredId": "altered",
         "nobleAlteredSig": "altered",
+        "keyNotYet": "not_yet_valid",
+        "keyRetired": "key_retired",
+        "beforeIssued": "not_yet_valid",
+        "withinSkew": "ok",
     }
 
     # The rules on a green pass: a fever is yellow, a list too old admits yellow at best,

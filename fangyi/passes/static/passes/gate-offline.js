@@ -91,18 +91,15 @@
   }
 
   // Is the token signed by one of `keys`, valid at `now` (ms)? "ok", or the refusal code:
-  // "unknown_key" (not this district's, or a key the phone has not got), "key_expired"
-  // (past its end date), "altered" (the signature does not match the text), "unsupported"
-  // (the browser has no Ed25519, and the fallback did not load).
-  function verifyToken(token, keys, now, engine) {
+  // "unknown_key" (not this district's, or a key the phone has not got), "altered" (the
+  // signature does not match the text), "unsupported" (the browser has no Ed25519, and the
+  // fallback did not load); for a genuine signature, "key_retired" (past the key's end
+  // date) and "not_yet_valid" (before the key's start or the token's issue time by more
+  // than `skewMs`, the clock error the server allows: docs/offline.md), as the server
+  // answers them.
+  function verifyToken(token, keys, now, engine, skewMs) {
     var key = (keys || []).filter(function (k) { return k.kid === token.kid; })[0];
     if (!key) return Promise.resolve("unknown_key");
-    // Old keys verify until their end date. The start is not checked: the server signs
-    // only with a key in force, and a phone's clock may be behind the server's.
-    var until = timeOf(key.not_after);
-    if (until !== null && now > until) {
-      return Promise.resolve("key_expired");
-    }
     var signature;
     try {
       signature = bytesOfBase64url(token.signature);
@@ -111,7 +108,16 @@
     }
     var message = new TextEncoder().encode(token.signed);
     return verifySignature(key, signature, message, engine).then(function (ok) {
-      return ok ? "ok" : "altered";
+      if (!ok) return "altered";
+      var skew = skewMs || 0;
+      var until = timeOf(key.not_after);
+      if (until !== null && now > until) return "key_retired";
+      var from = timeOf(key.not_before);
+      var issued = timeOf(token.issued);
+      if ((from !== null && now < from - skew) || (issued !== null && now < issued - skew)) {
+        return "not_yet_valid";
+      }
+      return "ok";
     }, function (err) {
       return err && err.name === "NotSupportedError" ? "unsupported" : "altered";
     });
@@ -189,6 +195,8 @@
   var gateId = parseInt(text.gate, 10);
   var labels = {};
   var instructions = {};
+  // Refusals of a pass whose signature is genuine (verifyToken): kept as checks.
+  var GENUINE_REFUSALS = { key_retired: true, not_yet_valid: true };
   document.querySelectorAll("#offline-text [data-reason]").forEach(function (el) {
     labels[el.dataset.reason] = el.textContent;
   });
@@ -401,15 +409,22 @@
     if (needsLogin && !list) return say(text.needsLogin);
     if (!parsed.error && !keys.length) return say(text.noKeys);
     var now = Date.now();
-    var verified = parsed.error ? Promise.resolve(parsed.error) : verifyToken(parsed, keys, now);
+    var skewMs = list && list.clock_skew_seconds != null ? Number(list.clock_skew_seconds) * 1000 : 0;
+    var verified = parsed.error
+      ? Promise.resolve(parsed.error)
+      : verifyToken(parsed, keys, now, undefined, skewMs);
     return verified.then(function (outcome) {
       if (outcome === "unsupported") return say(text.unsupported);
-      if (outcome !== "ok") {
+      if (outcome !== "ok" && !GENUINE_REFUSALS[outcome]) {
         // Not a pass the phone can trust: refused on the spot, recorded nowhere (as online).
-        var code = { unknown_key: "other_district", key_expired: "expired" }[outcome] || outcome;
+        var code = { unknown_key: "other_district" }[outcome] || outcome;
         return show({ colour: "refused", reason: code, fever: false }, temperature);
       }
-      var answer = decide(parsed, list, temperature, now);
+      // A genuine pass refused for its dates is a check like any other (the server keeps
+      // it as a refused check): queued with the refusal.
+      var answer = outcome === "ok"
+        ? decide(parsed, list, temperature, now)
+        : { colour: "refused", reason: outcome, fever: false };
       var check = {
         client_id: crypto.randomUUID(),
         gate_id: gateId,
