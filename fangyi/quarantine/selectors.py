@@ -271,6 +271,20 @@ def in_quarantine_counts(
     }
 
 
+def _contacts_in_quarantine(where: Q, group_by: str):
+    """(place id, people) in quarantine as a close contact (an open case of that
+    reason), per `group_by` among the cases `where` selects: the second half of the
+    close contacts under observation, beside those in the state "contact"."""
+    return (
+        QuarantineCase.objects.filter(
+            where, state__in=ACTIVE_STATES, reason=CaseReason.CLOSE_CONTACT
+        )
+        .values_list(group_by)
+        .annotate(n=Count("person_id", distinct=True))
+        .order_by()
+    )
+
+
 def quarantine_figures(
     level: str, place_id: int, group_by: str, *, unplaced: bool = False
 ) -> dict[Any, tuple[int, int]]:
@@ -286,15 +300,8 @@ def quarantine_figures(
             counted(states, IN_QUARANTINE_STATES),
             states.get(EpidemicState.CONTACT, 0),
         ]
-    for key, n in (
-        QuarantineCase.objects.filter(
-            state__in=ACTIVE_STATES,
-            reason=CaseReason.CLOSE_CONTACT,
-            **{f"person__{level}_id": place_id},
-        )
-        .values_list(f"person__{group_by}_id")
-        .annotate(n=Count("person_id", distinct=True))
-        .order_by()
+    for key, n in _contacts_in_quarantine(
+        Q(**{f"person__{level}_id": place_id}), f"person__{group_by}_id"
     ):
         if key is not None or unplaced:
             figures.setdefault(key, [0, 0])[1] += n
@@ -312,15 +319,8 @@ def zone_figures(zones: QuerySet[Zone]) -> dict[int, tuple[int, int, int]]:
             counted(states, IN_QUARANTINE_STATES),
             states.get(EpidemicState.CONTACT, 0),
         ]
-    for key, n in (
-        QuarantineCase.objects.filter(
-            state__in=ACTIVE_STATES,
-            reason=CaseReason.CLOSE_CONTACT,
-            person__zone_id__in=zones.values("pk"),
-        )
-        .values_list("person__zone_id")
-        .annotate(n=Count("person_id", distinct=True))
-        .order_by()
+    for key, n in _contacts_in_quarantine(
+        Q(person__zone_id__in=zones.values("pk")), "person__zone_id"
     ):
         figures.setdefault(key, [0, 0, 0])[2] += n
     return {key: (r, q, c) for key, (r, q, c) in figures.items()}
