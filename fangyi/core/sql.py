@@ -15,6 +15,8 @@ configured to keep prepared statements, or be run in session mode.
 
 from __future__ import annotations
 
+import weakref
+
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # Statement text per vendor: the driver's own placeholders (sqlite3 wants ?).
@@ -39,13 +41,28 @@ def run(sql: str, params: tuple = ()) -> list[tuple]:
         # A server-side prepared statement per connection: PostgreSQL plans each of these
         # statements once instead of on every gate check (planning cost more than running
         # them). sqlite3 keeps its own cache of prepared statements.
-        import psycopg
-
-        cursor = psycopg.Cursor(raw)
+        cursor = _cursors.get(raw)
+        if cursor is None or cursor.closed:
+            cursor = _cursors[raw] = _pg_cursor(raw)
         cursor.execute(sql, params, prepare=True)
-    else:
-        cursor = raw.execute(_text(wrapper.vendor, sql), params)
+        # The result's status, not cursor.description, which builds a Column per column.
+        result = cursor.pgresult
+        return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
+    cursor = raw.execute(_text(wrapper.vendor, sql), params)
     try:
         return cursor.fetchall() if cursor.description is not None else []
     finally:
         cursor.close()
+
+
+# One psycopg cursor per driver connection, reused by every statement run on it (a new
+# cursor makes its own adapters and transformer): weakly keyed, so that it goes with its
+# connection.
+_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TUPLES_OK = 2  # psycopg.pq.ExecStatus.TUPLES_OK
+
+
+def _pg_cursor(raw):
+    import psycopg
+
+    return psycopg.Cursor(raw)

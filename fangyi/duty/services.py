@@ -104,35 +104,58 @@ def api_tokens_revoke_for_user(*, user) -> int:
 
 
 _principal_sql: str | None = None
+# Columns of a row of principal_sql(), for a caller that reads it inside its own statement.
+PRINCIPAL_COLUMNS = 6
+
+
+def principal_sql() -> str:
+    """The token's statement: (token_id, user_id, is_superuser, stale (last use), revoked,
+    expired) of the active user whose token has the digest; parameters from
+    principal_params. The scan reads it inside its first statement (passes.scanning)."""
+    global _principal_sql
+    if _principal_sql is None:
+        users = connection.ops.quote_name(get_user_model()._meta.db_table)
+        _principal_sql = (
+            "SELECT t.id AS token_id, u.id AS user_id, u.is_superuser AS is_superuser, "
+            "t.last_used_at IS NULL OR t.last_used_at < %s AS stale, "
+            "t.revoked_at IS NOT NULL AS revoked, "
+            "t.expires_at IS NOT NULL AND t.expires_at <= %s AS expired "
+            f"FROM duty_apitoken t JOIN {users} u ON u.id = t.user_id "
+            "WHERE t.digest = %s AND u.is_active"
+        )
+    return _principal_sql
+
+
+def principal_params(token: str, now: dt.datetime) -> tuple:
+    adapt = connection.ops.adapt_datetimefield_value
+    return (adapt(now - LAST_USED_EVERY), adapt(now), token_digest(token))
+
+
+def principal_of_row(row: tuple | list | None, now: dt.datetime) -> tuple[int, bool] | None:
+    """(user id, is operator) of a row of principal_sql() (None: no such token, or all
+    its columns NULL), or TokenRefused for an expired or revoked token; records the
+    token's use when the last one is stale."""
+    if row is None or row[0] is None:
+        return None
+    token_id, user_id, is_superuser, stale, revoked, expired = row[:PRINCIPAL_COLUMNS]
+    if revoked or expired:
+        raise _refusal(token_id)
+    if stale:
+        adapt = connection.ops.adapt_datetimefield_value
+        run("UPDATE duty_apitoken SET last_used_at = %s WHERE id = %s", (adapt(now), token_id))
+    return user_id, bool(is_superuser)
 
 
 def api_token_principal(token: str) -> tuple[int, bool] | None:
     """(user id, is operator) of the active user a token belongs to, or None for a token
     nobody has; raises TokenRefused for an expired or revoked one. Records when it was
-    last used, at most once a minute. Plain SQL (core.sql): the scan path calls it on
-    every check."""
-    global _principal_sql
+    last used, at most once a minute. Plain SQL (core.sql): one statement, which the
+    scan reads inside its own (passes.scanning.scan_by_token)."""
     if not token:
         return None
-    if _principal_sql is None:
-        users = connection.ops.quote_name(get_user_model()._meta.db_table)
-        _principal_sql = (
-            "SELECT t.id, u.id, u.is_superuser, t.last_used_at IS NULL OR t.last_used_at < %s, "
-            "t.revoked_at IS NOT NULL, t.expires_at IS NOT NULL AND t.expires_at <= %s "
-            f"FROM duty_apitoken t JOIN {users} u ON u.id = t.user_id "
-            "WHERE t.digest = %s AND u.is_active"
-        )
     now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = run(_principal_sql, (adapt(now - LAST_USED_EVERY), adapt(now), token_digest(token)))
-    if not rows:
-        return None
-    token_id, user_id, is_superuser, stale, revoked, expired = rows[0]
-    if revoked or expired:
-        raise _refusal(token_id)
-    if stale:
-        run("UPDATE duty_apitoken SET last_used_at = %s WHERE id = %s", (adapt(now), token_id))
-    return user_id, bool(is_superuser)
+    rows = run(principal_sql(), principal_params(token, now))
+    return principal_of_row(rows[0] if rows else None, now)
 
 
 def _refusal(token_id: int) -> TokenRefused:

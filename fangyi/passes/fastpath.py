@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from fangyi.core.api_errors import INT_MAX, INT_MIN, error_body, validation_error_body
 from fangyi.core.csp import ContentSecurityPolicyMiddleware
 from fangyi.core.middleware import language_for
-from fangyi.duty.services import TokenRefused, api_token_principal
+from fangyi.duty.services import TokenRefused
 from fangyi.passes import scanning
 from fangyi.passes.tokens import PassRefused
 
@@ -164,15 +164,9 @@ class ScanFastPath:
 
     def _check(self, environ: dict[str, Any], payload: dict[str, Any]) -> tuple[int, dict]:
         try:
-            principal = api_token_principal(environ["HTTP_AUTHORIZATION"][7:].strip())
-        except TokenRefused as refusal:  # expired or revoked, with the reason
-            return 401, error_body(refusal.code, refusal.message)
-        if principal is None:
-            message = _("Send a valid token: Authorization: Bearer <token>.")
-            return 401, error_body("unauthenticated", message)
-        try:
-            result = scanning.scan(
-                principal=scanning.Principal(*principal),
+            # The token is read in the check's own first statement (scanning.scan_by_token).
+            result = scanning.scan_by_token(
+                api_token=environ["HTTP_AUTHORIZATION"][7:].strip(),
                 gate_id=payload["gate_id"],
                 token=payload["token"],
                 code=payload["code"],
@@ -180,6 +174,11 @@ class ScanFastPath:
                 decision=payload["decision"],
                 method="device",
             )
+        except TokenRefused as refusal:  # expired or revoked, with the reason
+            return 401, error_body(refusal.code, refusal.message)
+        except scanning.NoPrincipal:
+            message = _("Send a valid token: Authorization: Bearer <token>.")
+            return 401, error_body("unauthenticated", message)
         except PassRefused as refusal:
             return 422, error_body(refusal.code, str(refusal.message))
         except Http404:

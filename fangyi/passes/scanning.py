@@ -4,21 +4,29 @@ the scan fast path (fangyi.passes.fastpath).
 A district's gates check tens of thousands of people a day, in bursts at shift changes,
 so a check is a handful of indexed statements written in SQL (the same text on SQLite
 and PostgreSQL) instead of ORM queries, whose compilation cost ten times the database
-work. A green check is three round trips (four with the API token's lookup); on
-PostgreSQL each is a wait for another process, so reads that can go together do:
+work. A green check is two round trips, whoever checks: on PostgreSQL each is a wait for
+another process, so every read that can go with another does. The token or code is read
+first, without the database (`lookup_of`); then:
 
-1. the gate, its district's code, whether the user may check there (a gate post or an
-   assignment to the gate's zone; operators anywhere) and the policy version in force
-   today (its values parsed once per version) — `gate_and_policy`. Both rules have one
-   text each, which the pages' lists share: `_MAY_CHECK` here (`gate_ids`, the subquery
-   of selectors.gates_for) and core.policy.POLICY_IN_FORCE_SQL (policy_in_force);
-2. the pass with its holder's file and the facts of the holder's epidemic state, in
-   people.state's own text (FACT_COLUMNS), refused with the reason when it does not
-   admit — `pass_for`;
-3. the holder's state for the colour rules (`state_of`): the one epidemic state, derived
+1. one statement (`_GATE_AND_PASS`; `_token_statement` for a device, `scan_by_token`,
+   which also reads its API token by duty.services' own text) reads side by side:
+   - the gate, its district's code, whether the user may check there (a gate post or an
+     assignment to the gate's zone; operators anywhere) and the policy version in force
+     today (its values parsed once per version), as `gate_and_policy` reads them alone.
+     Both rules have one text each, which the pages' lists share: `_may_check` here
+     (`gate_ids`, the subquery of selectors.gates_for) and
+     core.policy.POLICY_IN_FORCE_SQL (policy_in_force);
+   - the pass with its holder's file and the facts of the holder's epidemic state, in
+     people.state's own text (FACT_COLUMNS), as `pass_for` reads it alone; refused with
+     the reason when it does not admit (`admitted`);
+2. the holder's state for the colour rules (`state_of`): the one epidemic state, derived
    from those facts by people.state's rule; the facility of a case at one, its recent
-   check-ins and the designated observation point only when they matter;
-4. the insert of the check (and of a fever alert) in one short transaction — `_insert`.
+   check-ins and the designated observation point only when they matter (more
+   statements, for those holders only);
+3. the insert of the check (and of a fever alert) in one short transaction — `_insert`.
+
+Whatever the token's reading refuses is said after the gate (Http404) and the
+temperature, as when they were separate statements.
 
 Statements run on the driver's connection (core.sql.run). The colour itself comes from
 fangyi.passes.colour, the rules' only home. Tests hold the
@@ -45,6 +53,7 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.core.metrics import gate_check_counted
 from fangyi.core.policy import POLICY_IN_FORCE_SQL, PolicyValues, policy_in_force, values_of
 from fangyi.core.sql import run
+from fangyi.duty import services as duty_services
 from fangyi.health.alerts import raise_alert
 from fangyi.health.choices import AlertKind, AlertSource
 from fangyi.passes import keys, referrals, tokens
@@ -165,26 +174,40 @@ def _json(value: Any) -> Any:
 
 # --- 1. the gate -------------------------------------------------------------------------
 
+
 # Who may check at a gate `g`: an operator anywhere; anybody else where an active staff
 # record of theirs is posted at the gate or assigned to the gate's zone. The rule's only
 # text, with its parameters from `_may_check_params`: the check reads it with the gate
 # (`gate_and_policy`) and the ORM takes it as a subquery (`gate_ids`: selectors.gates_for,
 # and through it gate_get, checks_for_guard, the home page), so the gates a page lists
 # are exactly the gates where a check is let through.
-_MAY_CHECK = """(%s
+# The principal's operator flag and user id are parameters (`%s`), or the columns of a
+# token read in the same statement (scan_by_token).
+def _may_check(superuser: str, user: str) -> str:
+    return f"""({superuser}
   OR EXISTS (SELECT 1 FROM duty_assignment a JOIN duty_staff s ON s.id = a.staff_id
-          WHERE s.user_id = %s AND s.active AND a.zone_id = g.zone_id)
+          WHERE s.user_id = {user} AND s.active AND a.zone_id = g.zone_id)
   OR EXISTS (SELECT 1 FROM passes_gatepost p JOIN duty_staff s ON s.id = p.staff_id
-          WHERE p.gate_id = g.id AND s.user_id = %s AND s.active))"""
+          WHERE p.gate_id = g.id AND s.user_id = {user} AND s.active))"""
+
+
+_MAY_CHECK = _may_check("%s", "%s")
 _GATE_IDS = f"SELECT g.id FROM places_gate g WHERE {_MAY_CHECK}"
 # The gate, whether the principal may check there, and the policy version in force
-# (core.policy's rule, by its one text) in one round trip: the check's first statement.
-_GATE_AND_POLICY = f"""
-SELECT g.id, g.zone_id, d.code, {_MAY_CHECK}, pol.id, pol.code, pol."values"
-FROM places_gate g
-JOIN places_zone z ON z.id = g.zone_id
+# (core.policy's rule, by its one text) in one round trip.
+_GATE_JOINS = f"""JOIN places_zone z ON z.id = g.zone_id
 JOIN places_district d ON d.id = z.district_id
-LEFT JOIN core_policy pol ON pol.id = ({POLICY_IN_FORCE_SQL})
+LEFT JOIN core_policy pol ON pol.id = ({POLICY_IN_FORCE_SQL})"""
+
+
+def _gate_columns(may_check: str) -> str:
+    return f'g.id, g.zone_id, d.code, {may_check}, pol.id, pol.code, pol."values"'
+
+
+_GATE_AND_POLICY = f"""
+SELECT {_gate_columns(_MAY_CHECK)}
+FROM places_gate g
+{_GATE_JOINS}
 WHERE g.id = %s
 """
 
@@ -215,10 +238,16 @@ def gate_and_policy(
     (core.policy.policy_in_force), in one statement."""
     day = connection.ops.adapt_datefield_value(today)
     rows = run(_GATE_AND_POLICY, (*_may_check_params(principal), day, gate_id))
-    if not rows or not rows[0][3]:
+    return _gate_of(rows[0] if rows else None, today)
+
+
+def _gate_of(row: tuple | list | None, today: dt.date) -> tuple[GateRow, PolicyRow]:
+    """The gate and policy of a row of _GATE_AND_POLICY; Http404 when there is no gate or
+    the principal may not check there."""
+    if row is None or not row[3]:
         raise Http404
-    gate = GateRow(rows[0][0], rows[0][1], rows[0][2])
-    return gate, _policy_row(rows[0][4:7] if rows[0][4] is not None else None, today)
+    gate = GateRow(row[0], row[1], row[2])
+    return gate, _policy_row(row[4:7] if row[4] is not None else None, today)
 
 
 # --- 2. the policy -----------------------------------------------------------------------
@@ -227,7 +256,7 @@ def gate_and_policy(
 _parsed: dict[int, tuple[Any, PolicyValues]] = {}
 
 
-def _policy_row(row: tuple | None, today: dt.date) -> PolicyRow:
+def _policy_row(row: tuple | list | None, today: dt.date) -> PolicyRow:
     if row is None:  # nothing dated yet: core.policy's fallbacks
         policy = policy_in_force(today)
         return PolicyRow(policy.pk, policy.code, values_of(policy))
@@ -264,6 +293,44 @@ WHERE {{where}}
 """
 _PASS_BY_ID = _PASS_SQL.format(where="p.id = %s")
 _PASS_BY_CODE = _PASS_SQL.format(where="p.code = %s")
+# The check's first statement: the gate with the policy (_GATE_AND_POLICY) and the pass
+# with its holder (_PASS_SQL), each as it is read alone, side by side in one row (a side
+# is all NULL when it finds nothing): one round trip instead of two.
+_GATE_COLUMNS = 7
+_BESIDE = """
+SELECT gp.*, ps.* FROM (SELECT 1 AS one) o
+LEFT JOIN ({gate}) gp ON 1 = 1
+LEFT JOIN ({pass_}) ps ON 1 = 1
+"""
+_GATE_AND_PASS = {
+    by_code: _BESIDE.format(gate=_GATE_AND_POLICY, pass_=_PASS_BY_CODE if by_code else _PASS_BY_ID)
+    for by_code in (False, True)
+}
+# A device's check (scan_by_token): its API token's principal (duty.services'
+# principal_sql) as well, whose user the gate's rule reads as columns. Made once the
+# user table's name can be read.
+_TOKEN_BESIDE = """
+SELECT tk.*, {gate_columns}, ps.* FROM (SELECT 1 AS one) o
+LEFT JOIN ({principal}) tk ON 1 = 1
+LEFT JOIN (places_gate g
+{gate_joins}) ON g.id = %s
+LEFT JOIN ({pass_}) ps ON 1 = 1
+"""
+_token_statements: dict[bool, str] = {}
+
+
+def _token_statement(by_code: bool) -> str:
+    text = _token_statements.get(by_code)
+    if text is None:
+        text = _token_statements[by_code] = _TOKEN_BESIDE.format(
+            principal=duty_services.principal_sql(),
+            gate_columns=_gate_columns(_may_check("tk.is_superuser", "tk.user_id")),
+            gate_joins=_GATE_JOINS,
+            pass_=_PASS_BY_CODE if by_code else _PASS_BY_ID,
+        )
+    return text
+
+
 # Where the holder columns start in a row of _PASS_SQL.
 _AT = 12
 _FACTS = 9
@@ -284,52 +351,73 @@ def _refused(code: str, row: tuple | list) -> PassRefused:
     return refusal
 
 
-def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
-    """The pass a scanned token (signed P2 or HMAC P1) or a typed code stands for, if it
-    admits at `now`; else PassRefused with the reason (forged, altered, unknown, mistyped,
-    unknown_key, key_retired, other district, revoked, replaced, rejected, expired). A
-    pass revoked after `now` still admits (a check made offline and sent later). A refusal
-    of a pass this system made names it (PassRefused.pass_id, person_id). One indexed
-    query, which also reads what the colour rules need of the holder (Holder.facts,
-    Holder.open_case)."""
-    moment = connection.ops.adapt_datetimefield_value(now)
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a scanned token or typed code asks of the database, worked out before any
+    statement: the pass by id (`by_code` False) or by code (`value`), and what its row is
+    then held to (`admitted`)."""
+
+    by_code: bool
+    value: Any
+    # A signed P2 token's payload (its district, version); a P1 token's district and key.
+    signed: keys.Signed | None = None
+    token_district: str = ""
+    key: str = ""
+    # A genuine P2 token whose key or time is not in force: refused whatever its row says,
+    # which only decides whether the refusal names the pass (the check is then kept).
+    refusal: PassRefused | None = None
+
+
+def lookup_of(*, token: str = "", code: str = "", now: dt.datetime) -> Lookup:
+    """The lookup a token (signed P2 or HMAC P1) or a typed code stands for, read without
+    the database; PassRefused for a token that names no pass (forged, altered,
+    unknown_key), ValidationError for neither token nor code."""
     if token and keys.is_signed_token(token):
         try:
             signed = keys.read_signed(token, now)
         except PassRefused as refusal:
-            if refusal.pass_id is not None:  # genuine, but its key is not in force
-                rows = run(_PASS_BY_ID, (moment, moment, refusal.pass_id))
-                refusal.pass_id = None
-                if rows and rows[0][-1] == refusal.version:
-                    raise _refused(refusal.code, rows[0]) from None
-            raise
-        rows = run(_PASS_BY_ID, (moment, moment, signed.pass_id))
-        row = rows[0] if rows else None
+            if refusal.pass_id is None:
+                raise
+            return Lookup(False, refusal.pass_id, refusal=refusal)
+        return Lookup(False, signed.pass_id, signed=signed)
+    if token:
+        token_district, pass_id, key = tokens.read_token(token)
+        return Lookup(False, pass_id, token_district=token_district, key=key)
+    if code:
+        return Lookup(True, tokens.normalise_code(code))
+    raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
+
+
+def admitted(lookup: Lookup, row: tuple | list | None, district_code: str) -> PassRow:
+    """The pass of a lookup's row (of _PASS_SQL; None: no such pass) if it admits at a gate
+    of `district_code`; else PassRefused with the reason, naming the pass when this system
+    made it (PassRefused.pass_id, person_id: the check is kept)."""
+    if lookup.refusal is not None:
+        refusal = lookup.refusal
+        refusal.pass_id = None
+        if row is not None and row[-1] == refusal.version:
+            raise _refused(refusal.code, row)
+        raise refusal
+    if lookup.signed is not None:
+        signed = lookup.signed
         if row is None or signed.version > row[-1]:
             raise PassRefused("altered")  # signed, but for no pass this server made
         if signed.district_code != district_code:
             raise _refused("other_district", row)
         if signed.version < row[-1]:
             raise _refused("replaced", row)
-    elif token:
-        token_district, pass_id, key = tokens.read_token(token)
-        rows = run(_PASS_BY_ID, (moment, moment, pass_id))
-        row = rows[0] if rows else None
-        if row is None or not secrets.compare_digest(row[1], key):
+    elif not lookup.by_code:
+        if row is None or not secrets.compare_digest(row[1], lookup.key):
             # Another district's P1 token names a pass of its own numbering: not read here.
-            raise PassRefused("other_district" if token_district != district_code else "altered")
-        if token_district != district_code:
+            other = lookup.token_district != district_code
+            raise PassRefused("other_district" if other else "altered")
+        if lookup.token_district != district_code:
             raise _refused("other_district", row)
-    elif code:
-        normal = tokens.normalise_code(code)
-        rows = run(_PASS_BY_CODE, (moment, moment, normal))
-        row = rows[0] if rows else None
+    else:
         if row is None:
             raise PassRefused("unknown")
         if row[2] != district_code:
             raise _refused("other_district", row)
-    else:
-        raise ValidationError({"token": [ERR_TOKEN_OR_CODE]})
     if row[3]:
         if row[4]:
             raise _refused("replaced", row)
@@ -350,6 +438,21 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
             open_case=open_case,
         )
     return PassRow(row[0], holder, row[8] if holder is not None else (row[11] or ""))
+
+
+def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.datetime) -> PassRow:
+    """The pass a scanned token (signed P2 or HMAC P1) or a typed code stands for, if it
+    admits at `now`; else PassRefused with the reason (forged, altered, unknown, mistyped,
+    unknown_key, key_retired, not_yet_valid, other district, revoked, replaced, rejected,
+    expired). A pass revoked after `now` still admits (a check made offline and sent
+    later). A refusal of a pass this system made names it (PassRefused.pass_id,
+    person_id). One indexed query, which also reads what the colour rules need of the
+    holder (Holder.facts, Holder.open_case). The gate check reads the same row with its
+    gate instead (gate_policy_and_pass)."""
+    lookup = lookup_of(token=token, code=code, now=now)
+    moment = connection.ops.adapt_datetimefield_value(now)
+    rows = run(_PASS_BY_CODE if lookup.by_code else _PASS_BY_ID, (moment, moment, lookup.value))
+    return admitted(lookup, rows[0] if rows else None, district_code)
 
 
 # --- 4. the holder's state ---------------------------------------------------------------
@@ -551,6 +654,10 @@ def _insert(
     return check_id
 
 
+class NoPrincipal(Exception):
+    """An API token nobody has (scan_by_token)."""
+
+
 def scan(
     *,
     principal: Principal,
@@ -569,13 +676,77 @@ def scan(
     Only the inserts are in a transaction: on SQLite (IMMEDIATE transactions) a
     transaction takes the write lock at its start, and holding it through the reads
     would serialise every gate of the district behind one check's reads."""
+    return _scan(
+        principal=principal, api_token=None, gate_id=gate_id, temperature=temperature,
+        token=token, code=code, decision=decision, method=method, now=now,
+    )  # fmt: skip
+
+
+def scan_by_token(
+    *,
+    api_token: str,
+    gate_id: int,
+    temperature: Any,
+    token: str = "",
+    code: str = "",
+    decision: str = "",
+    method: str = "",
+    now: dt.datetime | None = None,
+) -> Scan:
+    """scan() for a device that names itself by its API token (the scan fast path): the
+    token is read in the check's first statement, by duty.services' own text. Raises
+    TokenRefused (duty.services) for an expired or revoked token and NoPrincipal for a
+    token nobody has, before anything of the check is said."""
+    return _scan(
+        principal=None, api_token=api_token, gate_id=gate_id, temperature=temperature,
+        token=token, code=code, decision=decision, method=method, now=now,
+    )  # fmt: skip
+
+
+def _scan(
+    *, principal: Principal | None, api_token: str | None, gate_id: int, temperature: Any,
+    token: str, code: str, decision: str, method: str, now: dt.datetime | None,
+) -> Scan:  # fmt: skip
     now = now or timezone.now()
     today = timezone.localdate(now)
-    gate, policy = gate_and_policy(principal, gate_id, today)
+    # The token is read first, without the database, so that the gate, the policy and the
+    # pass come in one statement; what it refuses is said after the gate and the
+    # temperature, in the order a check has always answered.
+    lookup: Lookup | None = None
+    unread: PassRefused | ValidationError | None = None
+    try:
+        lookup = lookup_of(token=token, code=code, now=now)
+    except (PassRefused, ValidationError) as refusal:
+        unread = refusal
+    ops = connection.ops
+    moment = ops.adapt_datetimefield_value(now)
+    by_code = lookup is not None and lookup.by_code
+    # No lookup: the pass's side reads nothing (p.id = NULL).
+    reads = (ops.adapt_datefield_value(today), gate_id, moment, moment,
+             lookup.value if lookup is not None else None)  # fmt: skip
+    if principal is None:
+        assert api_token is not None
+        row = run(
+            _token_statement(by_code), (*duty_services.principal_params(api_token, now), *reads)
+        )[0]
+        found_principal = duty_services.principal_of_row(
+            row[: duty_services.PRINCIPAL_COLUMNS], now
+        )
+        if found_principal is None:
+            raise NoPrincipal
+        principal = Principal(*found_principal)
+        row = row[duty_services.PRINCIPAL_COLUMNS :]
+    else:
+        row = run(_GATE_AND_PASS[by_code], (*_may_check_params(principal), *reads))[0]
+    gate, policy = _gate_of(row[:_GATE_COLUMNS] if row[0] is not None else None, today)
+    pass_row = row[_GATE_COLUMNS:]
     value = temperature_of(temperature, policy.values)
     method = method or (Method.SCAN if token else Method.CODE)
+    if unread is not None:
+        raise unread
+    assert lookup is not None
     try:
-        found = pass_for(token=token, code=code, district_code=gate.district_code, now=now)
+        found = admitted(lookup, pass_row if pass_row[0] is not None else None, gate.district_code)
     except PassRefused as refusal:
         if refusal.pass_id is not None:  # a real pass: the person stood at the gate
             refusal.check_id = record_refused(
