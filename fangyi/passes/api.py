@@ -179,6 +179,7 @@ def gate_board(request, day: dt.date | None = None, zone_id: int | None = None):
             "checks": r["checks"],
             "reds": r["reds"],
             "yellows": r["yellows"],
+            "refused": r["refused"],
             "fevers": r["fevers"],
             "reconciliations": r["reconciliations"],
         }

@@ -100,6 +100,9 @@ class BoardRowOut(Schema):
     checks: int
     reds: int
     yellows: int
+    refused: int = Field(
+        0, description="Checks of real passes that did not admit (revoked, expired, ...)."
+    )
     fevers: int
     reconciliations: int = Field(
         0, description="Checks made offline whose colour the server saw otherwise."

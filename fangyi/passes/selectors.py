@@ -20,7 +20,7 @@ from fangyi.health import selectors as health_selectors
 from fangyi.health.choices import HOLDING_KINDS, AlertSource, AlertStatus
 from fangyi.health.models import Alert
 from fangyi.passes import scanning
-from fangyi.passes.choices import decision_allowed_q
+from fangyi.passes.choices import CheckColour, decision_allowed_q
 from fangyi.passes.colour import PersonState
 from fangyi.passes.models import GateCheck, Pass, PassApplication
 from fangyi.people.identity import mask_name
@@ -308,7 +308,7 @@ def fever_alert_get(user, pk: int) -> Alert:
 
 
 def gate_board(user, *, day: dt.date, zone_ids: list[int] | None = None) -> list[dict]:
-    """Checks per hour per gate on a day (Asia/Shanghai), with reds, yellows and fevers,
+    """Checks per hour per gate on a day (Asia/Shanghai), with reds, yellows, refused and fevers,
     for the zones in the user's scope (or the given ones among them). One query."""
     start = dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
     checks = checks_for(user).filter(at__gte=start, at__lt=start + dt.timedelta(days=1))
@@ -321,6 +321,9 @@ def gate_board(user, *, day: dt.date, zone_ids: list[int] | None = None) -> list
             checks=Count("id"),
             reds=Count("id", filter=Q(colour="red")),
             yellows=Count("id", filter=Q(colour="yellow")),
+            # Real passes that did not admit (revoked, expired, another district's...):
+            # the person stood at the gate and was turned away (scanning.record_refused).
+            refused=Count("id", filter=Q(colour=CheckColour.REFUSED)),
             fevers=Count("id", filter=Q(fever=True)),
             reconciliations=Count("id", filter=DIFFERS_OFFLINE),
         )

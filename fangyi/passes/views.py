@@ -399,6 +399,10 @@ def person_pass_action(request, person_id: int, action: str):
 # --- the board and fever alerts -----------------------------------------------------------
 
 
+# The gate board's counts per gate and in all (selectors.gate_board).
+BOARD_COUNTS = ("checks", "reds", "yellows", "refused", "fevers")
+
+
 @login_required
 @require_GET
 @replica_view  # heavy reads: from the replica (core.dbrouter)
@@ -423,13 +427,14 @@ def board(request):
                 "checks": 0,
                 "reds": 0,
                 "yellows": 0,
+                "refused": 0,
                 "fevers": 0,
             },
         )
         g["hours"][row["hour"]] += row["checks"]
-        for key in ("checks", "reds", "yellows", "fevers"):
+        for key in BOARD_COUNTS:
             g[key] += row[key]
-    totals = {k: sum(g[k] for g in gates.values()) for k in ("checks", "reds", "yellows", "fevers")}
+    totals = {k: sum(g[k] for g in gates.values()) for k in BOARD_COUNTS}
     zones = selectors.zones_visible(request.user).only("id", "name")[:BOARD_ZONES_LIMIT]
     return render(
         request,

@@ -260,6 +260,7 @@ def passes_section(user, today: dt.date) -> Section | None:
 
 def gates_section(user, today: dt.date) -> Section | None:
     """The gate screen one tap away, and today's checks at the user's gates."""
+    from fangyi.passes.choices import CheckColour
     from fangyi.passes.selectors import checks_for_guard, gates_for
 
     gates = list(
@@ -283,11 +284,16 @@ def gates_section(user, today: dt.date) -> Section | None:
     counted = mine.aggregate(
         checks=Count("id"),
         red=Count("id", filter=Q(colour="red")),
+        refused=Count("id", filter=Q(colour=CheckColour.REFUSED)),
         fever=Count("id", filter=Q(fever=True)),
     )
     section.items += [
         Item("checks_today", _("my checks today"), reverse("passes:gates"), counted["checks"]),
         Item("reds_today", _("red passes today"), reverse("passes:gates"), counted["red"]),
+        # Real passes that did not admit (revoked, expired...): turned away, counted above.
+        Item(
+            "refused_today", _("passes refused today"), reverse("passes:gates"), counted["refused"]
+        ),
         Item("fevers_today", _("fevers found today"), reverse("passes:gates"), counted["fever"]),
     ]
     return section

@@ -203,6 +203,11 @@ def test_gate_board_api_is_scoped(api, tree, guard, gate, green_pass):
     with time_machine.travel(NOW, tick=False):
         services.gate_check_record(by=guard, gate=gate, code=green_pass.code, temperature="36.5")
         services.gate_check_record(by=guard, gate=gate, code=green_pass.code, temperature="37.8")
+        services.pass_revoke(by=None, pass_obj=green_pass, reason="lost", now=NOW)
+        with pytest.raises(tokens.PassRefused):  # kept as a refused check: they were there
+            services.gate_check_record(
+                by=guard, gate=gate, code=green_pass.code, temperature="36.5"
+            )
     rows = api(tree.users["community"], "get", "/gate-board?day=2020-02-20").json()
     assert rows == [
         {
@@ -211,9 +216,10 @@ def test_gate_board_api_is_scoped(api, tree, guard, gate, green_pass):
             "gate_id": gate.pk,
             "gate_name": "东门",
             "hour": 9,
-            "checks": 2,
+            "checks": 3,
             "reds": 0,
             "yellows": 1,
+            "refused": 1,
             "fevers": 1,
             "reconciliations": 0,
         }

@@ -287,6 +287,26 @@ def test_board_is_scoped(
         assert "东门" not in body
 
 
+def test_the_board_counts_refused_passes_apart_in_chinese(client, tree, guard, gate, green_pass):
+    """A real pass that no longer admits is a check of a person who stood at the gate:
+    counted in the total and in a column of its own, not among the reds."""
+    from fangyi.passes.tokens import PassRefused
+
+    _checks(tree, guard, gate, green_pass)
+    services.pass_revoke(by=None, pass_obj=green_pass, reason="lost", now=NOW)
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(2):
+            with pytest.raises(PassRefused):
+                services.gate_check_record(
+                    by=guard, gate=gate, code=green_pass.code, temperature="36.5"
+                )
+    login(client, tree.users["community"])
+    body = client.get(reverse("passes:board"), {"day": "2020-02-20"}).content.decode()
+    assert "检查 5 人次，红码 0，黄码 1，拒绝 2，发热 1" in body, body[body.find("totals") :][:120]
+    assert '<th class="num">拒绝</th>' in body
+    assert '<td class="num" data-testid="refused">2</td>' in body
+
+
 @pytest.mark.parametrize(("persona", "status"), [("zone", 302), ("outsider", 404)])
 def test_fever_review_page(client, tree, guard, gate, green_pass, persona, status):
     _checks(tree, guard, gate, green_pass)

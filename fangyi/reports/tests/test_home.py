@@ -17,8 +17,11 @@ from django.urls import reverse
 
 from fangyi.conftest import PASSWORD
 from fangyi.demo.logins import DEMO_PASSWORD
-from fangyi.passes.models import GateCheck, PassApplication
+from fangyi.passes.models import GateCheck, Pass, PassApplication
+from fangyi.passes.services import gate_check_record, pass_revoke
+from fangyi.passes.tokens import PassRefused
 from fangyi.people.models import Person
+from fangyi.places.models import Gate
 from fangyi.reports.tests.conftest import at, login
 from fangyi.support.models import Order
 
@@ -132,6 +135,18 @@ def test_guard_has_its_gate_one_tap_away(client, demo):
         assert page.status_code == 200
         checks = GateCheck.objects.filter(guard=user, at__date=TODAY).count()
         assert _count(html, "checks_today") == checks
+        # A pass that no longer admits: turned away, counted in the checks and on its own.
+        refused = GateCheck.objects.filter(guard=user, at__date=TODAY, colour="refused").count()
+        assert _count(html, "refused_today") == refused
+        revoked = Pass.objects.filter(revoked_at=None, district__code="440310").first()
+        pass_revoke(by=None, pass_obj=revoked, reason="lost")
+        with pytest.raises(PassRefused):
+            gate_check_record(
+                by=user, gate=Gate.objects.get(pk=gates[0]), code=revoked.code, temperature="36.6"
+            )
+        html = client.get(reverse("home")).content.decode()
+        assert _count(html, "checks_today") == checks + 1
+        assert _count(html, "refused_today") == refused + 1
         # A guard keeps no person files: no pass queue, no files to verify.
         assert 'data-testid="home-passes"' not in html
         assert client.get(reverse("reports:unverified")).content.decode().count("/people/") == 0
