@@ -719,7 +719,8 @@ def report(base_label: str, city_label: str, base: dict, city: dict) -> None:
     print()
     print(f"{'':<28}{base_label:>14}{city_label:>14}{'ratio':>8}   {'target':<20}  met")
     for key in ("people", "zones", "districts", "gate checks", "health checks"):
-        print(f"{key:<28}{base.get(key, 0):>14,}{city.get(key, 0):>14,}")
+        if key in base or key in city:  # counted by the pages' part (not with --only scan)
+            print(f"{key:<28}{base.get(key, 0):>14,}{city.get(key, 0):>14,}")
     lines = [
         ("scan ratio", "%"), ("scan p99", "ms"), ("fangyi rps", "/s"), ("ceiling rps", "/s"),
         ("zone map page", "ms"), ("zone map JSON", "ms"), ("district overview", "ms"),
