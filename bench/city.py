@@ -559,6 +559,14 @@ def scan_bench(env: dict, workdir: Path, args: argparse.Namespace) -> dict:
         paced: dict[str, list[dict]] = {name: [] for name in apps}
         for _ in range(args.paced_runs):
             for name in apps:
+                # One second at the rate first, not measured: in turns, each server has
+                # just sat idle through the other's run, and on this VM a process's
+                # memory is slow to reach after an idle spell (bench/README.md: 80 MB
+                # touched after 1 s of sleep took 199 ms against 9 ms, without a page
+                # fault), which put a 60-80 ms stall at the start of every fangyi run
+                # (a larger working set than the ceiling's) and nowhere else. A gate's
+                # server at 200 checks/s is never idle for seconds.
+                scan.paced_run(paced_bin, ports[name], 200.0, 1, requests)
                 paced[name].append(
                     scan.paced_run(paced_bin, ports[name], 200.0, args.seconds, requests)
                 )
