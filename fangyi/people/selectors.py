@@ -176,8 +176,14 @@ def zone_state_counts(zones: QuerySet[Zone]) -> dict[int, dict[str, int]]:
     index, however many districts the zones span (a city's overview counts 2.75 million
     people in one pass, not one pass per district)."""
     refresh_expired()
+    # The zones' ids as a list, not a subquery: PostgreSQL then reads the index for
+    # exactly these ids (zone_id = ANY(...)) whatever the city's size, where with the
+    # subquery it planned a nested loop over a district of a city but a parallel scan of
+    # the whole index for a lone district (a district's overview 1.2-1.3x slower in a
+    # city of five; with the list, 64 ms in both).
+    ids = list(zones.values_list("pk", flat=True))
     rows = (
-        Person.objects.filter(zone_id__in=zones.values("pk"))
+        Person.objects.filter(zone_id__in=ids)
         .values_list("zone_id", "epidemic_state")
         # COUNT(*), not COUNT(id): the id is not in the (zone, state) index, and counting
         # it sent PostgreSQL to the table (a district's overview read the whole city's
