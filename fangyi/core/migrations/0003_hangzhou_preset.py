@@ -3,8 +3,8 @@
 Hangzhou's health code (杭州健康码, February 2020): red = 14 days of quarantine, yellow =
 7 days, each turning green after that many consecutive days of normal check-ins. The
 preset is dated after every real date (9999-12-31) so that it is never in force by
-itself: Pingshan's stays the default. An operator puts it in force by giving it (or a
-copy of it) a real effective date in the admin; see docs/passes.md.
+itself: Pingshan's stays the default. An operator puts a dated copy of it in force with
+`fangyi policy add CODE --from DAY --base hangzhou-2020 ...`; see docs/policy.md.
 """
 
 import datetime as dt
