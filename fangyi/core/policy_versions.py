@@ -126,11 +126,11 @@ def policy_version_add(
     elif Policy.objects.filter(code=code).exists():
         errors["code"] = [ERR_CODE_TAKEN % {"code": code}]
     if not name.strip():
-        errors["name"] = [ERR_NAME]
+        errors["name"] = [str(ERR_NAME)]
     if effective_from < today:
         errors["effective_from"] = [ERR_PAST % {"today": today.isoformat()}]
     if not changes:
-        errors["values"] = [ERR_NOTHING]
+        errors["values"] = [str(ERR_NOTHING)]
     values: dict[str, Any] = {}
     if base:
         found = Policy.objects.filter(code=base).first()
