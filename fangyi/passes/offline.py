@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -32,8 +32,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.core.api_errors import schema_message
 from fangyi.core.policy import PolicyValues
 from fangyi.duty.scope import is_places_only
 from fangyi.health.alerts import raise_alert
@@ -218,12 +220,14 @@ class OfflineCheck:
     """One check queued on a phone, as sent."""
 
     client_id: uuid.UUID
-    checked_at: dt.datetime
+    # As sent (text from the API, read in _one: a time that cannot be read makes that
+    # check invalid, not the batch), or already a date-time.
+    checked_at: dt.datetime | str
     temperature: str
     offline_colour: str
     token: str = ""
     code: str = ""
-    list_taken_at: dt.datetime | None = None
+    list_taken_at: dt.datetime | str | None = None
     # What the guard did offline (a gate check's decision: choices.Decision); "" from a
     # phone that does not send it (kept working: the check is recorded undecided).
     offline_decision: str = ""
@@ -263,6 +267,22 @@ def _result(client_id, status, check_id=None, colour="", reason="", differs=Fals
         "reason": reason,
         "differs": differs,
     }
+
+
+def _moment(value: dt.datetime | str | None, field: str) -> dt.datetime | None:
+    """A queued check's time as sent (core.api_errors' reading: naive is Asia/Shanghai);
+    ValidationError naming the field, in the reader's language, when it cannot be read."""
+    if value is None or (value == "" and field != "checked_at"):
+        return None
+    moment = value if isinstance(value, dt.datetime) else None
+    if moment is None:
+        try:
+            moment = parse_datetime(str(value).strip())
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise ValidationError({field: [schema_message({"type": "datetime_parsing"})]})
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
 def _invalid(client_id, error: ValidationError) -> dict:
@@ -335,6 +355,12 @@ def _one(
 ) -> dict[str, Any]:
     key = str(check.client_id)
     try:
+        check = replace(
+            check,
+            checked_at=_moment(check.checked_at, "checked_at"),
+            list_taken_at=_moment(check.list_taken_at, "list_taken_at"),
+        )
+        assert isinstance(check.checked_at, dt.datetime)
         if check.offline_colour not in OFFLINE_COLOURS:
             raise ValidationError({"offline_colour": [ERR_OFFLINE_COLOUR]})
         if check.checked_at > now + CLOCK_SKEW:

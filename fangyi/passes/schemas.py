@@ -164,9 +164,17 @@ class ScanQueuedIn(Schema):
     token: str = ""
     code: str = ""
     temperature: str
-    checked_at: dt.datetime
+    # Read per check (passes.offline): one queued check whose time cannot be read is
+    # answered `invalid`, and the rest of the phone's queue is still recorded.
+    checked_at: str = Field(
+        description="When the check was made: YYYY-MM-DDTHH:MM[:SS], Asia/Shanghai time "
+        "unless an offset is given. One that cannot be read makes this check invalid, not "
+        "the batch."
+    )
     offline_colour: str
-    list_taken_at: dt.datetime | None = None
+    list_taken_at: str | None = Field(
+        None, description="When the phone's list was taken, as checked_at."
+    )
     offline_decision: str = Field(
         "",
         description="What the guard did offline, as POST /api/scans's decision (let_in, "

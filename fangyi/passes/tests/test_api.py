@@ -294,7 +294,7 @@ DATE_ZH = "请按 YYYY-MM-DD 填写有效日期，例如 2020-02-20。"
 DATETIME_ZH_START = "请按 YYYY-MM-DDTHH:MM 填写有效的日期和时间"
 
 
-def test_a_bad_date_is_refused_in_chinese_naming_the_field(api, tree, guard, gate):
+def test_a_bad_date_is_refused_in_chinese_naming_the_field(api, tree, guard, gate, green_pass):
     """Dates the schemas parse (a query's day, a batch's times) are refused in the
     reader's language, Chinese by default, not in pydantic's English."""
     import uuid
@@ -302,20 +302,30 @@ def test_a_bad_date_is_refused_in_chinese_naming_the_field(api, tree, guard, gat
     board = api(tree.users["community"], "get", "/gate-board?day=2020-02-30")
     assert board.status_code == 422
     assert board.json()["error"]["fields"] == {"day": [DATE_ZH]}
-    check = {
-        "client_id": str(uuid.uuid4()),
-        "code": "X",
-        "temperature": "36.5",
-        "checked_at": "2020-13-45T10:00",
-        "offline_colour": "green",
-    }
-    batch = api(guard, "post", "/scans/batch", {"gate_id": gate.pk, "checks": [check]})
-    assert batch.status_code == 422
-    fields = batch.json()["error"]["fields"]
-    assert list(fields) == ["checks.0.checked_at"]
-    assert fields["checks.0.checked_at"][0].startswith(DATETIME_ZH_START)
+
+    # A queued check whose time cannot be read is that check's answer, not the batch's:
+    # the rest of the phone's queue is recorded (a whole-batch 422 left it stuck there).
+    def queued(checked_at):
+        return {
+            "client_id": str(uuid.uuid4()),
+            "code": green_pass.code,
+            "temperature": "36.5",
+            "checked_at": checked_at,
+            "offline_colour": "green",
+        }
+
+    checks = [queued("2020-02-20T09:00"), queued("2020-13-45T10:00"), queued("")]
+    with time_machine.travel(NOW, tick=False):
+        batch = api(guard, "post", "/scans/batch", {"gate_id": gate.pk, "checks": checks})
+    assert batch.status_code == 200
+    results = batch.json()["results"]
+    assert [r["status"] for r in results] == ["created", "invalid", "invalid"]
+    for result in results[1:]:
+        assert result["reason"].startswith("checked_at: " + DATETIME_ZH_START), result
     english = api(tree.users["community"], "get", "/gate-board?day=yesterday", language="en")
     assert english.json()["error"]["fields"] == {
         "day": ["Enter a valid date as YYYY-MM-DD, e.g. 2020-02-20."]
     }
-    assert GateCheck.objects.count() == 0
+    # The readable check only, at its own time.
+    (kept,) = GateCheck.objects.all()
+    assert (kept.client_id, kept.at) == (uuid.UUID(checks[0]["client_id"]), NOW.replace(minute=0))
