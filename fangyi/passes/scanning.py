@@ -447,8 +447,8 @@ def pass_for(*, token: str = "", code: str = "", district_code: str, now: dt.dat
     expired). A pass revoked after `now` still admits (a check made offline and sent
     later). A refusal of a pass this system made names it (PassRefused.pass_id,
     person_id). One indexed query, which also reads what the colour rules need of the
-    holder (Holder.facts, Holder.open_case). The gate check reads the same row with its
-    gate instead (gate_policy_and_pass)."""
+    holder (Holder.facts, Holder.open_case). The gate check reads the same row beside its
+    gate instead (_GATE_AND_PASS, _token_statement)."""
     lookup = lookup_of(token=token, code=code, now=now)
     moment = connection.ops.adapt_datetimefield_value(now)
     rows = run(_PASS_BY_CODE if lookup.by_code else _PASS_BY_ID, (moment, moment, lookup.value))
