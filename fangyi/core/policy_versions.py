@@ -163,6 +163,41 @@ def policy_version_add(
         )
 
 
+# Where a withdrawn version is put: after every real day, as the shipped presets are
+# (core migration 0003), so that it is never in force and nothing that refers to a version
+# has to be searched (a gate check's policy is not indexed: a deletion would read them all).
+NEVER = dt.date(9999, 12, 31)
+ERR_WITHDRAW_STARTED = _(
+    "Version %(code)s has been in force since %(day)s: decisions were made under it. Add a "
+    "new version instead."
+)
+
+
+def policy_version_withdraw(*, code: str, today: dt.date | None = None) -> Policy:
+    """Take back a version that has not started yet (a mistake, a rule cancelled): dated
+    NEVER and noted as withdrawn, so the version before it stays in force. ValidationError
+    for an unknown code or a version already in force."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().filter(code=code).first()
+        if policy is None:
+            raise ValidationError({"code": [ERR_BASE % {"code": code}]})
+        if policy.effective_from <= today:
+            raise ValidationError(
+                {"code": [ERR_WITHDRAW_STARTED % {"code": code, "day": policy.effective_from}]}
+            )
+        if policy.effective_from == NEVER:
+            return policy  # withdrawn already, or a preset
+        note = _("Withdrawn on %(today)s; it was to start on %(day)s.") % {
+            "today": today.isoformat(),
+            "day": policy.effective_from.isoformat(),
+        }
+        policy.effective_from = NEVER
+        policy.notes = f"{policy.notes}\n{note}".strip()
+        policy.save(update_fields=["effective_from", "notes"])
+    return policy
+
+
 def differences(policy: Policy) -> dict[str, tuple[Any, Any]]:
     """The values of a version that differ from Pingshan's defaults: name -> (default,
     this version's)."""

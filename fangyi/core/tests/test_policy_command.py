@@ -101,3 +101,22 @@ def test_a_code_is_not_reused_and_the_message_is_chinese_by_default():
         )  # fmt: skip
     assert "已有代码为 pingshan-2020 的政策版本" in str(error.value)
     assert Policy.objects.count() == before
+
+
+def test_a_version_not_yet_started_can_be_withdrawn_one_in_force_cannot():
+    policy(
+        "add", "pingshan-2020-03", "--name", "三月", "--from", "2020-03-01",
+        "--set", "quarantine_days=21",
+    )  # fmt: skip
+    assert policy_in_force(dt.date(2020, 3, 1)).code == "pingshan-2020-03"
+    said = policy("withdraw", "pingshan-2020-03")
+    assert "pingshan-2020-03 is withdrawn" in said
+    assert policy_in_force(dt.date(2020, 3, 1)).code == "pingshan-2020"
+    assert "Withdrawn on 2020-02-20; it was to start on 2020-03-01." in (
+        Policy.objects.get(code="pingshan-2020-03").notes
+    )
+    with pytest.raises(CommandError) as error:
+        policy("withdraw", "pingshan-2020")
+    assert "in force since 2020-01-01" in str(error.value)
+    with pytest.raises(CommandError):
+        policy("withdraw", "nope")

@@ -4,6 +4,7 @@
     fangyi policy show [CODE]              every value of a version (default: today's)
     fangyi policy add CODE --name NAME --from YYYY-MM-DD [--base CODE] [--notes TEXT] \\
         --set name=value [--set name=value ...]   a new version (core.policy_versions)
+    fangyi policy withdraw CODE            take back a version that has not started
 
 Exit code 0 when done, 1 with what is wrong on stderr (nothing saved).
 """
@@ -19,7 +20,12 @@ from django.utils.translation import gettext as _
 
 from fangyi.core.models import Policy
 from fangyi.core.policy import policy_in_force, values_of
-from fangyi.core.policy_versions import FIELDS, differences, policy_version_add
+from fangyi.core.policy_versions import (
+    FIELDS,
+    differences,
+    policy_version_add,
+    policy_version_withdraw,
+)
 
 
 class Command(BaseCommand):
@@ -45,13 +51,26 @@ class Command(BaseCommand):
         add.add_argument("--base", default="", help="the version to start from (default: "
                          "the one in force on that day)")  # fmt: skip
         add.add_argument("--notes", default="", help="why: the notice or rule it follows")
+        withdraw = sub.add_parser("withdraw", help="take back a version that has not started")
+        withdraw.add_argument("code")
 
     def handle(self, *args, action=None, **options):
         if action == "show":
             return self._show(options["code"])
         if action == "add":
             return self._add(options)
+        if action == "withdraw":
+            return self._withdraw(options["code"])
         return self._list()
+
+    def _withdraw(self, code: str) -> None:
+        try:
+            policy_version_withdraw(code=code)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(
+            _("Policy version %(code)s is withdrawn: it will not come into force.") % {"code": code}
+        )
 
     def _list(self) -> None:
         today = policy_in_force(timezone.localdate())
