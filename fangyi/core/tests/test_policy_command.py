@@ -94,6 +94,7 @@ def test_what_is_wrong_is_named_and_nothing_saved(args, says):
 def test_a_code_is_not_reused_and_the_message_is_chinese_by_default():
     before = Policy.objects.count()
     out = StringIO()
+    translation.deactivate()  # as in a fresh `fangyi` process: no language chosen
     with time_machine.travel(TODAY, tick=False), pytest.raises(CommandError) as error:
         call_command(
             "policy", "add", "pingshan-2020", "--name", "x", "--from", "2020-02-21",
