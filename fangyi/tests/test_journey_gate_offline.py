@@ -31,7 +31,12 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from fangyi.core.tests.browser import browser, chromium_executable, log_in
+from fangyi.core.tests.browser import (
+    browser,
+    chromium_executable,
+    log_in,
+    reload_offline,
+)
 from fangyi.core.tests.offline_store import RAW_STORE_JS
 from fangyi.duty.models import Assignment
 from fangyi.health.models import Alert
@@ -262,7 +267,7 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     # The network goes; the page opens again from the phone.
     context = page.context
     context.set_offline(True)
-    page.reload()
+    reload_offline(page)
     expect(page.get_by_test_id("gate-name")).to_contain_text(gate.name)
     expect(page.get_by_test_id("offline-network")).to_have_attribute("data-state", "offline")
     expect(page.get_by_test_id("offline-list-age")).to_contain_text("离线名单")
@@ -292,7 +297,7 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     # answer: the gate page with what was typed in the fragment, checked offline there.
     fragment = "#offline-check&" + urlencode({"token": tokens[revoked.pk], "temperature": "36.4"})
     page.evaluate("h => { location.hash = h; }", fragment)
-    page.reload()
+    reload_offline(page)
     expect(result).to_be_visible()
     assert "offline-check" not in page.url, "the fragment is cleared at once"
     expect(result).to_have_attribute("data-colour", "refused")
@@ -319,7 +324,7 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     kept_key = page.evaluate("() => sessionStorage.getItem('fangyi-offline-key')")
     assert kept_key
     page.evaluate("() => sessionStorage.clear()")
-    page.reload()
+    reload_offline(page)
     age = page.get_by_test_id("offline-list-age")
     expect(age).to_have_attribute("data-state", "needs-login")
     expect(age).to_have_text("本机的离线数据需要登录才能读取：请联网后重新登录。")
@@ -333,13 +338,13 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "3")
     # The same tab again (its key back): the list is read as before.
     page.evaluate("k => sessionStorage.setItem('fangyi-offline-key', k)", kept_key)
-    page.reload()
+    reload_offline(page)
     expect(page.get_by_test_id("offline-list-age")).to_contain_text("离线名单截至")
 
     # A list older than the policy's limit: said in red on the page (it admits yellow at
     # best, below). The list is made old on the phone, and the page opened again offline.
     page.evaluate(AGE_LISTS_JS, None)
-    page.reload()
+    reload_offline(page)
     expect(page.get_by_test_id("offline-list-age")).to_have_class(re.compile("error"))
     expect(page.get_by_test_id("offline-list-age")).to_contain_text("已过旧")
     expect(page.get_by_test_id("offline-queue")).to_have_attribute("data-count", "3")
@@ -423,7 +428,7 @@ def test_guard_works_through_an_outage_and_nothing_is_lost_or_doubled(phone):
     # A list stored more than a day ago is deleted at the next load, not kept or used.
     context.set_offline(True)
     page.evaluate(AGE_LISTS_JS, 24 * 60 + 1)
-    page.reload()
+    reload_offline(page)
     expect(page.get_by_test_id("offline-list-age")).to_have_text("本机还没有离线名单")
     assert page.evaluate(COUNT_LISTS_JS) == 0
     context.set_offline(False)

@@ -150,6 +150,22 @@ def new_page(browser, live_server) -> Iterator[Callable]:
     assert not violations, "the Content-Security-Policy refused:\n" + "\n".join(violations)
 
 
+def reload_offline(page) -> None:
+    """`page.reload()` while its context is offline, the reloaded page knowing it is offline
+    as a phone would. Debian's Chromium 150 under this Playwright gives a document loaded
+    while the context is offline `navigator.onLine === true` (the network itself stays cut),
+    so a page believed itself online and never heard the network return. There the
+    emulation is turned off and on again once the page has settled (its start-up reads
+    done: nothing of it runs in that moment), which gives it the real state and its
+    `offline` event. A browser that says offline already is left alone: the page must
+    hear no `online` event that would send what it holds."""
+    page.reload()
+    if page.evaluate("() => navigator.onLine"):
+        page.wait_for_load_state("networkidle")
+        page.context.set_offline(False)
+        page.context.set_offline(True)
+
+
 def log_in(page, username: str, password: str) -> None:
     """Log in through the login form, as a person would."""
     page.goto("/login/")

@@ -22,7 +22,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from fangyi.conftest import PASSWORD
-from fangyi.core.tests.browser import TIMEOUT_MS, browser, chromium_executable, log_in
+from fangyi.core.tests.browser import (
+    TIMEOUT_MS,
+    browser,
+    chromium_executable,
+    log_in,
+    reload_offline,
+)
 from fangyi.core.tests.offline_store import LEFT_JS, RAW_CACHES_JS, RAW_STORE_JS
 from fangyi.people.models import Person
 from fangyi.screening import services
@@ -80,7 +86,7 @@ def test_team_records_two_dwellings_offline_one_of_them_taken_meanwhile(
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     context.set_offline(True)
     expect(box).to_have_attribute("data-state", "offline")
-    page.reload()
+    reload_offline(page)
     expect(box).to_have_attribute("data-ready", "1")
     expect(box).to_have_attribute("data-state", "offline")
     expect(page.get_by_test_id("offline-status")).to_contain_text("离线：点房屋即可在本机记录走访")
@@ -225,7 +231,7 @@ def _record_offline(page, dwelling, outcome: str = "vacant", temperatures=()) ->
 def _go_offline_on_team_page(page, context, team) -> None:
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     context.set_offline(True)
-    page.reload()
+    reload_offline(page)
     expect(page.get_by_test_id("offline")).to_have_attribute("data-ready", "1")
 
 
@@ -268,7 +274,7 @@ def test_the_store_holds_no_plaintext_and_is_unreadable_without_the_login(
     # The browser closed (the tab's key is gone; the store and the cache stay), opened
     # again without the network: no resident is shown, the page says a login is needed.
     page.evaluate("() => sessionStorage.clear()")
-    page.reload()
+    reload_offline(page)
     expect(box).to_have_attribute("data-ready", "1")
     expect(box).to_have_attribute("data-state", "needs-login")
     expect(page.get_by_test_id("offline-status")).to_have_text(
@@ -298,7 +304,7 @@ def test_past_its_expiry_the_list_is_deleted_and_the_queued_visit_is_not(
     _go_offline_on_team_page(page, context, team)
     _record_offline(page, second)
     page.evaluate(EXPIRE_ALL_JS)
-    page.reload()
+    reload_offline(page)
     box = page.get_by_test_id("offline")
     expect(box).to_have_attribute("data-ready", "1")
     expect(box).to_have_attribute("data-state", "none")  # the list is gone
