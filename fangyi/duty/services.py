@@ -150,7 +150,7 @@ def api_token_principal(token: str) -> tuple[int, bool] | None:
     """(user id, is operator) of the active user a token belongs to, or None for a token
     nobody has; raises TokenRefused for an expired or revoked one. Records when it was
     last used, at most once a minute. Plain SQL (core.sql): one statement, which the
-    scan reads inside its own (passes.scanning.scan_by_token)."""
+    scan reads inside its own (passes.scanning.scan, a device's api_token)."""
     if not token:
         return None
     now = timezone.now()

@@ -164,8 +164,8 @@ class ScanFastPath:
 
     def _check(self, environ: dict[str, Any], payload: dict[str, Any]) -> tuple[int, dict]:
         try:
-            # The token is read in the check's own first statement (scanning.scan_by_token).
-            result = scanning.scan_by_token(
+            # The token is read in the check's own first statement (scanning.scan).
+            result = scanning.scan(
                 api_token=environ["HTTP_AUTHORIZATION"][7:].strip(),
                 gate_id=payload["gate_id"],
                 token=payload["token"],

@@ -8,7 +8,7 @@ work. A green check is two round trips, whoever checks: on PostgreSQL each is a 
 another process, so every read that can go with another does. The token or code is read
 first, without the database (`lookup_of`); then:
 
-1. one statement (`_GATE_AND_PASS`; `_token_statement` for a device, `scan_by_token`,
+1. one statement (`_GATE_AND_PASS`; `_token_statement` for a device's `api_token`,
    which also reads its API token by duty.services' own text) reads side by side:
    - the gate, its district's code, whether the user may check there (a gate post or an
      assignment to the gate's zone; operators anywhere) and the policy version in force
@@ -182,7 +182,7 @@ def _json(value: Any) -> Any:
 # and through it gate_get, checks_for_guard, the home page), so the gates a page lists
 # are exactly the gates where a check is let through.
 # The principal's operator flag and user id are parameters (`%s`), or the columns of a
-# token read in the same statement (scan_by_token).
+# token read in the same statement (scan with its `api_token`).
 def _may_check(superuser: str, user: str) -> str:
     return f"""({superuser}
   OR EXISTS (SELECT 1 FROM duty_assignment a JOIN duty_staff s ON s.id = a.staff_id
@@ -306,7 +306,7 @@ _GATE_AND_PASS = {
     by_code: _BESIDE.format(gate=_GATE_AND_POLICY, pass_=_PASS_BY_CODE if by_code else _PASS_BY_ID)
     for by_code in (False, True)
 }
-# A device's check (scan_by_token): its API token's principal (duty.services'
+# A device's check (scan with its `api_token`): the token's principal (duty.services'
 # principal_sql) as well, whose user the gate's rule reads as columns. Made once the
 # user table's name can be read.
 _TOKEN_BESIDE = """
@@ -655,12 +655,13 @@ def _insert(
 
 
 class NoPrincipal(Exception):
-    """An API token nobody has (scan_by_token)."""
+    """An API token nobody has (scan with `api_token`)."""
 
 
 def scan(
     *,
-    principal: Principal,
+    principal: Principal | None = None,
+    api_token: str | None = None,
     gate_id: int,
     temperature: Any,
     token: str = "",
@@ -673,40 +674,16 @@ def scan(
     admit (else PassRefused), the colour under the policy in force, the check kept. A
     fever is never green: the check is held for review and an alert raised.
 
+    Who checks is `principal` (a page, the session API), or for a device the `api_token`
+    it sent (the scan fast path): the token is then read in the check's first statement,
+    by duty.services' own text, and refused before anything of the check is said —
+    TokenRefused (duty.services) for an expired or revoked one, NoPrincipal for a token
+    nobody has.
+
     Only the inserts are in a transaction: on SQLite (IMMEDIATE transactions) a
     transaction takes the write lock at its start, and holding it through the reads
     would serialise every gate of the district behind one check's reads."""
-    return _scan(
-        principal=principal, api_token=None, gate_id=gate_id, temperature=temperature,
-        token=token, code=code, decision=decision, method=method, now=now,
-    )  # fmt: skip
-
-
-def scan_by_token(
-    *,
-    api_token: str,
-    gate_id: int,
-    temperature: Any,
-    token: str = "",
-    code: str = "",
-    decision: str = "",
-    method: str = "",
-    now: dt.datetime | None = None,
-) -> Scan:
-    """scan() for a device that names itself by its API token (the scan fast path): the
-    token is read in the check's first statement, by duty.services' own text. Raises
-    TokenRefused (duty.services) for an expired or revoked token and NoPrincipal for a
-    token nobody has, before anything of the check is said."""
-    return _scan(
-        principal=None, api_token=api_token, gate_id=gate_id, temperature=temperature,
-        token=token, code=code, decision=decision, method=method, now=now,
-    )  # fmt: skip
-
-
-def _scan(
-    *, principal: Principal | None, api_token: str | None, gate_id: int, temperature: Any,
-    token: str, code: str, decision: str, method: str, now: dt.datetime | None,
-) -> Scan:  # fmt: skip
+    assert (principal is None) != (api_token is None), "a principal or an API token"
     now = now or timezone.now()
     today = timezone.localdate(now)
     # The token is read first, without the database, so that the gate, the policy and the

@@ -424,11 +424,7 @@ def board(request):
                 "zone": row["zone__name"],
                 "gate": row["gate__name"],
                 "hours": [0] * 24,
-                "checks": 0,
-                "reds": 0,
-                "yellows": 0,
-                "refused": 0,
-                "fevers": 0,
+                **dict.fromkeys(BOARD_COUNTS, 0),
             },
         )
         g["hours"][row["hour"]] += row["checks"]

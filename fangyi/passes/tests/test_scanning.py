@@ -150,7 +150,7 @@ def test_a_failure_is_a_logged_500_in_the_one_shape(gate, green_pass, bearer, mo
     def broken(**kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(scanning, "scan_by_token", broken)
+    monkeypatch.setattr(scanning, "scan", broken)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         answer = served(application, "post", "/api/scans", check(gate, green_pass), bearer)
     assert answer.status_code == 500 and answer.json()["error"]["code"] == "server_error"
