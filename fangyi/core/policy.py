@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
 
 from fangyi.core.models import Policy
 
@@ -84,7 +85,9 @@ class PolicyValues:
         fields = {f.name for f in dataclasses.fields(cls)}
         unknown = set(raw) - fields
         if unknown:
-            raise ImproperlyConfigured(f"Unknown policy values: {', '.join(sorted(unknown))}")
+            raise ImproperlyConfigured(
+                _("Unknown policy values: %(names)s") % {"names": ", ".join(sorted(unknown))}
+            )
         values = dict(raw)
         for name in ("fever_threshold", "temperature_min", "temperature_max"):
             if name in values:
@@ -96,30 +99,53 @@ class PolicyValues:
             if isinstance(areas, str) or not all(
                 isinstance(area, str) and area.strip() for area in areas
             ):
-                raise ImproperlyConfigured("Policy high_risk_areas must be a list of place names.")
+                raise ImproperlyConfigured(
+                    _("Policy high_risk_areas must be a list of place names.")
+                )
             values["high_risk_areas"] = tuple("".join(area.split()) for area in areas)
         result = cls(**values)
         if result.pass_returned_case_colour not in ("red", "yellow"):
-            raise ImproperlyConfigured("Policy pass_returned_case_colour must be red or yellow.")
+            raise ImproperlyConfigured(_("Policy pass_returned_case_colour must be red or yellow."))
         if not result.temperature_min < result.fever_threshold < result.temperature_max:
-            raise ImproperlyConfigured("Policy temperatures must be min < fever threshold < max.")
-        try:
-            dt.time.fromisoformat(result.daily_report_time)
-        except (TypeError, ValueError):
             raise ImproperlyConfigured(
-                "Policy daily_report_time must be a time like 08:00."
-            ) from None
+                _("Policy temperatures must be min < fever threshold < max.")
+            )
+        # Every time of day a rule reads (the check slots' ends, the grocery round, the
+        # daily report): a version with one that cannot be read would fail where it is used.
+        for name in ("daily_report_time", "grocery_order_cutoff", "grocery_delivery_time"):
+            if not _is_time(getattr(result, name)):
+                raise ImproperlyConfigured(
+                    _("Policy %(name)s must be a time like 08:00.") % {"name": name}
+                )
+        slots = result.check_slots
+        if (
+            not slots
+            or not all(
+                len(slot) == 2 and str(slot[0]).strip() and _is_time(slot[1]) for slot in slots
+            )
+            or [end for _name, end in slots] != sorted({end for _name, end in slots})
+        ):
+            raise ImproperlyConfigured(
+                _(
+                    "Policy check_slots must be named slots with end times in order, e.g. "
+                    '[["am", "12:00"], ["pm", "20:00"]].'
+                )
+            )
         if not result.station_days_min <= result.station_days_max <= result.quarantine_days:
-            raise ImproperlyConfigured("Policy station days must be min ≤ max ≤ quarantine days.")
+            raise ImproperlyConfigured(
+                _("Policy station days must be min ≤ max ≤ quarantine days.")
+            )
         minutes = result.offline_list_max_age_minutes
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= 1440:
             raise ImproperlyConfigured(
-                "Policy offline_list_max_age_minutes must be a whole number of minutes, 1–1440."
+                _("Policy offline_list_max_age_minutes must be a whole number of minutes, 1–1440.")
             )
         for name in (f.name for f in dataclasses.fields(cls) if f.name.startswith("retain_")):
             days = getattr(result, name)
             if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-                raise ImproperlyConfigured(f"Policy {name} must be a whole number of days ≥ 1.")
+                raise ImproperlyConfigured(
+                    _("Policy %(name)s must be a whole number of days ≥ 1.") % {"name": name}
+                )
         return result
 
     def is_high_risk(self, origin: str) -> bool:
@@ -130,6 +156,15 @@ class PolicyValues:
 
     def slot_ends(self) -> list[tuple[str, dt.time]]:
         return [(name, dt.time.fromisoformat(end)) for name, end in self.check_slots]
+
+
+def _is_time(value: Any) -> bool:
+    """A local time of day as the rules write it (08:00)."""
+    try:
+        dt.time.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def values_of(policy: Policy | None) -> PolicyValues:

@@ -6,7 +6,7 @@ applies. `policy_version_add` makes one from the version it follows (or a named 
 with some values changed, each read as its field's type and the whole checked by
 `PolicyValues.from_json`'s rules; nothing is saved when any value is wrong. It cannot
 date a version before today (Asia/Shanghai): that would change under which rule past
-days were decided. `fangyi policy` (docs/operations.md, "Policy versions") calls it.
+days were decided. `fangyi policy` (docs/policy.md) calls it.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ def _kind(name: str) -> type:
     return type(default) if not isinstance(default, tuple) else tuple
 
 
+def _wrong(name: str, kind: Any, raw: str) -> ValidationError:
+    return ValidationError({name: [ERR_TYPE % {"name": name, "kind": kind, "value": raw}]})
+
+
 def parse_value(name: str, raw: str) -> Any:
     """A value typed by an operator (`fever_threshold=37.5`) as its field stores it in the
     version's JSON; ValidationError naming the value otherwise."""
@@ -67,26 +71,18 @@ def parse_value(name: str, raw: str) -> Any:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            raise ValidationError(
-                {name: [ERR_TYPE % {"name": name, "kind": KINDS[Decimal], "value": raw}]}
-            )
+            raise _wrong(name, KINDS[Decimal], raw) from None
+        if not number.is_finite():
+            raise _wrong(name, KINDS[Decimal], raw)
         return str(number)
     if kind is bool:
-        lowered = text.lower()
-        if lowered in ("true", "yes", "1"):
-            return True
-        if lowered in ("false", "no", "0"):
-            return False
-        raise ValidationError(
-            {name: [ERR_TYPE % {"name": name, "kind": KINDS[bool], "value": raw}]}
-        )
+        answer = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+        if text.lower() not in answer:
+            raise _wrong(name, KINDS[bool], raw)
+        return answer[text.lower()]
     if kind is int:
         if not text.lstrip("-").isdigit():
-            raise ValidationError(
-                {name: [ERR_TYPE % {"name": name, "kind": KINDS[int], "value": raw}]}
-            )
+            raise _wrong(name, KINDS[int], raw)
         return int(text)
     if kind is tuple:
         # A list, as JSON: check_slots=[["am","12:00"],["pm","20:00"]], or for the areas
@@ -96,12 +92,8 @@ def parse_value(name: str, raw: str) -> Any:
         except ValueError:
             value = [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
         if not isinstance(value, list):
-            kind_text = _("a list, e.g. %(example)s") % {
-                "example": json.dumps(getattr(DEFAULTS, name), ensure_ascii=False)
-            }
-            raise ValidationError(
-                {name: [ERR_TYPE % {"name": name, "kind": kind_text, "value": raw}]}
-            )
+            example = json.dumps(getattr(DEFAULTS, name), ensure_ascii=False)
+            raise _wrong(name, _("a list, e.g. %(example)s") % {"example": example}, raw)
         return value
     return text
 
@@ -153,14 +145,13 @@ def policy_version_add(
             errors["values"] = [ERR_RULES % {"reason": exc}]
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
-        return Policy.objects.create(
-            code=code,
-            name=name.strip(),
-            effective_from=effective_from,
-            values=values,
-            notes=notes.strip(),
-        )
+    return Policy.objects.create(
+        code=code,
+        name=name.strip(),
+        effective_from=effective_from,
+        values=values,
+        notes=notes.strip(),
+    )
 
 
 # Where a withdrawn version is put: after every real day, as the shipped presets are

@@ -73,7 +73,19 @@ def test_a_preset_is_put_in_force_by_a_dated_copy():
         ),
         (["--from", "2020-02-21", "--set", "quarantine_days=14.5"], "must be a whole number"),
         (["--from", "2020-02-21", "--set", "fever_threshold=45"], "break a rule of the policy"),
-        (["--from", "2020-02-21", "--set", "daily_report_time=8am"], "break a rule of the policy"),
+        (
+            ["--from", "2020-02-21", "--set", "daily_report_time=8am"],
+            "daily_report_time must be a time",
+        ),
+        (
+            ["--from", "2020-02-21", "--set", "grocery_order_cutoff=25:00"],
+            "grocery_order_cutoff must",
+        ),
+        (
+            ["--from", "2020-02-21", "--set", 'check_slots=[["pm","20:00"],["am","12:00"]]'],
+            "check_slots must be named slots with end times in order",
+        ),
+        (["--from", "2020-02-21", "--set", 'check_slots=[["am","noon"]]'], "check_slots must"),
         (
             ["--from", "2020-02-21", "--base", "nope", "--set", "quarantine_days=7"],
             "No policy version",
@@ -121,3 +133,16 @@ def test_a_version_not_yet_started_can_be_withdrawn_one_in_force_cannot():
     assert "in force since 2020-01-01" in str(error.value)
     with pytest.raises(CommandError):
         policy("withdraw", "nope")
+
+
+def test_a_broken_rule_is_said_in_chinese():
+    """The policy's own rules (core.policy.PolicyValues.from_json) speak the reader's
+    language: an operator adding a version in Chinese reads the rule in Chinese."""
+    translation.deactivate()  # as in a fresh `fangyi` process
+    with time_machine.travel(TODAY, tick=False), pytest.raises(CommandError) as error:
+        call_command(
+            "policy", "add", "pingshan-hot", "--name", "x", "--from", "2020-02-21",
+            "--set", "fever_threshold=45", stdout=StringIO(),
+        )  # fmt: skip
+    assert "未保存任何内容" in str(error.value)
+    assert "政策体温参数须满足" in str(error.value) and "must be" not in str(error.value)

@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -82,5 +84,10 @@ def test_slots():
 def test_policy_values_from_json():
     values = PolicyValues.from_json({"fever_threshold": "37.5", "quarantine_days": 7})
     assert values.quarantine_days == 7 and str(values.fever_threshold) == "37.5"
-    with pytest.raises(Exception, match="Unknown"):
+    with (
+        translation.override("zh-hans"),
+        pytest.raises(ImproperlyConfigured, match="未知的政策参数：typo_days"),
+    ):
+        PolicyValues.from_json({"typo_days": 3})
+    with translation.override("en"), pytest.raises(ImproperlyConfigured, match="Unknown"):
         PolicyValues.from_json({"typo_days": 3})
